@@ -1,0 +1,126 @@
+"""Exact full-ranking evaluation over all items, chunked over users.
+
+For every user with at least one label, all items are scored, the user's excluded items
+(training items; also validation items when scoring test) are masked, and the top-``max(K)``
+list is compared with the labels by PyG's link-prediction metrics
+(:class:`torch_geometric.metrics.LinkPredMetricCollection`). Memory is bounded by
+``batch_size x num_items`` scores at a time.
+"""
+from typing import Callable, Dict, Iterable, List, Optional, Sequence
+
+import torch
+from torch import Tensor
+from torch_geometric.metrics import (
+    LinkPredHitRatio,
+    LinkPredMetricCollection,
+    LinkPredMRR,
+    LinkPredNDCG,
+    LinkPredPrecision,
+    LinkPredRecall,
+)
+
+from .errors import UserInputError
+
+METRICS = {
+    'recall': LinkPredRecall,
+    'ndcg': LinkPredNDCG,
+    'hit': LinkPredHitRatio,
+    'precision': LinkPredPrecision,
+    'mrr': LinkPredMRR,
+}
+
+ScoreFn = Callable[[Tensor], Tensor]
+
+
+class _UserIndex:
+    r"""Items per user in CSR form (``rowptr``, ``col``), for fast gathering by user chunk."""
+    def __init__(self, index: Tensor, num_users: int) -> None:
+        user, item = index
+        perm = torch.sort(user, stable=True).indices
+        self.col = item[perm]
+        count = torch.bincount(user, minlength=num_users)
+        self.rowptr = torch.cat([count.new_zeros(1), torch.cumsum(count, 0)])
+
+    def gather(self, users: Tensor) -> Tensor:
+        r"""``[2, n]`` pairs (row in :obj:`users`, item) for the given users."""
+        start, end = self.rowptr[users], self.rowptr[users + 1]
+        count = end - start
+        row = torch.repeat_interleave(torch.arange(users.numel()), count)
+        offset = torch.arange(int(count.sum())) - torch.repeat_interleave(
+            torch.cumsum(count, 0) - count, count)
+        return torch.stack([row, self.col[start[row] + offset]])
+
+
+class RankingEvaluator:
+    r"""Full-ranking top-K evaluation of a recommender on one split.
+
+    Args:
+        num_users (int): Number of users.
+        num_items (int): Number of items.
+        label_index (Tensor): The split's ``(user, item)`` pairs to retrieve, ``[2, E]``.
+        exclude_index (Iterable[Tensor]): ``[2, *]`` pairs never recommended (e.g. the
+            training pairs; for test also the validation pairs).
+        k (Sequence[int]): Cut-offs. (default: ``(10, 20)``)
+        metrics (Sequence[str]): Any of ``recall``, ``ndcg``, ``hit``, ``precision``,
+            ``mrr``. (default: all)
+        batch_size (int): Users scored at once. (default: :obj:`2048`)
+    """
+    def __init__(self, num_users: int, num_items: int, label_index: Tensor,
+                 exclude_index: Iterable[Tensor] = (), k: Sequence[int] = (10, 20),
+                 metrics: Sequence[str] = tuple(METRICS), batch_size: int = 2048) -> None:
+        unknown = [m for m in metrics if m not in METRICS]
+        if unknown:
+            raise UserInputError(f"unknown metric '{unknown[0]}' (choose from {', '.join(METRICS)})")
+        if not k or min(k) < 1 or max(k) > num_items:
+            raise UserInputError(f'top-K cut-offs must lie in 1..{num_items}, got {list(k)}')
+        self.num_users, self.num_items = num_users, num_items
+        self.k, self.metrics, self.batch_size = sorted(set(k)), list(metrics), batch_size
+        self.labels = _UserIndex(label_index, num_users)
+        excl = [e for e in exclude_index]
+        excl_index = torch.cat(excl, 1) if excl else label_index.new_empty(2, 0)
+        self.exclude = _UserIndex(excl_index, num_users)
+        self.users = torch.unique(label_index[0])
+
+    def metric_names(self) -> List[str]:
+        return [f'{m}@{k}' for m in self.metrics for k in self.k]
+
+    @torch.no_grad()
+    def top_items(self, score_fn: ScoreFn, users: Tensor) -> Tensor:
+        r"""Top-``max(K)`` items ``[len(users), max(K)]`` with excluded items masked."""
+        scores = score_fn(users).float()
+        row, col = self.exclude.gather(users.cpu()).to(scores.device)
+        scores[row, col] = float('-inf')
+        return scores.topk(max(self.k), dim=1).indices
+
+    @torch.no_grad()
+    def evaluate(self, score_fn: ScoreFn, device: Optional[torch.device] = None
+                 ) -> Dict[str, float]:
+        r"""Runs the evaluation.
+
+        Args:
+            score_fn (callable): Maps user indices ``[B]`` to scores ``[B, num_items]``.
+            device (torch.device, optional): Where user index chunks are sent.
+
+        Returns:
+            ``{'recall@10': ..., 'ndcg@10': ..., ...}``, averaged over users with labels.
+        """
+        collection = LinkPredMetricCollection(
+            [METRICS[m](k) for m in self.metrics for k in self.k])
+        for start in range(0, self.users.numel(), self.batch_size):
+            users = self.users[start:start + self.batch_size]
+            top = self.top_items(score_fn, users.to(device) if device else users).cpu()
+            collection.update(top, self.labels.gather(users))
+        names = {f'{cls.__name__}@{k}': f'{m}@{k}'
+                 for m, cls in METRICS.items() for k in self.k}
+        return {names[key]: float(value) for key, value in collection.compute().items()}
+
+
+def embedding_scores(user_emb: Tensor, item_emb: Tensor) -> ScoreFn:
+    r"""Dot-product scores ``user_emb[users] @ item_emb.T`` as a :obj:`score_fn`."""
+    return lambda users: user_emb[users] @ item_emb.t()
+
+
+def popularity_scores(train_index: Tensor, num_items: int) -> ScoreFn:
+    r"""The most-popular baseline: every user scores items by training degree."""
+    pop = torch.bincount(train_index[1], minlength=num_items).float()
+    return lambda users: pop.expand(users.numel(), -1).clone()

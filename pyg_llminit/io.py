@@ -1,0 +1,53 @@
+"""Atomic file writes: a reader never sees a half-written cache, checkpoint or result."""
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Union
+
+import torch
+
+PathLike = Union[str, os.PathLike]
+
+
+@contextmanager
+def atomic_path(path: PathLike) -> Iterator[Path]:
+    r"""Yields a temporary path beside :obj:`path`; on success it is renamed onto
+    :obj:`path` (an atomic ``os.replace``), on failure it is removed.
+
+    Example:
+        >>> with atomic_path('results.json') as tmp:
+        ...     tmp.write_text('{}')
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_json(path: PathLike, obj: Any) -> None:
+    r"""Writes :obj:`obj` as indented JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + '\n')
+
+
+def save_torch(path: PathLike, obj: Any) -> None:
+    r"""``torch.save`` to :obj:`path`, atomically."""
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def load_torch(path: PathLike, map_location: Any = 'cpu') -> Any:
+    r"""``torch.load`` with ``weights_only=True``: never unpickles arbitrary objects."""
+    return torch.load(path, map_location=map_location, weights_only=True)

@@ -1,0 +1,60 @@
+"""What every recommender of this package shares: user and item tables in one embedding
+(users first, then items, as in PyG's :class:`~torch_geometric.nn.models.LightGCN`), the
+one path that initialises them from node features ``x``, and the BPR loss."""
+from typing import Callable, Dict, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def bpr_loss(pos_score: Tensor, neg_score: Tensor) -> Tensor:
+    r"""Bayesian personalised ranking loss, :math:`-\log\sigma(s^+ - s^-)`, averaged over
+    the batch (Rendle et al., UAI 2009)."""
+    return -F.logsigmoid(pos_score - neg_score).mean()
+
+
+def l2_reg(*embeddings: Tensor) -> Tensor:
+    r"""LightGCN's regulariser on the ego (layer-0) embeddings of a batch:
+    :math:`\frac{1}{2B}\sum \lVert e \rVert_2^2` (He et al., SIGIR 2020, Eq. 15)."""
+    batch_size = embeddings[0].size(0)
+    return sum(e.pow(2).sum() for e in embeddings) / (2 * batch_size)
+
+
+class Recommender(torch.nn.Module):
+    r"""Base class: subclasses own ``self.embedding`` (an ``nn.Embedding`` of
+    ``num_users + num_items`` rows) and implement :meth:`forward` and :meth:`loss`."""
+    num_users: int
+    num_items: int
+    embedding: torch.nn.Embedding
+
+    def forward(self, adj) -> Tuple[Tensor, Tensor]:  # pragma: no cover - abstract
+        r"""Final user ``[num_users, d]`` and item ``[num_items, d]`` representations."""
+        raise NotImplementedError
+
+    def loss(self, adj, user: Tensor, pos: Tensor, neg: Tensor) -> Tuple[Tensor, Dict[str, float]]:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    @torch.no_grad()
+    def init_from_x(self, user_x: Optional[Tensor], item_x: Optional[Tensor]) -> None:
+        r"""Copies initial embeddings into the table: rows ``0..num_users-1`` from
+        :obj:`user_x` ``[num_users, d]``, the rest from :obj:`item_x` ``[num_items, d]``.
+        The one path by which LLMInit features reach every backbone."""
+        dim = self.embedding.embedding_dim
+        for x, rows, n, name in ((user_x, slice(0, self.num_users), self.num_users, 'user'),
+                                 (item_x, slice(self.num_users, None), self.num_items, 'item')):
+            if x is None:
+                continue
+            if tuple(x.shape) != (n, dim):
+                raise ValueError(f'{name} x has shape {tuple(x.shape)}, expected ({n}, {dim})')
+            self.embedding.weight[rows] = x.to(self.embedding.weight)
+
+    def ego_embeddings(self) -> Tuple[Tensor, Tensor]:
+        w = self.embedding.weight
+        return w[:self.num_users], w[self.num_users:]
+
+    @torch.no_grad()
+    def score_fn(self, adj) -> Callable[[Tensor], Tensor]:
+        r"""Full-ranking scores: propagates once, then ``users [B] -> scores [B, I]``."""
+        user_out, item_out = self(adj)
+        return lambda users: user_out[users] @ item_out.t()

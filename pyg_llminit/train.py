@@ -1,0 +1,177 @@
+"""One training loop for every backbone: BPR mini-batches over the training interactions,
+full-graph propagation per step, validation after every epoch, early stopping, test once."""
+import copy
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+import torch
+from torch_geometric.data import HeteroData
+from tqdm.auto import tqdm
+
+from .datasets.graph import ITEM, USER
+from .errors import UserInputError
+from .evaluate import RankingEvaluator, popularity_scores
+from .io import save_torch, write_json
+from .models.base import Recommender
+from .models.propagation import normalized_adjacency
+from .sampling import NegativeSampler
+from .split import label_index, train_index
+
+
+@dataclass
+class TrainConfig:
+    r"""Optimisation and evaluation settings (defaults: LightGCN on Beauty as in LLMInit,
+    arXiv 2503.01814, with batch 2048)."""
+    epochs: int = 300
+    batch_size: int = 2048
+    lr: float = 1e-3
+    patience: int = 10
+    monitor: str = 'ndcg@10'
+    topk: Tuple[int, ...] = (10, 20)
+    seed: int = 2020
+    eval_batch_size: int = 4096
+    device: str = 'cpu'
+
+    def __post_init__(self) -> None:
+        for name in ('epochs', 'batch_size', 'eval_batch_size'):
+            if getattr(self, name) < 1:
+                raise UserInputError(f'--{name.replace("_", "-")} must be at least 1')
+        if not self.lr > 0:
+            raise UserInputError(f'--lr must be positive, got {self.lr}')
+        if self.patience < 1:
+            raise UserInputError('--patience must be at least 1')
+
+
+def resolve_device(name: str) -> torch.device:
+    r"""``'auto'`` picks CUDA when present; asking for an absent CUDA is a user error."""
+    if name == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserInputError(f"unknown device '{name}'") from None
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise UserInputError(f"--device {name}: no CUDA GPU is available on this machine")
+    return device
+
+
+@dataclass
+class EpochLog:
+    epoch: int
+    seconds: float
+    loss: float
+    val: Dict[str, float] = field(default_factory=dict)
+
+
+class Trainer:
+    r"""Trains a :class:`~pyg_llminit.models.base.Recommender` on split graphs.
+
+    Args:
+        model (Recommender): The backbone (already initialised, e.g. by LLMInit).
+        train_data, val_data, test_data (HeteroData): The output of a split transform.
+        config (TrainConfig): Optimisation and evaluation settings.
+        out_dir (Path, optional): Run folder: ``history.json`` (rewritten after every
+            epoch), ``best.pt`` (state dict of the best validation epoch) and
+            ``results.json``, each written atomically.
+        log (callable): Receives one line per epoch.
+    """
+    def __init__(self, model: Recommender, train_data: HeteroData, val_data: HeteroData,
+                 test_data: HeteroData, config: TrainConfig, out_dir: Optional[Path] = None,
+                 log: Callable[[str], None] = print) -> None:
+        self.config, self.out_dir, self.log = config, out_dir, log
+        self.device = resolve_device(config.device)
+        self.model = model.to(self.device)
+        num_users, num_items = train_data[USER].num_nodes, train_data[ITEM].num_nodes
+        self.train_index = train_index(train_data)
+        if self.train_index.size(1) == 0:
+            raise UserInputError('the training split has no interactions')
+        self.adj = normalized_adjacency(self.train_index, num_users, num_items).to(self.device)
+        self.sampler = NegativeSampler(self.train_index, num_items)
+        val_index, test_index = label_index(val_data), label_index(test_data)
+        if val_index.size(1) == 0 or test_index.size(1) == 0:
+            raise UserInputError('the validation or test split is empty: too few '
+                                 'interactions per user for this split')
+        evaluator = lambda labels, exclude: RankingEvaluator(  # noqa: E731
+            num_users, num_items, labels, exclude, k=config.topk,
+            batch_size=config.eval_batch_size)
+        self.val_eval = evaluator(val_index, [self.train_index])
+        self.test_eval = evaluator(test_index, [self.train_index, val_index])
+        if config.monitor not in self.val_eval.metric_names():
+            raise UserInputError(f"--monitor {config.monitor} is not among the computed "
+                                 f"metrics ({', '.join(self.val_eval.metric_names())})")
+        self.history: List[EpochLog] = []
+
+    def train_epoch(self, optimizer: torch.optim.Optimizer, generator: torch.Generator,
+                    epoch: int) -> float:
+        self.model.train()
+        num = self.train_index.size(1)
+        perm = torch.randperm(num, generator=generator)
+        total, count = 0.0, 0
+        batches = range(0, num, self.config.batch_size)
+        for start in tqdm(batches, desc=f'epoch {epoch}', leave=False, disable=None,
+                          unit='batch'):
+            idx = perm[start:start + self.config.batch_size]
+            user, pos = self.train_index[:, idx]
+            neg = self.sampler.sample(user, generator)
+            user, pos, neg = (t.to(self.device) for t in (user, pos, neg))
+            optimizer.zero_grad()
+            loss, _ = self.model.loss(self.adj, user, pos, neg)
+            loss.backward()
+            optimizer.step()
+            total += float(loss) * idx.numel()
+            count += idx.numel()
+        return total / count
+
+    @torch.no_grad()
+    def evaluate(self, evaluator: RankingEvaluator) -> Dict[str, float]:
+        self.model.eval()
+        return evaluator.evaluate(self.model.score_fn(self.adj), device=self.device)
+
+    def fit(self) -> Dict:
+        r"""Trains until :obj:`epochs` or early stopping; returns the results dict (best
+        epoch, validation and test metrics at that epoch, most-popular test metrics)."""
+        cfg = self.config
+        torch.manual_seed(cfg.seed)
+        generator = torch.Generator().manual_seed(cfg.seed)
+        optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        best_score, best_epoch, best_state, best_val = -1.0, 0, None, {}
+        wall = time.perf_counter()
+        for epoch in range(1, cfg.epochs + 1):
+            t0 = time.perf_counter()
+            loss = self.train_epoch(optimizer, generator, epoch)
+            train_s = time.perf_counter() - t0
+            val = self.evaluate(self.val_eval)
+            log = EpochLog(epoch, time.perf_counter() - t0, loss, val)
+            self.history.append(log)
+            score = val[cfg.monitor]
+            improved = score > best_score
+            if improved:
+                best_score, best_epoch, best_val = score, epoch, val
+                best_state = copy.deepcopy(self.model.state_dict())
+                if self.out_dir is not None:
+                    save_torch(self.out_dir / 'best.pt', best_state)
+            self.log(f'epoch {epoch:3d} | train {train_s:5.1f}s | total {log.seconds:5.1f}s | '
+                     f'loss {loss:.4f} | val {cfg.monitor} {score:.4f}'
+                     f'{"  *" if improved else ""}')
+            if self.out_dir is not None:
+                write_json(self.out_dir / 'history.json', [asdict(h) for h in self.history])
+            if epoch - best_epoch >= cfg.patience:
+                self.log(f'early stop: no better {cfg.monitor} for {cfg.patience} epochs')
+                break
+        seconds = time.perf_counter() - wall
+        assert best_state is not None
+        self.model.load_state_dict(best_state)
+        test = self.evaluate(self.test_eval)
+        popular = self.test_eval.evaluate(
+            popularity_scores(self.train_index, self.test_eval.num_items))
+        return {
+            'best_epoch': best_epoch,
+            'epochs_run': len(self.history),
+            'train_seconds': seconds,
+            'seconds_per_epoch': seconds / len(self.history),
+            'valid': best_val,
+            'test': test,
+            'test_most_popular': popular,
+        }

@@ -1,0 +1,85 @@
+import math
+
+import pytest
+import torch
+
+from pyg_llminit.errors import UserInputError
+from pyg_llminit.evaluate import RankingEvaluator, embedding_scores, popularity_scores
+
+
+def brute_force(scores, labels, exclude, ks):
+    r"""Reference metrics written from their textbook definitions, one user at a time."""
+    per_user = {}
+    for u in sorted({u for u, _ in labels}):
+        rel = {i for v, i in labels if v == u}
+        banned = {i for v, i in exclude if v == u}
+        ranking = [i for i in sorted(range(scores.size(1)), key=lambda i: -float(scores[u, i]))
+                   if i not in banned]
+        for k in ks:
+            top = ranking[:k]
+            hits = [pos for pos, i in enumerate(top) if i in rel]
+            dcg = sum(1 / math.log2(p + 2) for p in hits)
+            idcg = sum(1 / math.log2(p + 2) for p in range(min(len(rel), k)))
+            vals = {'recall': len(hits) / len(rel), 'precision': len(hits) / k,
+                    'hit': float(bool(hits)), 'ndcg': dcg / idcg,
+                    'mrr': 1 / (hits[0] + 1) if hits else 0.0}
+            for m, v in vals.items():
+                per_user.setdefault(f'{m}@{k}', []).append(v)
+    return {name: sum(v) / len(v) for name, v in per_user.items()}
+
+
+@pytest.mark.parametrize('batch_size', [1, 7, 1000])
+def test_metrics_match_brute_force(batch_size):
+    gen = torch.Generator().manual_seed(0)
+    num_users, num_items = 23, 40
+    scores = torch.randn(num_users, num_items, generator=gen)
+    pairs = torch.randint(0, num_items, (2, 300), generator=gen)
+    pairs[0] = torch.randint(0, num_users, (300,), generator=gen)
+    pairs = torch.unique(pairs, dim=1)
+    perm = torch.randperm(pairs.size(1), generator=gen)
+    label_index = pairs[:, perm[:60]]          # several labels for most users
+    exclude_index = pairs[:, perm[60:]]
+    ks = (1, 5, 10)
+    evaluator = RankingEvaluator(num_users, num_items, label_index, [exclude_index], k=ks,
+                                 batch_size=batch_size)
+    got = evaluator.evaluate(lambda users: scores[users].clone())
+    want = brute_force(scores, label_index.t().tolist(), exclude_index.t().tolist(), ks)
+    assert set(got) == set(want)
+    for name in want:
+        assert got[name] == pytest.approx(want[name], abs=1e-6), name
+
+
+def test_excluded_items_are_never_recommended():
+    # Every user's best-scored items are excluded; the metric must then ignore them.
+    scores = torch.arange(10.0).expand(3, -1).clone()          # item 9 best, then 8, ...
+    labels = torch.tensor([[0, 1, 2], [9, 7, 0]])
+    exclude = torch.tensor([[0, 1, 1], [8, 9, 8]])
+    ev = RankingEvaluator(3, 10, labels, [exclude], k=(1,), metrics=('hit',))
+    top = ev.top_items(lambda users: scores[users].clone(), torch.arange(3))
+    assert top.view(-1).tolist() == [9, 7, 9]
+    # user 0: top-1 = 9, label 9 -> hit; user 1: 7 -> hit; user 2: 9, label 0 -> miss.
+    assert ev.evaluate(lambda users: scores[users].clone())['hit@1'] == pytest.approx(2 / 3)
+
+
+def test_users_without_labels_do_not_count():
+    labels = torch.tensor([[0], [1]])
+    ev = RankingEvaluator(5, 4, labels, k=(1,), metrics=('recall',))
+    emb_u, emb_i = torch.eye(5, 4), torch.eye(4)
+    assert ev.evaluate(embedding_scores(emb_u, emb_i))['recall@1'] == 0.0  # user 0 -> item 0
+    labels = torch.tensor([[0], [0]])
+    ev = RankingEvaluator(5, 4, labels, k=(1,), metrics=('recall',))
+    assert ev.evaluate(embedding_scores(emb_u, emb_i))['recall@1'] == 1.0
+
+
+def test_popularity_scores():
+    train = torch.tensor([[0, 1, 2, 2], [3, 3, 3, 1]])
+    scores = popularity_scores(train, 4)(torch.tensor([0, 1]))
+    assert scores.tolist() == [[0, 1, 0, 3]] * 2
+
+
+def test_bad_arguments():
+    labels = torch.tensor([[0], [0]])
+    with pytest.raises(UserInputError, match='unknown metric'):
+        RankingEvaluator(1, 3, labels, metrics=('auc',))
+    with pytest.raises(UserInputError, match='cut-offs'):
+        RankingEvaluator(1, 3, labels, k=(5,))
