@@ -1,0 +1,216 @@
+"""The user's own interaction files -> :class:`~torch_geometric.data.HeteroData`.
+
+Two layouts are read (with the :mod:`csv` module, no pandas):
+
+* RecBole atomic files (Zhao et al., "RecBole: Towards a Unified, Comprehensive and
+  Efficient Framework for Recommendation Algorithms", CIKM 2021; format described at
+  https://recbole.io/docs/user_guide/data/atomic_files.html): ``NAME.inter`` and optional
+  ``NAME.item``, tab-separated with a ``field:type`` header;
+* a pair of CSV files: ``interactions.csv`` and optional ``items.csv``, with a header.
+
+The module also holds the small helpers shared by the file-reading loaders (number parsing
+with file/line in the error, filter checks, downloads that fail with a clear message).
+"""
+import csv
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Tuple
+
+from torch_geometric.data import HeteroData, download_url
+
+from ..errors import UserInputError
+from .graph import build_interaction_graph
+
+
+# --------------------------------------------------------------------------------------
+# Helpers shared by the file loaders (amazon.py, movielens.py, this module)
+# --------------------------------------------------------------------------------------
+def parse_number(value: str, path: str, line: int, column: str, integer: bool = False):
+    r"""Parses :obj:`value` as a float (or an int, accepting ``'12.0'``), raising a
+    :class:`UserInputError` that names the file, line and column."""
+    try:
+        number = float(value)
+        return int(number) if integer else number
+    except (TypeError, ValueError, OverflowError):
+        raise UserInputError(f"{path}: line {line}: column '{column}': cannot parse "
+                             f"{value!r} as a number") from None
+
+
+def check_filters(min_rating: Optional[float], k_core: int) -> Tuple[Optional[float], int]:
+    r"""Validates the rating threshold and the k-core size."""
+    if min_rating is not None:
+        try:
+            min_rating = float(min_rating)
+        except (TypeError, ValueError):
+            raise UserInputError(f'min_rating must be a number (got {min_rating!r})') from None
+    if isinstance(k_core, bool) or not isinstance(k_core, int) or k_core < 0:
+        raise UserInputError(f'k_core must be an integer >= 0 (got {k_core!r})')
+    return min_rating, k_core
+
+
+def filter_tag(min_rating: Optional[float], k_core: int) -> str:
+    r"""A file-name tag for a filter, e.g. ``'r4_k5'`` or ``'rall_k0'``."""
+    return f"r{'all' if min_rating is None else format(min_rating, 'g')}_k{k_core}"
+
+
+def fetch(url: str, folder: str, filename: Optional[str] = None) -> str:
+    r"""Downloads :obj:`url` into :obj:`folder` via a ``.part`` file (so an interrupted
+    download never passes for a complete one); a failure is a :class:`UserInputError`
+    that says where to put the file by hand."""
+    filename = filename or url.rpartition('/')[2]
+    part = filename + '.part'
+    try:
+        download_url(url, folder, filename=part)
+        os.replace(osp.join(folder, part), osp.join(folder, filename))
+    except (OSError, ValueError) as e:  # URLError and HTTPError are OSErrors
+        if osp.exists(osp.join(folder, part)):
+            os.remove(osp.join(folder, part))
+        raise UserInputError(f'could not download {url} ({e}); download it by hand '
+                             f'into {folder}') from None
+    return osp.join(folder, filename)
+
+
+# --------------------------------------------------------------------------------------
+# Local datasets
+# --------------------------------------------------------------------------------------
+USER_COLUMNS = ('user_id', 'user')
+ITEM_COLUMNS = ('item_id', 'item')
+TEXT_TYPES = ('token', 'token_seq')
+
+
+def _rows(path: str, delimiter: str) -> Tuple[List[str], List[Tuple[int, List[str]]]]:
+    r"""Header and ``(line number, fields)`` rows of a delimited text file."""
+    if not osp.isfile(path):
+        raise UserInputError(f'{path}: no such file')
+    quoting = csv.QUOTE_NONE if delimiter == '\t' else csv.QUOTE_MINIMAL
+    try:
+        with open(path, newline='', encoding='utf-8-sig') as f:
+            reader = csv.reader(f, delimiter=delimiter, quoting=quoting)
+            header = next(reader, None)
+            rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise UserInputError(f'{path}: cannot read ({e})') from None
+    if not header:
+        raise UserInputError(f'{path}: empty file (a header line is required)')
+    for line, row in rows:
+        if len(row) != len(header):
+            raise UserInputError(f'{path}: line {line}: {len(row)} fields, expected '
+                                 f'{len(header)} (the header has {len(header)} columns)')
+    return [h.strip() for h in header], rows
+
+
+def _column(header: List[str], names: Tuple[str, ...], path: str,
+            required: bool = True) -> Optional[int]:
+    for name in names:
+        if name in header:
+            return header.index(name)
+    if required:
+        raise UserInputError(f"{path}: missing column '{names[0]}' (columns: "
+                             f"{', '.join(header)})")
+    return None
+
+
+def _interactions(path: str, header: List[str], rows: List[Tuple[int, List[str]]],
+                  rating_names: Tuple[str, ...], time_names: Tuple[str, ...]) -> Dict:
+    if not rows:
+        raise UserInputError(f'{path}: no interactions')
+    u = _column(header, USER_COLUMNS, path)
+    i = _column(header, ITEM_COLUMNS, path)
+    r = _column(header, rating_names, path, required=False)
+    t = _column(header, time_names, path, required=False)
+    out = {'user_ids': [row[u] for _, row in rows], 'item_ids': [row[i] for _, row in rows]}
+    if r is not None:
+        out['rating'] = [parse_number(row[r], path, n, header[r]) for n, row in rows]
+    if t is not None:
+        out['time'] = [parse_number(row[t], path, n, header[t], True) for n, row in rows]
+    return out
+
+
+def _item_text(path: str, header: List[str], rows: List[Tuple[int, List[str]]],
+               columns: Dict[str, int]) -> Dict[str, Dict[str, str]]:
+    i = _column(header, ITEM_COLUMNS, path)
+    if 'title' not in columns:
+        raise UserInputError(f"{path}: missing column 'title' (columns: {', '.join(header)})")
+    return {field: {row[i]: row[c] for _, row in rows} for field, c in columns.items()}
+
+
+def _read_atomic(inter: str) -> Tuple[Dict, Optional[Dict[str, Dict[str, str]]]]:
+    header, rows = _rows(inter, '\t')
+    names = [h.split(':')[0] for h in header]
+    data = _interactions(inter, names, rows, ('rating',), ('timestamp',))
+    item = osp.splitext(inter)[0] + '.item'
+    if not osp.isfile(item):
+        return data, None
+    header, rows = _rows(item, '\t')
+    names = [h.split(':')[0] for h in header]
+    columns = {name: c for c, (name, h) in enumerate(zip(names, header))
+               if name not in ITEM_COLUMNS and h.partition(':')[2] in TEXT_TYPES}
+    if 'title' not in columns and 'movie_title' in columns:  # RecBole's MovieLens files
+        columns['title'] = columns.pop('movie_title')
+    return data, _item_text(item, names, rows, columns)
+
+
+def _read_csv(inter: str) -> Tuple[Dict, Optional[Dict[str, Dict[str, str]]]]:
+    header, rows = _rows(inter, ',')
+    data = _interactions(inter, header, rows, ('rating',), ('timestamp', 'time'))
+    item = osp.join(osp.dirname(inter), 'items.csv')
+    if not osp.isfile(item):
+        return data, None
+    header, rows = _rows(item, ',')
+    columns = {name: c for c, name in enumerate(header) if name not in ITEM_COLUMNS}
+    return data, _item_text(item, header, rows, columns)
+
+
+def find_interactions(path: str) -> str:
+    r"""The interaction file of a local dataset: :obj:`path` itself (a ``.inter`` or
+    ``.csv`` file) or the one file of a folder (``*.inter``, else ``interactions.csv``)."""
+    if osp.isfile(path):
+        if path.endswith(('.inter', '.csv')):
+            return path
+        raise UserInputError(f'{path}: expected a RecBole .inter file, a .csv file or a folder')
+    if not osp.isdir(path):
+        raise UserInputError(f'{path}: no such file or folder')
+    inters = sorted(f for f in os.listdir(path) if f.endswith('.inter'))
+    if len(inters) > 1:
+        own = osp.basename(osp.normpath(path)) + '.inter'
+        if own not in inters:
+            raise UserInputError(f"{path}: several .inter files ({', '.join(inters)}); "
+                                 'pass the one to use')
+        inters = [own]
+    if inters:
+        return osp.join(path, inters[0])
+    if osp.isfile(osp.join(path, 'interactions.csv')):
+        return osp.join(path, 'interactions.csv')
+    raise UserInputError(f'{path}: no NAME.inter (RecBole atomic files) or interactions.csv')
+
+
+def load_local_graph(path: str, min_rating: Optional[float] = None,
+                     k_core: int = 0) -> HeteroData:
+    r"""Reads a local dataset into the package's bipartite graph (not cached: the files
+    are the user's own).
+
+    Layouts: (a) RecBole atomic files (Zhao et al., CIKM 2021): ``NAME.inter`` with a
+    ``field:type`` header holding ``user_id`` and ``item_id`` (``rating`` and ``timestamp``
+    optional), and optional ``NAME.item`` with ``item_id`` and text columns of type
+    ``token``/``token_seq`` (each kept as an item text field under its name; ``title``
+    required); (b) ``interactions.csv`` (header; ``user_id``/``user``,
+    ``item_id``/``item``, optional ``rating``, ``timestamp``/``time``) with an optional
+    ``items.csv`` (``item_id``/``item``, ``title`` and further text columns).
+
+    Args:
+        path (str): The folder, or the ``.inter``/``interactions.csv`` file.
+        min_rating (float, optional): Keep interactions with ``rating >= min_rating``.
+        k_core (int): Iterative k-core filter (``0``: none).
+
+    Raises:
+        UserInputError: For a missing file or column, a malformed line or a graph left
+            empty by the filters.
+    """
+    min_rating, k_core = check_filters(min_rating, k_core)
+    inter = find_interactions(str(path))
+    data, text = (_read_atomic if inter.endswith('.inter') else _read_csv)(inter)
+    if min_rating is not None and 'rating' not in data:
+        raise UserInputError(f'{inter}: min_rating={min_rating:g} needs a rating column')
+    return build_interaction_graph(data['user_ids'], data['item_ids'], time=data.get('time'),
+                                   rating=data.get('rating'), item_text=text,
+                                   min_rating=min_rating, k_core=k_core, name=inter)
