@@ -74,7 +74,9 @@ def cli() -> None:
 
 @cli.command()
 @click.option('--graph', default='amazon', show_default=True,
-              help="Graph name ('amazon' = embedded Amazon Beauty 2014 5-core).")
+              help="Graph: 'amazon' (embedded Amazon Beauty 2014 5-core), 'toys-and-games', "
+              "'tools-and-home-improvement', 'office-products', 'amazon-2014:<Category>', "
+              "'ml-100k', 'ml-1m', or a path to RecBole atomic files / a CSV folder.")
 @click.option('--root', default=None, help='Cache folder for processed graphs '
               '(default: $PYG_LLMINIT_HOME or ~/.cache/pyg-llminit).')
 def stats(graph: str, root: Optional[str]) -> None:
@@ -86,7 +88,9 @@ def stats(graph: str, root: Optional[str]) -> None:
 
 @cli.command()
 @click.option('--graph', default='amazon', show_default=True,
-              help="Graph name ('amazon' = embedded Amazon Beauty 2014 5-core).")
+              help="Graph: 'amazon' (embedded Amazon Beauty 2014 5-core), 'toys-and-games', "
+              "'tools-and-home-improvement', 'office-products', 'amazon-2014:<Category>', "
+              "'ml-100k', 'ml-1m', or a path to RecBole atomic files / a CSV folder.")
 @click.option('--model', type=click.Choice(MODELS), default='lightgcn', show_default=True,
               help='Backbone recommender.')
 @click.option('--init', 'init', type=click.Choice(INITS), default='none', show_default=True,
@@ -113,10 +117,15 @@ def stats(graph: str, root: Optional[str]) -> None:
               show_default=True, help="Order of each user's history for the split "
               "('random' with --seed reproduces the LLMInit authors' variant).")
 @click.option('--root', default=None, help='Cache folder for processed graphs.')
+@click.option('--min-rating', type=float, default=None,
+              help='Keep interactions rated at least this (default: the graph\'s own, '
+              '4 for the Amazon 2014 categories).')
+@click.option('--k-core', type=int, default=None,
+              help='k-core filter (default: the graph\'s own, 5 for Amazon 2014).')
 def train(graph: str, model: str, init: str, dim: int, layers: int, epochs: int,
           patience: int, batch_size: int, lr: float, reg: float, seed: int, device: str,
           out: Optional[str], topk: str, monitor: str, split: str, order: str,
-          root: Optional[str]) -> None:
+          root: Optional[str], min_rating: Optional[float], k_core: Optional[int]) -> None:
     """Train and evaluate a recommender; write a run folder.
 
     Prints the graph's statistics, one line per epoch (time, loss, validation metric) and a
@@ -144,7 +153,7 @@ def train(graph: str, model: str, init: str, dim: int, layers: int, epochs: int,
         raise UserInputError(f'--dim must be >= 1 and --layers >= 0 (got {dim}, {layers})')
     splitter = parse_split(split, order=order, seed=seed)
     out_dir = _make_out_dir(out, graph, model, init)
-    data = load_graph(graph, root)
+    data = load_graph(graph, root, min_rating=min_rating, k_core=k_core)
     click.echo(f'graph {graph}')
     click.echo(stats_table(graph_statistics(data)))
     train_data, val_data, test_data = splitter(data)
@@ -155,8 +164,9 @@ def train(graph: str, model: str, init: str, dim: int, layers: int, epochs: int,
     net = build_model(model, train_data[USER].num_nodes, train_data[ITEM].num_nodes,
                       embedding_dim=dim, num_layers=layers, reg_weight=reg)
     click.echo(f'model {net}')
-    resolved = {'graph': graph, 'model': model, 'init': init, 'dim': dim, 'layers': layers,
-                'reg': reg, 'split': split, 'order': order, 'out': str(out_dir),
+    resolved = {'graph': graph, 'min_rating': min_rating, 'k_core': k_core, 'model': model,
+                'init': init, 'dim': dim, 'layers': layers, 'reg': reg,
+                'split': split, 'order': order, 'out': str(out_dir),
                 **{k: list(v) if isinstance(v, tuple) else v
                    for k, v in vars(config).items()}}
     write_json(out_dir / 'config.json', resolved)

@@ -108,7 +108,7 @@ class Trainer:
         self.model.train()
         num = self.train_index.size(1)
         perm = torch.randperm(num, generator=generator)
-        total, count = 0.0, 0
+        total = torch.zeros((), device=self.device)
         batches = range(0, num, self.config.batch_size)
         for start in tqdm(batches, desc=f'epoch {epoch}', leave=False, disable=None,
                           unit='batch'):
@@ -120,9 +120,8 @@ class Trainer:
             loss, _ = self.model.loss(self.adj, user, pos, neg)
             loss.backward()
             optimizer.step()
-            total += float(loss) * idx.numel()
-            count += idx.numel()
-        return total / count
+            total += loss.detach() * idx.numel()
+        return float(total) / num
 
     @torch.no_grad()
     def evaluate(self, evaluator: RankingEvaluator) -> Dict[str, float]:
@@ -135,7 +134,8 @@ class Trainer:
         cfg = self.config
         torch.manual_seed(cfg.seed)
         generator = torch.Generator().manual_seed(cfg.seed)
-        optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        # fused: one kernel for all parameters (several times faster than foreach on CPU)
+        optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, fused=True)
         best_score, best_epoch, best_state, best_val = -1.0, 0, None, {}
         wall = time.perf_counter()
         for epoch in range(1, cfg.epochs + 1):

