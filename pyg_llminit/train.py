@@ -31,7 +31,7 @@ class TrainConfig:
     monitor: str = 'ndcg@10'
     topk: Tuple[int, ...] = (10, 20)
     seed: int = 2020
-    eval_batch_size: int = 4096
+    eval_batch_size: int = 1024
     device: str = 'cpu'
 
     def __post_init__(self) -> None:

@@ -6,6 +6,14 @@ import torch
 from torch import Tensor
 
 
+def _csr_mm(adj: Tensor, x: Tensor) -> Tensor:
+    r"""``adj @ x`` for a CSR ``adj``. ``addmm`` into a fresh output with ``beta=0`` skips
+    the zero-fill and result copy of ``torch.sparse.mm``: 2.5x faster on CPU for Beauty
+    (9 ms instead of 22 ms at d = 128; see benchmarks/)."""
+    out = torch.empty(adj.size(0), x.size(1), dtype=x.dtype, device=x.device)
+    return torch.addmm(out, adj, x, beta=0, out=out)
+
+
 class _SymmetricSpMM(torch.autograd.Function):
     r"""``adj @ x`` for a symmetric sparse ``adj``: the gradient ``adj.T @ g`` is
     ``adj @ g``, so backward reuses the same CSR matrix instead of transposing it (what
@@ -13,11 +21,26 @@ class _SymmetricSpMM(torch.autograd.Function):
     @staticmethod
     def forward(ctx, adj: Tensor, x: Tensor) -> Tensor:  # type: ignore[override]
         ctx.adj = adj
-        return torch.sparse.mm(adj, x)
+        return _csr_mm(adj, x)
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]
-        return None, torch.sparse.mm(ctx.adj, grad)
+        return None, _csr_mm(ctx.adj, grad.contiguous())
+
+
+class _RowsSpMM(torch.autograd.Function):
+    r"""``(adj @ x)[rows]`` for a symmetric CSR ``adj`` and unique ``rows``: only the
+    selected rows are multiplied, and backward multiplies by ``adj[:, rows]`` (the
+    transpose of ``adj[rows, :]``, by symmetry), both built by filtering ``adj``."""
+    @staticmethod
+    def forward(ctx, prop: 'NormalizedAdjacency', rows: Tensor,  # type: ignore[override]
+                x: Tensor) -> Tensor:
+        ctx.prop, ctx.rows = prop, rows
+        return _csr_mm(prop.row_block(rows), x)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):  # type: ignore[override]
+        return None, None, _csr_mm(ctx.prop.column_block(ctx.rows), grad.contiguous())
 
 
 class NormalizedAdjacency:
@@ -50,6 +73,7 @@ class NormalizedAdjacency:
         with warnings.catch_warnings():  # "sparse CSR support is in beta": known, tested
             warnings.simplefilter('ignore', UserWarning)
             self.adj = coo.to_sparse_csr()
+        self._row = None  # row of every non-zero, made on first use by column_block
 
     @property
     def num_nodes(self) -> int:
@@ -57,11 +81,45 @@ class NormalizedAdjacency:
 
     def to(self, device: torch.device) -> 'NormalizedAdjacency':
         self.adj = self.adj.to(device)
+        self._row = None
         return self
 
     def propagate(self, x: Tensor) -> Tensor:
         r"""``[N, d] -> [N, d]``: one propagation step :math:`\hat{A} X`."""
         return _SymmetricSpMM.apply(self.adj, x)
+
+    def propagate_rows(self, x: Tensor, rows: Tensor) -> Tensor:
+        r"""``[N, d] -> [len(rows), d]``: rows :obj:`rows` (unique) of :math:`\hat{A} X`.
+
+        A loss that reads only a batch's rows of the last layer needs only these: on
+        Beauty with batch 2048 this touches about a third of the non-zeros."""
+        return _RowsSpMM.apply(self, rows, x)
+
+    def row_block(self, rows: Tensor) -> Tensor:
+        r"""CSR ``adj[rows, :]`` of shape ``[len(rows), N]``."""
+        crow, col, val = self.adj.crow_indices(), self.adj.col_indices(), self.adj.values()
+        start, count = crow[rows], crow[rows + 1] - crow[rows]
+        new_crow = torch.cat([count.new_zeros(1), torch.cumsum(count, 0)])
+        offset = torch.arange(int(new_crow[-1]), device=col.device)
+        offset = offset - torch.repeat_interleave(new_crow[:-1], count)
+        take = torch.repeat_interleave(start, count) + offset
+        return torch.sparse_csr_tensor(new_crow, col[take], val[take],
+                                       (rows.numel(), self.num_nodes), check_invariants=False)
+
+    def column_block(self, rows: Tensor) -> Tensor:
+        r"""CSR ``adj[:, rows]`` of shape ``[N, len(rows)]`` (columns renumbered)."""
+        crow, col, val = self.adj.crow_indices(), self.adj.col_indices(), self.adj.values()
+        if self._row is None:
+            self._row = torch.repeat_interleave(
+                torch.arange(self.num_nodes, device=col.device), crow.diff())
+        position = torch.full((self.num_nodes,), -1, dtype=torch.long, device=col.device)
+        position[rows] = torch.arange(rows.numel(), device=col.device)
+        new_col = position[col]
+        keep = new_col >= 0
+        count = torch.bincount(self._row[keep], minlength=self.num_nodes)
+        new_crow = torch.cat([count.new_zeros(1), torch.cumsum(count, 0)])
+        return torch.sparse_csr_tensor(new_crow, new_col[keep], val[keep],
+                                       (self.num_nodes, rows.numel()), check_invariants=False)
 
     def to_dense(self) -> Tensor:
         return self.adj.to_dense()

@@ -86,3 +86,30 @@ def test_negative_sampler_never_returns_a_training_positive():
     assert neg.eq(3).all()  # user 0 knows items 0, 1, 2
     neg = sampler.sample(torch.ones(1000, dtype=torch.long), gen)
     assert set(neg.tolist()) == {1, 2, 3}
+
+
+@pytest.mark.parametrize('num_layers', [0, 1, 3])
+def test_batch_restricted_propagation_equals_full(small_graph, num_layers):
+    # The training path propagates the last layer for the batch rows only; loss and
+    # gradients must equal those of the full propagation.
+    torch.manual_seed(0)
+    train, _, _ = LeaveOneOutSplit()(small_graph)
+    nu, ni = small_graph['user'].num_nodes, small_graph['item'].num_nodes
+    index = train[EDGE_TYPE].edge_index
+    adj = normalized_adjacency(index, nu, ni)
+    model = LightGCN(nu, ni, embedding_dim=8, num_layers=num_layers)
+    user, pos = index[:, :50]
+    neg = NegativeSampler(index, ni).sample(user, torch.Generator().manual_seed(1))
+    loss, _ = model.loss(adj, user, pos, neg)
+    loss.backward()
+    grad = model.embedding.weight.grad.clone()
+    model.zero_grad()
+    users, items = model(adj)  # full propagation, then gather
+    u = users[user]
+    from pyg_llminit.models.base import bpr_loss, l2_reg
+    ego_u, ego_i = model.ego_embeddings()
+    full = bpr_loss((u * items[pos]).sum(-1), (u * items[neg]).sum(-1)) + \
+        model.reg_weight * l2_reg(ego_u[user], ego_i[pos], ego_i[neg])
+    full.backward()
+    assert torch.allclose(loss, full, atol=1e-6)
+    assert torch.allclose(grad, model.embedding.weight.grad, atol=1e-6)
