@@ -77,3 +77,14 @@ def test_train_end_to_end_on_beauty_beats_most_popular(tmp_path):
     state = torch.load(out / 'best.pt', weights_only=True)
     assert state['gnn.embedding.weight'].shape == (22_363 + 12_101, 128)
     assert not list(out.glob('.*.tmp'))
+
+
+def test_stats_prints_graph_statistics(tmp_path, monkeypatch):
+    monkeypatch.setenv('PYG_LLMINIT_HOME', str(tmp_path))
+    result = CliRunner().invoke(cli, ['stats', '--graph', 'amazon-beauty'])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(None, 1) for line in result.output.splitlines()[2:])
+    assert lines['users'].strip() == '22,363'
+    assert lines['items'].strip() == '12,101'
+    assert lines['interactions'].strip() == '198,502'
+    assert (tmp_path / 'amazon-beauty' / 'processed' / 'data.pt').exists()

@@ -5,13 +5,10 @@ import gzip
 import json
 import os.path as osp
 import re
-from typing import Callable, Dict, Iterable, List, Optional
-
-from torch_geometric.data import HeteroData, InMemoryDataset
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from ..errors import UserInputError
-from .beauty import default_root
-from .graph import build_interaction_graph
+from .base import InteractionDataset
 from .local import check_filters, fetch, filter_tag, parse_number
 
 URL = 'http://snap.stanford.edu/data/amazon/productGraph/categoryFiles'
@@ -131,7 +128,7 @@ def read_metadata(path: str, asins: Optional[set] = None) -> Dict[str, Dict[str,
     return {field: t for field, t in table.items() if t or field == 'title'}
 
 
-class Amazon2014(InMemoryDataset):
+class Amazon2014(InteractionDataset):
     r"""One category of the 2014 Amazon review data (McAuley et al., "Image-based
     Recommendations on Styles and Substitutes", SIGIR 2015; He and McAuley, "Ups and Downs:
     Modeling the Visual Evolution of Fashion Trends with One-Class Collaborative
@@ -192,9 +189,7 @@ class Amazon2014(InMemoryDataset):
                  pre_transform: Optional[Callable] = None, force_reload: bool = False) -> None:
         self.category = normalize_category(category)
         self.min_rating, self.k_core = check_filters(min_rating, k_core)
-        super().__init__(root or default_root('amazon-2014'), transform, pre_transform,
-                         force_reload=force_reload)
-        self.load(self.processed_paths[0], data_cls=HeteroData)
+        super().__init__(root, 'amazon-2014', transform, pre_transform, force_reload)
 
     @property
     def raw_dir(self) -> str:
@@ -217,19 +212,16 @@ class Amazon2014(InMemoryDataset):
             if not osp.exists(osp.join(self.raw_dir, name)):
                 fetch(f'{URL}/{name}', self.raw_dir, name)
 
-    def process(self) -> None:
+    def read(self) -> Dict[str, Any]:
         ratings = read_ratings(self.raw_paths[0], self.min_rating)
         if not ratings['user_ids']:
             above = '' if self.min_rating is None else f' with rating >= {self.min_rating:g}'
             raise UserInputError(f'{self.raw_paths[0]}: no ratings{above}')
         text = read_metadata(self.raw_paths[1], set(ratings['item_ids']))
-        data = build_interaction_graph(
-            ratings['user_ids'], ratings['item_ids'], time=ratings['time'],
-            rating=ratings['rating'], item_text=text, min_rating=self.min_rating,
-            k_core=self.k_core, name=f'amazon-2014 {self.category}')
-        if self.pre_transform is not None:
-            data = self.pre_transform(data)
-        self.save([data], self.processed_paths[0])
+        return dict(user_ids=ratings['user_ids'], item_ids=ratings['item_ids'],
+                    time=ratings['time'], rating=ratings['rating'], item_text=text,
+                    min_rating=self.min_rating, k_core=self.k_core,
+                    name=f'amazon-2014 {self.category}')
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.category}, min_rating={self.min_rating}, '

@@ -1,22 +1,12 @@
 """Amazon Beauty (2014, 5-core), embedded in the package: no download, no ``../shared``."""
-import os.path as osp
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
-from torch_geometric.data import HeteroData, InMemoryDataset
 
-from .graph import build_interaction_graph
+from .base import InteractionDataset
 
 ASSET = Path(__file__).parent / 'assets' / 'amazon_beauty.npz'
-
-
-def default_root(name: str) -> str:
-    r"""Where processed graphs are cached: ``$PYG_LLMINIT_HOME/<name>``, by default under
-    ``~/.cache/pyg-llminit``."""
-    import os
-    home = os.environ.get('PYG_LLMINIT_HOME', osp.join(osp.expanduser('~'), '.cache', 'pyg-llminit'))
-    return osp.join(home, name)
 
 
 def read_beauty_asset(path: Path = ASSET) -> Dict[str, np.ndarray]:
@@ -29,7 +19,7 @@ def read_beauty_asset(path: Path = ASSET) -> Dict[str, np.ndarray]:
     return out
 
 
-class AmazonBeauty(InMemoryDataset):
+class AmazonBeauty(InteractionDataset):
     r"""The Amazon Beauty 2014 5-core interaction graph with product titles, the first
     dataset of LLMInit (Zhang et al., "LLMInit: A Free Lunch from Large Language Models for
     Selective Initialization of Recommendation", arXiv 2503.01814), shipped inside the
@@ -64,9 +54,7 @@ class AmazonBeauty(InMemoryDataset):
     """
     def __init__(self, root: Optional[str] = None, transform: Optional[Callable] = None,
                  pre_transform: Optional[Callable] = None, force_reload: bool = False) -> None:
-        super().__init__(root or default_root('amazon-beauty'), transform, pre_transform,
-                         force_reload=force_reload)
-        self.load(self.processed_paths[0], data_cls=HeteroData)
+        super().__init__(root, 'amazon-beauty', transform, pre_transform, force_reload)
 
     @property
     def raw_dir(self) -> str:
@@ -83,14 +71,9 @@ class AmazonBeauty(InMemoryDataset):
     def download(self) -> None:  # pragma: no cover - the file ships with the package
         raise FileNotFoundError(f'the embedded Beauty file is missing: {ASSET}')
 
-    def process(self) -> None:
+    def read(self) -> Dict[str, Any]:
         raw = read_beauty_asset(ASSET)
-        users = np.asarray(raw['user_ids'])[raw['user']]
-        items = np.asarray(raw['item_ids'])[raw['item']]
-        data = build_interaction_graph(
-            users, items, time=raw['position'],
-            item_text={'title': dict(zip(raw['item_ids'], raw['titles']))},
-            name='amazon-beauty')
-        if self.pre_transform is not None:
-            data = self.pre_transform(data)
-        self.save([data], self.processed_paths[0])
+        return dict(user_ids=np.asarray(raw['user_ids'])[raw['user']],
+                    item_ids=np.asarray(raw['item_ids'])[raw['item']], time=raw['position'],
+                    item_text={'title': dict(zip(raw['item_ids'], raw['titles']))},
+                    name='amazon-beauty')

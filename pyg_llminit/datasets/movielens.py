@@ -2,13 +2,12 @@
 import os
 import os.path as osp
 import zipfile
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-from torch_geometric.data import HeteroData, InMemoryDataset, extract_zip
+from torch_geometric.data import extract_zip
 
 from ..errors import UserInputError
-from .beauty import default_root
-from .graph import build_interaction_graph
+from .base import InteractionDataset
 from .local import check_filters, fetch, filter_tag, parse_number
 
 URL = 'https://files.grouplens.org/datasets/movielens/ml-{}.zip'
@@ -109,7 +108,7 @@ def read_items_1m(path: str) -> Dict[str, Dict[str, str]]:
     return {'title': title, 'genres': genre}
 
 
-class MovieLens(InMemoryDataset):
+class MovieLens(InteractionDataset):
     r"""The MovieLens 100K or 1M rating data (Harper and Konstan, "The MovieLens Datasets:
     History and Context", ACM TiiS 5(4), 2015; https://grouplens.org/datasets/movielens/)
     as a bipartite graph with the movie title and genres as item text.
@@ -159,9 +158,7 @@ class MovieLens(InMemoryDataset):
                  pre_transform: Optional[Callable] = None, force_reload: bool = False) -> None:
         self.variant = normalize_variant(variant)
         self.min_rating, self.k_core = check_filters(min_rating, k_core)
-        super().__init__(root or default_root('movielens'), transform, pre_transform,
-                         force_reload=force_reload)
-        self.load(self.processed_paths[0], data_cls=HeteroData)
+        super().__init__(root, 'movielens', transform, pre_transform, force_reload)
 
     @property
     def raw_file_names(self) -> List[str]:
@@ -179,7 +176,7 @@ class MovieLens(InMemoryDataset):
             raise UserInputError(f'{path}: not a usable zip archive ({e})') from None
         os.unlink(path)
 
-    def process(self) -> None:
+    def read(self) -> Dict[str, Any]:
         ratings_path, items_path = self.raw_paths
         if self.variant == '100k':
             ratings = read_ratings(ratings_path, '\t')
@@ -187,13 +184,10 @@ class MovieLens(InMemoryDataset):
         else:
             ratings = read_ratings(ratings_path, '::')
             text = read_items_1m(items_path)
-        data = build_interaction_graph(
-            ratings['user_ids'], ratings['item_ids'], time=ratings['time'],
-            rating=ratings['rating'], item_text=text, min_rating=self.min_rating,
-            k_core=self.k_core, name=f'movielens-{self.variant}')
-        if self.pre_transform is not None:
-            data = self.pre_transform(data)
-        self.save([data], self.processed_paths[0])
+        return dict(user_ids=ratings['user_ids'], item_ids=ratings['item_ids'],
+                    time=ratings['time'], rating=ratings['rating'], item_text=text,
+                    min_rating=self.min_rating, k_core=self.k_core,
+                    name=f'movielens-{self.variant}')
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.variant}, min_rating={self.min_rating}, '
