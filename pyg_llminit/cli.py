@@ -10,7 +10,7 @@ import torch
 from .errors import UserInputError
 
 MODELS = ['lightgcn']
-INITS = ['none']
+INITS = ['none', 'random', 'uniform', 'variance', 'pca', 'full']
 
 
 def _table(rows: List[List[str]], header: List[str]) -> str:
@@ -40,6 +40,10 @@ def _parse_topk(value: str) -> List[int]:
     if not ks or ks[0] < 1:
         raise UserInputError(f'--topk values must be positive, got {value}')
     return ks
+
+
+def _split_fields(value: str) -> List[str]:
+    return [f.strip() for f in value.split(',') if f.strip()]
 
 
 def _make_out_dir(out: Optional[str], graph: str, model: str, init: str) -> Path:
@@ -94,7 +98,22 @@ def stats(graph: str, root: Optional[str]) -> None:
 @click.option('--model', type=click.Choice(MODELS), default='lightgcn', show_default=True,
               help='Backbone recommender.')
 @click.option('--init', 'init', type=click.Choice(INITS), default='none', show_default=True,
-              help="Embedding initialisation; 'none' is the backbone's own (the baseline).")
+              help="Embedding initialisation: 'none' is the backbone's own (the baseline); "
+              "the others are LLMInit's index sampling of the item text embedding "
+              "('variance' is the paper's best), 'pca' a projection, 'full' all dims.")
+@click.option('--encoder', default='minilm', show_default=True,
+              help="Text model for --init: 'minilm', 'smollm2', 'gemma3-270m', a folder or "
+              'a Hugging Face id.')
+@click.option('--text-fields', default='title', show_default=True,
+              help="Item text for --init: comma-separated fields (e.g. 'title,brand').")
+@click.option('--text-template', default=None,
+              help="Item text as a format string, e.g. '{title} by {brand}' (overrides "
+              '--text-fields).')
+@click.option('--popular-ratio', default=0.2, show_default=True,
+              help="Share of most popular training items for --init variance.")
+@click.option('--init-scale', default='none', show_default=True,
+              help="Rescale LLMInit features: 'none' (as in the paper), 'xavier' (the "
+              "backbone's own init std) or a target std.")
 @click.option('--dim', default=128, show_default=True, help='Embedding size d.')
 @click.option('--layers', default=2, show_default=True, help='Propagation layers.')
 @click.option('--epochs', default=300, show_default=True,
@@ -122,7 +141,8 @@ def stats(graph: str, root: Optional[str]) -> None:
               '4 for the Amazon 2014 categories).')
 @click.option('--k-core', type=int, default=None,
               help='k-core filter (default: the graph\'s own, 5 for Amazon 2014).')
-def train(graph: str, model: str, init: str, dim: int, layers: int, epochs: int,
+def train(graph: str, model: str, init: str, encoder: str, text_fields: str,
+          text_template: Optional[str], popular_ratio: float, init_scale: str, dim: int, layers: int, epochs: int,
           patience: int, batch_size: int, lr: float, reg: float, seed: int, device: str,
           out: Optional[str], topk: str, monitor: str, split: str, order: str,
           root: Optional[str], min_rating: Optional[float], k_core: Optional[int]) -> None:
@@ -160,12 +180,24 @@ def train(graph: str, model: str, init: str, dim: int, layers: int, epochs: int,
     click.echo(f'split {splitter}: train {train_data["user", "rates", "item"].num_edges:,}, '
                f'valid {val_data["user", "rates", "item"].edge_label_index.size(1):,}, '
                f'test {test_data["user", "rates", "item"].edge_label_index.size(1):,}')
+    user_x = item_x = None
+    if init != 'none':
+        from .initialize import describe, llminit_features
+        user_x, item_x, transform = llminit_features(
+            train_data, init, None if init == 'full' else dim, encoder,
+            _split_fields(text_fields), text_template, popular_ratio, init_scale, seed)
+        dim = item_x.size(1)
+        click.echo(f'{transform}; {describe(user_x, item_x)}')
     torch.manual_seed(seed)
     net = build_model(model, train_data[USER].num_nodes, train_data[ITEM].num_nodes,
                       embedding_dim=dim, num_layers=layers, reg_weight=reg)
+    if item_x is not None:
+        net.init_from_x(user_x, item_x)
     click.echo(f'model {net}')
     resolved = {'graph': graph, 'min_rating': min_rating, 'k_core': k_core, 'model': model,
-                'init': init, 'dim': dim, 'layers': layers, 'reg': reg,
+                'init': init, 'encoder': encoder if init != 'none' else None,
+                'text_fields': text_fields, 'text_template': text_template,
+                'popular_ratio': popular_ratio, 'init_scale': init_scale, 'dim': dim, 'layers': layers, 'reg': reg,
                 'split': split, 'order': order, 'out': str(out_dir),
                 **{k: list(v) if isinstance(v, tuple) else v
                    for k, v in vars(config).items()}}
@@ -178,6 +210,34 @@ def train(graph: str, model: str, init: str, dim: int, layers: int, epochs: int,
                f'({results["seconds_per_epoch"]:.1f} s/epoch incl. validation) on '
                f'{trainer.device}; run folder {out_dir}')
     write_json(out_dir / 'results.json', {'config': resolved, **results})
+
+
+@cli.command()
+@click.option('--graph', default='amazon', show_default=True, help='Graph name or path.')
+@click.option('--encoder', default='minilm', show_default=True,
+              help="'minilm', 'smollm2', 'gemma3-270m', a folder or a Hugging Face id.")
+@click.option('--text-fields', default='title', show_default=True,
+              help='Comma-separated item text fields.')
+@click.option('--text-template', default=None, help="Format string, e.g. '{title} by {brand}'.")
+@click.option('--root', default=None, help='Cache folder for processed graphs.')
+def embed(graph: str, encoder: str, text_fields: str, text_template: Optional[str],
+          root: Optional[str]) -> None:
+    """Encode a graph's item texts once and cache the embedding matrix.
+
+    Later `train --init ...` runs with the same graph, encoder and text recipe reuse the
+    cache (under $PYG_LLMINIT_HOME/embeddings); an interrupted encoding resumes.
+
+    \b
+    Example:
+      pyg-llminit embed --graph amazon --encoder minilm
+    """
+    from .datasets import load_graph
+    from .text import encode_items
+    data = load_graph(graph, root)
+    start = time.perf_counter()
+    emb = encode_items(data, encoder, fields=_split_fields(text_fields), template=text_template)
+    click.echo(f'{graph}: {emb.size(0):,} items x {emb.size(1)} dims from {encoder} '
+               f'({time.perf_counter() - start:.1f} s, cached)')
 
 
 def main(argv: Optional[List[str]] = None) -> None:

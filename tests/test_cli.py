@@ -23,7 +23,7 @@ def test_help_teaches():
     out = CliRunner().invoke(cli, ['train', '--help']).output
     for option in ('--graph', '--model', '--init', '--dim', '--layers', '--epochs',
                    '--batch-size', '--lr', '--seed', '--device', '--out', '--topk', '--split',
-                   '--order', 'Examples'):
+                   '--order', '--encoder', '--text-fields', 'Examples'):
         assert option in out
 
 
@@ -88,3 +88,18 @@ def test_stats_prints_graph_statistics(tmp_path, monkeypatch):
     assert lines['items'].strip() == '12,101'
     assert lines['interactions'].strip() == '198,502'
     assert (tmp_path / 'amazon-beauty' / 'processed' / 'data.pt').exists()
+
+
+@pytest.mark.slow
+def test_train_with_llminit_variance_on_beauty(tmp_path):
+    out = tmp_path / 'run'
+    proc = run_cli(['train', '--graph', 'amazon', '--init', 'variance', '--epochs', '2',
+                    '--out', str(out), '--device', 'cpu'], tmp_path)
+    assert "LLMInit(dim=128, strategy='variance'" in proc.stdout
+    config = json.loads((out / 'config.json').read_text())
+    results = json.loads((out / 'results.json').read_text())
+    assert config['init'] == 'variance' and config['encoder'] == 'minilm'
+    assert results['test']['ndcg@10'] > results['test_most_popular']['ndcg@10']
+    # The item embeddings were cached: a second encoding reads the file.
+    cached = list((tmp_path / 'home' / 'embeddings').rglob('*.safetensors'))
+    assert len(cached) == 1
