@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+# Each example starts a Python process and loads PyG (and MiniLM): seconds each.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / 'examples'
 FINAL = re.compile(r'^val recall@10 (\S+) ndcg@10 (\S+)$')

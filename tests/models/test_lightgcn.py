@@ -57,7 +57,7 @@ def test_loss_falls_and_gradients_reach_embeddings(small_graph):
             assert model.embedding.weight.grad.abs().sum(1).gt(0).all()
             assert parts['reg'] > 0 and parts['bpr'] > 0
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     assert losses[-1] < 0.5 * losses[0]
 
 
