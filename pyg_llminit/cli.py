@@ -1,4 +1,5 @@
 """The ``pyg-llminit`` command line (also ``python -m pyg_llminit``)."""
+import os
 import sys
 import time
 from pathlib import Path
@@ -46,19 +47,18 @@ def _split_fields(value: str) -> List[str]:
     return [f.strip() for f in value.split(',') if f.strip()]
 
 
-def _make_out_dir(out: Optional[str], graph: str, model: str, init: str) -> Path:
+def _out_dir(out: Optional[str], graph: str, model: str, init: str) -> Path:
+    r"""The run folder, checked for writability but not created yet: a run that fails
+    before training (bad graph, bad init) leaves nothing behind."""
     if out is None:
         stamp = time.strftime('%Y%m%d-%H%M%S')
         name = Path(graph).name if Path(graph).exists() else graph
         out = str(Path('runs') / f'{name}-{model}-{init}-{stamp}')
-    path = Path(out)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / '.write-test'
-        probe.write_text('')
-        probe.unlink()
-    except OSError as e:
-        raise UserInputError(f'--out {out}: cannot write there ({e.strerror})') from None
+    path = Path(out).absolute()
+    existing = next(p for p in [path, *path.parents] if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UserInputError(f'--out {out}: cannot write there ({existing} is not a '
+                             f'writable folder)')
     return path
 
 
@@ -172,7 +172,7 @@ def train(graph: str, model: str, init: str, encoder: str, text_fields: str,
     if dim < 1 or layers < 0:
         raise UserInputError(f'--dim must be >= 1 and --layers >= 0 (got {dim}, {layers})')
     splitter = parse_split(split, order=order, seed=seed)
-    out_dir = _make_out_dir(out, graph, model, init)
+    out_dir = _out_dir(out, graph, model, init)
     data = load_graph(graph, root, min_rating=min_rating, k_core=k_core)
     click.echo(f'graph {graph}')
     click.echo(stats_table(graph_statistics(data)))
@@ -201,8 +201,9 @@ def train(graph: str, model: str, init: str, encoder: str, text_fields: str,
                 'split': split, 'order': order, 'out': str(out_dir),
                 **{k: list(v) if isinstance(v, tuple) else v
                    for k, v in vars(config).items()}}
-    write_json(out_dir / 'config.json', resolved)
     trainer = Trainer(net, train_data, val_data, test_data, config, out_dir, log=click.echo)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / 'config.json', resolved)
     results = trainer.fit()
     click.echo('')
     click.echo(results_table(results))

@@ -41,7 +41,7 @@ def test_user_errors_are_one_line_exit_2(args, message, tmp_path, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(message) and '\n' not in err
-    assert not (tmp_path / 'run' / 'results.json').exists()
+    assert not (tmp_path / 'run').exists()  # nothing created, nothing half-written
 
 
 def test_unwritable_out_folder(tmp_path, capsys):
@@ -103,3 +103,15 @@ def test_train_with_llminit_variance_on_beauty(tmp_path):
     # The item embeddings were cached: a second encoding reads the file.
     cached = list((tmp_path / 'home' / 'embeddings').rglob('*.safetensors'))
     assert len(cached) == 1
+
+
+def test_unknown_encoder_is_one_line_error_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv('PYG_LLMINIT_HOME', str(tmp_path / 'home'))
+    with pytest.raises(SystemExit) as exc:
+        main(['train', '--init', 'variance', '--encoder', 'nope', '--out',
+              str(tmp_path / 'run')])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: unknown text model 'nope'") and '\n' not in err
+    assert not (tmp_path / 'run').exists()
+    assert not list((tmp_path / 'home').rglob('*.safetensors'))
