@@ -26,7 +26,6 @@ from torch_geometric.nn import LightGCN as PyGLightGCN
 from torch_geometric.utils import degree
 
 from pyg_llminit.datasets import AmazonBeauty
-from pyg_llminit.evaluate import RankingEvaluator
 from pyg_llminit.models import LightGCN
 from pyg_llminit.split import LeaveOneOutSplit, label_index, train_index
 from pyg_llminit.train import TrainConfig, Trainer

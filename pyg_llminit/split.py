@@ -13,7 +13,7 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 from torch_geometric.transforms import BaseTransform
 
-from .datasets.graph import EDGE_TYPE, REV_EDGE_TYPE, USER
+from .datasets.graph import EDGE_TYPE, REV_EDGE_TYPE
 from .errors import UserInputError
 
 ORDERS = ('time', 'random')

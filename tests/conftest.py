@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import torch
 
 from pyg_llminit.datasets import AmazonBeauty, build_interaction_graph
 

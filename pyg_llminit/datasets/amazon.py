@@ -8,8 +8,7 @@ import re
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from ..errors import UserInputError
-from .base import InteractionDataset
-from .local import check_filters, fetch, filter_tag, parse_number
+from .base import InteractionDataset, check_filters, fetch, filter_tag, parse_number
 
 URL = 'http://snap.stanford.edu/data/amazon/productGraph/categoryFiles'
 

@@ -16,63 +16,12 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
-from torch_geometric.data import HeteroData, download_url
+from torch_geometric.data import HeteroData
 
 from ..errors import UserInputError
+from .base import check_filters, parse_number
 from .graph import build_interaction_graph
 
-
-# --------------------------------------------------------------------------------------
-# Helpers shared by the file loaders (amazon.py, movielens.py, this module)
-# --------------------------------------------------------------------------------------
-def parse_number(value: str, path: str, line: int, column: str, integer: bool = False):
-    r"""Parses :obj:`value` as a float (or an int, accepting ``'12.0'``), raising a
-    :class:`UserInputError` that names the file, line and column."""
-    try:
-        number = float(value)
-        return int(number) if integer else number
-    except (TypeError, ValueError, OverflowError):
-        raise UserInputError(f"{path}: line {line}: column '{column}': cannot parse "
-                             f"{value!r} as a number") from None
-
-
-def check_filters(min_rating: Optional[float], k_core: int) -> Tuple[Optional[float], int]:
-    r"""Validates the rating threshold and the k-core size."""
-    if min_rating is not None:
-        try:
-            min_rating = float(min_rating)
-        except (TypeError, ValueError):
-            raise UserInputError(f'min_rating must be a number (got {min_rating!r})') from None
-    if isinstance(k_core, bool) or not isinstance(k_core, int) or k_core < 0:
-        raise UserInputError(f'k_core must be an integer >= 0 (got {k_core!r})')
-    return min_rating, k_core
-
-
-def filter_tag(min_rating: Optional[float], k_core: int) -> str:
-    r"""A file-name tag for a filter, e.g. ``'r4_k5'`` or ``'rall_k0'``."""
-    return f"r{'all' if min_rating is None else format(min_rating, 'g')}_k{k_core}"
-
-
-def fetch(url: str, folder: str, filename: Optional[str] = None) -> str:
-    r"""Downloads :obj:`url` into :obj:`folder` via a ``.part`` file (so an interrupted
-    download never passes for a complete one); a failure is a :class:`UserInputError`
-    that says where to put the file by hand."""
-    filename = filename or url.rpartition('/')[2]
-    part = filename + '.part'
-    try:
-        download_url(url, folder, filename=part)
-        os.replace(osp.join(folder, part), osp.join(folder, filename))
-    except (OSError, ValueError) as e:  # URLError and HTTPError are OSErrors
-        if osp.exists(osp.join(folder, part)):
-            os.remove(osp.join(folder, part))
-        raise UserInputError(f'could not download {url} ({e}); download it by hand '
-                             f'into {folder}') from None
-    return osp.join(folder, filename)
-
-
-# --------------------------------------------------------------------------------------
-# Local datasets
-# --------------------------------------------------------------------------------------
 USER_COLUMNS = ('user_id', 'user')
 ITEM_COLUMNS = ('item_id', 'item')
 TEXT_TYPES = ('token', 'token_seq')

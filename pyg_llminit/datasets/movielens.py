@@ -7,8 +7,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from torch_geometric.data import extract_zip
 
 from ..errors import UserInputError
-from .base import InteractionDataset
-from .local import check_filters, fetch, filter_tag, parse_number
+from .base import InteractionDataset, check_filters, fetch, filter_tag, parse_number
 
 URL = 'https://files.grouplens.org/datasets/movielens/ml-{}.zip'
 VARIANTS = ('100k', '1m')

@@ -42,7 +42,7 @@ META = [
 def no_network(monkeypatch):
     def offline(url, *args, **kwargs):
         raise urllib.error.URLError('network disabled in tests')
-    monkeypatch.setattr('pyg_llminit.datasets.local.download_url', offline)
+    monkeypatch.setattr('pyg_llminit.datasets.base.download_url', offline)
 
 
 def write_raw(root, category='Toys_and_Games', ratings=RATINGS, meta=META):
@@ -163,7 +163,7 @@ def test_download_writes_raw_files(tmp_path, monkeypatch):
         with open(os.path.join(folder, filename), 'wb') as f:
             f.write(data)
         return os.path.join(folder, filename)
-    monkeypatch.setattr('pyg_llminit.datasets.local.download_url', fake_download)
+    monkeypatch.setattr('pyg_llminit.datasets.base.download_url', fake_download)
     data = Amazon2014(tmp_path / 'cache', 'Baby', k_core=2)[0]
     assert urls == [
         'http://snap.stanford.edu/data/amazon/productGraph/categoryFiles/ratings_Baby.csv',

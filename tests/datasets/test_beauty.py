@@ -1,5 +1,3 @@
-import os
-
 import torch
 
 from pyg_llminit.datasets import AmazonBeauty

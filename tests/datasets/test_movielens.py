@@ -32,7 +32,7 @@ FLAGS = {10: ['Animation', "Children's", 'Comedy'], 20: ['Drama'], 30: ['Documen
 def no_network(monkeypatch):
     def offline(url, *args, **kwargs):
         raise urllib.error.URLError('network disabled in tests')
-    monkeypatch.setattr('pyg_llminit.datasets.local.download_url', offline)
+    monkeypatch.setattr('pyg_llminit.datasets.base.download_url', offline)
 
 
 def files_100k(genre_file=True, data=U_DATA):
@@ -157,7 +157,7 @@ def test_download_and_extract(tmp_path, monkeypatch):
         with open(path, 'wb') as f:
             f.write(buffer.getvalue())
         return path
-    monkeypatch.setattr('pyg_llminit.datasets.local.download_url', fake_download)
+    monkeypatch.setattr('pyg_llminit.datasets.base.download_url', fake_download)
     data = MovieLens(tmp_path, '1m')[0]
     assert urls == ['https://files.grouplens.org/datasets/movielens/ml-1m.zip']
     assert sorted(os.listdir(tmp_path / 'raw')) == ['ml-1m']  # the archive is removed
