@@ -156,6 +156,7 @@ def train(graph: str, model: str, init: str, encoder: str, text_fields: str,
     \b
     Examples:
       pyg-llminit train --graph amazon
+      pyg-llminit train --graph amazon --init variance
       pyg-llminit train --graph amazon --epochs 20 --out runs/quick
       pyg-llminit train --graph amazon --split 0.8,0.1,0.1 --order random --seed 1
     """
