@@ -2,6 +2,8 @@
 import torch
 from torch import Tensor
 
+from .errors import UserInputError
+
 
 class NegativeSampler:
     r"""Draws, for each user, uniform items outside the user's training items.
@@ -19,7 +21,8 @@ class NegativeSampler:
         self.keys = torch.sort(train_index[0] * num_items + train_index[1]).values
         degree = torch.bincount(train_index[0])
         if degree.numel() and int(degree.max()) >= num_items:
-            raise ValueError('a user has interacted with every item: no negative exists')
+            raise UserInputError('a user has interacted with every item in training: no '
+                                 'negative item exists for BPR')
 
     def is_known(self, user: Tensor, item: Tensor) -> Tensor:
         key = user * self.num_items + item

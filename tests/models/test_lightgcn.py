@@ -113,3 +113,8 @@ def test_batch_restricted_propagation_equals_full(small_graph, num_layers):
     full.backward()
     assert torch.allclose(loss, full, atol=1e-6)
     assert torch.allclose(grad, model.embedding.weight.grad, atol=1e-6)
+
+
+def test_negative_sampler_rejects_a_user_who_knows_every_item():
+    with pytest.raises(UserInputError, match='every item'):
+        NegativeSampler(torch.tensor([[0, 0], [0, 1]]), 2)
