@@ -19,6 +19,11 @@ from .errors import UserInputError
 ORDERS = ('time', 'random')
 
 
+def _check_order(order: str) -> None:
+    if order not in ORDERS:
+        raise UserInputError(f"unknown split order '{order}' (choose from {', '.join(ORDERS)})")
+
+
 def rank_within_user(user: Tensor, time: Optional[Tensor], order: str = 'time',
                      seed: int = 2020) -> Tuple[Tensor, Tensor]:
     r"""Position of each interaction in its user's history, and the user's degree.
@@ -33,8 +38,7 @@ def rank_within_user(user: Tensor, time: Optional[Tensor], order: str = 'time',
     Returns:
         ``(rank, degree)``, both of shape ``[E]``: rank ``0`` is the oldest interaction.
     """
-    if order not in ORDERS:
-        raise UserInputError(f"unknown split order '{order}' (choose from {', '.join(ORDERS)})")
+    _check_order(order)
     num = user.numel()
     if order == 'random':
         perm = torch.randperm(num, generator=torch.Generator().manual_seed(seed))
@@ -92,8 +96,7 @@ class LeaveOneOutSplit(BaseTransform):
         seed (int): Seed of the random order. (default: :obj:`2020`)
     """
     def __init__(self, order: str = 'time', seed: int = 2020) -> None:
-        if order not in ORDERS:
-            raise UserInputError(f"unknown split order '{order}' (choose from {', '.join(ORDERS)})")
+        _check_order(order)
         self.order = order
         self.seed = seed
 
@@ -128,8 +131,7 @@ class RatioSplit(BaseTransform):
         if len(ratios) != 3 or min(ratios) < 0 or ratios[0] <= 0:
             raise UserInputError(f'ratio split needs three fractions train,val,test with '
                                  f'train > 0 and none negative, got {ratios}')
-        if order not in ORDERS:
-            raise UserInputError(f"unknown split order '{order}' (choose from {', '.join(ORDERS)})")
+        _check_order(order)
         total = sum(ratios)
         self.ratios = [r / total for r in ratios]
         self.order = order

@@ -62,5 +62,5 @@ class Recommender(torch.nn.Module):
     @torch.no_grad()
     def score_fn(self, adj) -> Callable[[Tensor], Tensor]:
         r"""Full-ranking scores: propagates once, then ``users [B] -> scores [B, I]``."""
-        user_out, item_out = self(adj)
-        return lambda users: user_out[users] @ item_out.t()
+        from ..evaluate import embedding_scores
+        return embedding_scores(*self(adj))
