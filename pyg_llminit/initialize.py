@@ -37,8 +37,8 @@ def llminit_features(train_data: HeteroData, init: str, dim: Optional[int],
                      encoder: str = 'minilm', fields: Sequence[str] = ('title',),
                      template: Optional[str] = None, popular_ratio: float = 0.2,
                      scale: Union[None, str, float] = None, seed: int = 2020,
-                     cache_dir: Optional[str] = None, progress: bool = True
-                     ) -> Tuple[Tensor, Tensor, LLMInit]:
+                     cache_dir: Optional[str] = None, progress: bool = True,
+                     embedding: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, LLMInit]:
     r"""LLMInit features of a training graph.
 
     Args:
@@ -53,6 +53,9 @@ def llminit_features(train_data: HeteroData, init: str, dim: Optional[int],
         seed (int): Seed of ``'random'``.
         cache_dir (str, optional): Embedding cache folder.
         progress (bool): Progress bars while encoding.
+        embedding (Tensor, optional): Precomputed item embeddings ``[num_items, d_LLM]``;
+            when given, nothing is encoded and :obj:`encoder`, :obj:`fields` and
+            :obj:`template` are ignored.
 
     Returns:
         ``(user_x [U, d], item_x [I, d], transform)``.
@@ -60,8 +63,9 @@ def llminit_features(train_data: HeteroData, init: str, dim: Optional[int],
     from .text import encode_items
     if init not in STRATEGIES:
         raise UserInputError(f"unknown --init '{init}' (choose from {', '.join(INITS)})")
-    embedding = encode_items(train_data, encoder, fields=fields, template=template,
-                             cache_dir=cache_dir, progress=progress)
+    if embedding is None:
+        embedding = encode_items(train_data, encoder, fields=fields, template=template,
+                                 cache_dir=cache_dir, progress=progress)
     width = embedding.size(1) if init == 'full' else dim
     num_nodes = train_data[USER].num_nodes + train_data[ITEM].num_nodes
     if isinstance(scale, str) or scale is None:

@@ -63,6 +63,7 @@ class EpochLog:
     seconds: float
     loss: float
     val: Dict[str, float] = field(default_factory=dict)
+    eval_seconds: float = 0.0
 
 
 class Trainer:
@@ -110,12 +111,14 @@ class Trainer:
         perm = torch.randperm(num, generator=generator)
         total = torch.zeros((), device=self.device)
         batches = range(0, num, self.config.batch_size)
+        self.model.prepare_epoch(self.adj, generator)
         for start in tqdm(batches, desc=f'epoch {epoch}', leave=False, disable=None,
                           unit='batch'):
             idx = perm[start:start + self.config.batch_size]
             user, pos = self.train_index[:, idx]
-            neg = self.sampler.sample(user, generator)
-            user, pos, neg = (t.to(self.device) for t in (user, pos, neg))
+            neg = self.sampler.sample(user, generator) if self.model.needs_negatives else None
+            user, pos = user.to(self.device), pos.to(self.device)
+            neg = neg.to(self.device) if neg is not None else None
             optimizer.zero_grad()
             loss, _ = self.model.loss(self.adj, user, pos, neg)
             loss.backward()
@@ -143,7 +146,8 @@ class Trainer:
             loss = self.train_epoch(optimizer, generator, epoch)
             train_s = time.perf_counter() - t0
             val = self.evaluate(self.val_eval)
-            log = EpochLog(epoch, time.perf_counter() - t0, loss, val)
+            total_s = time.perf_counter() - t0
+            log = EpochLog(epoch, total_s, loss, val, eval_seconds=total_s - train_s)
             self.history.append(log)
             score = val[cfg.monitor]
             improved = score > best_score

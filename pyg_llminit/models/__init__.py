@@ -1,19 +1,40 @@
 """Recommender backbones; every one is built by name through :func:`build_model`."""
+import inspect
 from typing import Any
 
 from ..errors import UserInputError
 from .base import Recommender
 from .lightgcn import LightGCN
+from .mf import MF
+from .ngcf import NGCF
+from .sgcl import SGCL
+from .sgl import SGL
+from .simgcl import SimGCL, XSimGCL
 from .propagation import normalized_adjacency
 
-MODELS = {'lightgcn': LightGCN}
+MODELS = {'lightgcn': LightGCN, 'sgl': SGL, 'sgcl': SGCL, 'mf': MF, 'ngcf': NGCF,
+          'simgcl': SimGCL, 'xsimgcl': XSimGCL}
+SHARED_OPTIONS = ('embedding_dim', 'num_layers')
 
 
 def build_model(name: str, num_users: int, num_items: int, **kwargs: Any) -> Recommender:
-    r"""Instantiates the backbone :obj:`name` (see :data:`MODELS`)."""
+    r"""Instantiates the backbone :obj:`name` (see :data:`MODELS`).
+
+    Options a backbone does not have (``num_layers`` for MF, say) are dropped when their
+    value is ``None`` or one of the shared settings ``embedding_dim`` / ``num_layers``, so one
+    call serves every model; any other unknown option is a user error naming it.
+    """
     if name not in MODELS:
         raise UserInputError(f"unknown model '{name}' (known: {', '.join(MODELS)})")
-    return MODELS[name](num_users, num_items, **kwargs)
+    cls = MODELS[name]
+    accepted = inspect.signature(cls.__init__).parameters
+    options = {}
+    for key, value in kwargs.items():
+        if key in accepted:
+            options[key] = value
+        elif value is not None and key not in SHARED_OPTIONS:
+            raise UserInputError(f"model '{name}' has no option '{key}'")
+    return cls(num_users, num_items, **options)
 
 
-__all__ = ['LightGCN', 'Recommender', 'build_model', 'normalized_adjacency', 'MODELS']
+__all__ = ['LightGCN', 'SGL', 'SGCL', 'MF', 'NGCF', 'SimGCL', 'XSimGCL', 'Recommender', 'build_model', 'normalized_adjacency', 'MODELS']

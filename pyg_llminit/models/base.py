@@ -4,21 +4,9 @@ one path that initialises them from node features ``x``, and the BPR loss."""
 from typing import Callable, Dict, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-
-def bpr_loss(pos_score: Tensor, neg_score: Tensor) -> Tensor:
-    r"""Bayesian personalised ranking loss, :math:`-\log\sigma(s^+ - s^-)`, averaged over
-    the batch (Rendle et al., UAI 2009)."""
-    return -F.logsigmoid(pos_score - neg_score).mean()
-
-
-def l2_reg(*embeddings: Tensor) -> Tensor:
-    r"""LightGCN's regulariser on the ego (layer-0) embeddings of a batch:
-    :math:`\frac{1}{2B}\sum \lVert e \rVert_2^2` (He et al., SIGIR 2020, Eq. 15)."""
-    batch_size = embeddings[0].size(0)
-    return sum(e.pow(2).sum() for e in embeddings) / (2 * batch_size)
+from .losses import bpr_loss, l2_reg  # noqa: F401 - re-exported for the backbones
 
 
 class Recommender(torch.nn.Module):
@@ -50,6 +38,13 @@ class Recommender(torch.nn.Module):
             if tuple(x.shape) != (n, dim):
                 raise ValueError(f'{name} x has shape {tuple(x.shape)}, expected ({n}, {dim})')
             self.embedding.weight[rows] = x.to(self.embedding.weight)
+
+    #: Whether :meth:`loss` reads the sampled negatives (SGCL's does not).
+    needs_negatives: bool = True
+
+    def prepare_epoch(self, adj, generator: Optional[torch.Generator] = None) -> None:
+        r"""Called by the trainer before every epoch with the training adjacency: a
+        backbone that needs per-epoch state (SGL's edge-dropout views) builds it here."""
 
     def batch_rows(self, user: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
         r"""Rows of ``(user, pos, neg)`` ``[B]`` each in the joint table: ``[3B]``."""

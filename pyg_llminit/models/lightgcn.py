@@ -1,12 +1,13 @@
 """LightGCN recommender on top of PyG's :class:`~torch_geometric.nn.models.LightGCN`."""
-from typing import Dict, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor
 from torch_geometric.nn.models import LightGCN as PyGLightGCN
 
-from .base import Recommender, bpr_loss, l2_reg
-from .propagation import NormalizedAdjacency
+from .base import Recommender
+from .losses import bpr_loss, check_non_negative, l2_reg
+from .propagation import NormalizedAdjacency, propagate_layers
 
 
 class LightGCN(Recommender):
@@ -36,7 +37,7 @@ class LightGCN(Recommender):
                  num_layers: int = 2, reg_weight: float = 1e-5) -> None:
         super().__init__()
         self.num_users, self.num_items = num_users, num_items
-        self.reg_weight = reg_weight
+        self.reg_weight = check_non_negative('reg_weight', reg_weight)
         self.gnn = PyGLightGCN(num_users + num_items, embedding_dim, num_layers,
                                normalize=False)
         self.embedding = self.gnn.embedding
@@ -52,19 +53,16 @@ class LightGCN(Recommender):
     def reset_parameters(self) -> None:
         self.gnn.reset_parameters()
 
-    def propagate(self, adj: NormalizedAdjacency, rows: Optional[Tensor] = None) -> Tensor:
+    def propagate(self, adj: NormalizedAdjacency, rows: Optional[Tensor] = None,
+                  perturb: Optional[Callable[[Tensor], Tensor]] = None) -> Tensor:
         r"""Layer-combined embeddings, users first: all nodes ``[U+I, d]``, or only the
-        unique :obj:`rows` ``[R, d]``, whose last layer then multiplies only those rows of
-        the adjacency (same values, a third of the work for a Beauty batch)."""
-        x = self.embedding.weight
-        hs = [x]
-        for i in range(self.num_layers):
-            if rows is not None and i == self.num_layers - 1:
-                hs.append(adj.propagate_rows(hs[-1], rows))
-            else:
-                hs.append(adj.propagate(hs[-1]))
-        if rows is not None:  # the last layer is already restricted to rows
-            hs = [h[rows] for h in hs[:-1]] + hs[-1:] if self.num_layers else [x[rows]]
+        unique :obj:`rows` ``[R, d]`` (see
+        :func:`~pyg_llminit.models.propagation.propagate_layers`)."""
+        return self.combine(propagate_layers(adj, self.embedding.weight, self.num_layers,
+                                             rows, perturb))
+
+    def combine(self, hs: List[Tensor]) -> Tensor:
+        r"""LightGCN's readout :math:`\sum_l \alpha_l h_l`, :math:`\alpha_l = 1/(L+1)`."""
         alpha = self.gnn.alpha
         out = hs[0] * alpha[0]
         for h, a in zip(hs[1:], alpha[1:]):
@@ -76,14 +74,34 @@ class LightGCN(Recommender):
         return out[:self.num_users], out[self.num_users:]
 
     def loss(self, adj, user: Tensor, pos: Tensor, neg: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
+        rec, reg = self.bpr_terms(adj, user, pos, neg)
+        return rec + reg, {'bpr': rec.detach(), 'reg': reg.detach()}
+
+    def bpr_terms(self, adj, user: Tensor, pos: Tensor, neg: Tensor,
+                  perturb: Optional[Callable[[Tensor], Tensor]] = None) -> Tuple[Tensor, Tensor]:
+        r"""BPR on the propagated embeddings and the L2 term on the batch's ego embeddings."""
+        rows = self.batch_rows(user, pos, neg)
+        unique_rows, inverse, hs = self.batch_layers(adj, rows, perturb)
+        return self.bpr_from(self.combine(hs)[inverse], rows)
+
+    def batch_layers(self, adj, rows: Tensor,
+                     perturb: Optional[Callable[[Tensor], Tensor]] = None
+                     ) -> Tuple[Tensor, Tensor, List[Tensor]]:
+        r"""``(unique_rows, inverse, layers)``: the layer outputs of the batch's unique rows
+        and the map back to :obj:`rows` (``unique_rows[inverse] == rows``)."""
+        unique_rows, inverse = torch.unique(rows, return_inverse=True)
+        hs = propagate_layers(adj, self.embedding.weight, self.num_layers, unique_rows,
+                              perturb)
+        return unique_rows, inverse, hs
+
+    def bpr_from(self, out: Tensor, rows: Tensor) -> Tuple[Tensor, Tensor]:
+        r"""BPR and L2 terms from the final embeddings ``[3B, d]`` of :meth:`batch_rows`."""
+        u, p, n = out.chunk(3)
+        rec = bpr_loss((u * p).sum(-1), (u * n).sum(-1))
         # One gather of all batch rows: its backward fills one [U+I, d] gradient, where
         # slicing users and items apart first would fill three.
-        rows = self.batch_rows(user, pos, neg)
-        unique_rows, inverse = torch.unique(rows, return_inverse=True)
-        u, p, n = self.propagate(adj, unique_rows)[inverse].chunk(3)
-        rec = bpr_loss((u * p).sum(-1), (u * n).sum(-1))
         reg = self.reg_weight * l2_reg(*self.embedding.weight[rows].chunk(3))
-        return rec + reg, {'bpr': rec.detach(), 'reg': reg.detach()}
+        return rec, reg
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.num_users}, {self.num_items}, '

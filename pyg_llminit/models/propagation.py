@@ -1,6 +1,6 @@
 """The normalised user-item adjacency that every LightGCN-style backbone propagates over."""
 import warnings
-from typing import Optional
+from typing import Callable, List, Optional
 
 import torch
 from torch import Tensor
@@ -60,7 +60,8 @@ class NormalizedAdjacency:
     def __init__(self, train_index: Tensor, num_users: int, num_items: int,
                  edge_weight: Optional[Tensor] = None) -> None:
         self.num_users, self.num_items = num_users, num_items
-        user, item = train_index.cpu()
+        self.train_index = train_index.cpu()
+        user, item = self.train_index
         item = item + num_users
         row, col = torch.cat([user, item]), torch.cat([item, user])
         num_nodes = num_users + num_items
@@ -83,6 +84,17 @@ class NormalizedAdjacency:
         self.adj = self.adj.to(device)
         self._row = None
         return self
+
+    def drop_edges(self, ratio: float, generator: Optional[torch.Generator] = None
+                   ) -> 'NormalizedAdjacency':
+        r"""A new adjacency of a random ``1 - ratio`` share of the interactions,
+        re-normalised with its own degrees, on the same device: SGL's edge-dropout view
+        (Wu et al., SIGIR 2021, Eq. 5)."""
+        num = self.train_index.size(1)
+        keep = torch.randperm(num, generator=generator)[:round(num * (1 - ratio))]
+        view = NormalizedAdjacency(self.train_index[:, keep.sort().values], self.num_users,
+                                   self.num_items)
+        return view.to(self.adj.device)
 
     def propagate(self, x: Tensor) -> Tensor:
         r"""``[N, d] -> [N, d]``: one propagation step :math:`\hat{A} X`."""
@@ -131,6 +143,32 @@ class NormalizedAdjacency:
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(users={self.num_users}, items={self.num_items}, '
                 f'nnz={self.adj._nnz()})')
+
+
+def propagate_layers(adj: NormalizedAdjacency, x: Tensor, num_layers: int,
+                     rows: Optional[Tensor] = None,
+                     perturb: Optional[Callable[[Tensor], Tensor]] = None) -> List[Tensor]:
+    r"""The outputs of LightGCN-style propagation, :math:`[h_0, \dots, h_L]` with
+    :math:`h_0 = x` and :math:`h_{l+1} = \mathrm{perturb}(\hat{A} h_l)`, shared by LightGCN,
+    SGL, SGCL, SimGCL and XSimGCL.
+
+    Args:
+        adj (NormalizedAdjacency): The graph.
+        x (Tensor): Layer-0 embeddings ``[N, d]``.
+        num_layers (int): ``L``.
+        rows (Tensor, optional): Unique rows the caller needs. Then every returned layer is
+            ``[len(rows), d]`` and the last one multiplies only those rows of the adjacency
+            (exact; a third of the work for a Beauty batch).
+        perturb (callable, optional): Applied to each layer's output (SimGCL's noise).
+    """
+    hs = [x]
+    for i in range(num_layers):
+        last = rows is not None and i == num_layers - 1
+        h = adj.propagate_rows(hs[-1], rows) if last else adj.propagate(hs[-1])
+        hs.append(perturb(h) if perturb is not None else h)
+    if rows is not None:  # the last layer is already restricted to rows
+        hs = [h[rows] for h in hs[:-1]] + hs[-1:] if num_layers else [x[rows]]
+    return hs
 
 
 def normalized_adjacency(train_index: Tensor, num_users: int,

@@ -7,11 +7,11 @@
 * :func:`encode_items` returns the ``[num_items, d]`` matrix, cached on disk by
   :class:`EmbeddingCache`.
 """
-from .cache import EmbeddingCache, cache_key, encode_items
+from .cache import EmbeddingCache, cache_key, encode_items, load_embedding, save_embedding
 from .encoder import POOLINGS, TextEncoder, pool
 from .presets import DEFAULT_ENCODER, PRESETS, resolve_encoder
 from .recipe import item_texts, recipe_identity
 
 __all__ = ['TextEncoder', 'pool', 'POOLINGS', 'resolve_encoder', 'PRESETS',
            'DEFAULT_ENCODER', 'item_texts', 'recipe_identity', 'EmbeddingCache',
-           'encode_items', 'cache_key']
+           'encode_items', 'cache_key', 'load_embedding', 'save_embedding']

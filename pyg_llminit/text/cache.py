@@ -200,4 +200,44 @@ def encode_items(data: HeteroData, encoder: Union[str, TextEncoder] = DEFAULT_EN
         texts, encoder, recipe_identity(fields, template), chunk_size, progress)
 
 
-__all__ = ['EmbeddingCache', 'encode_items', 'cache_key', 'texts_sha256']
+def save_embedding(path: PathLike, embedding: Tensor) -> None:
+    r"""Writes an item embedding matrix ``[num_items, d]`` to :obj:`path` atomically (the
+    cache's format), e.g. to carry it to a machine without the language model."""
+    _write(Path(path), embedding.float().cpu(), {'format': FORMAT,
+                                                 'shape': json.dumps(list(embedding.shape))})
+
+
+def load_embedding(path: PathLike, num_items: Optional[int] = None) -> Tensor:
+    r"""Reads an item embedding matrix written by :func:`save_embedding` (or any
+    safetensors file whose only tensor is ``[num_items, d]``).
+
+    Raises:
+        UserInputError: a missing or unreadable file, a tensor that is not 2-D, a row count
+            other than :obj:`num_items`, or non-finite values.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserInputError(f'embedding file {path} does not exist')
+    try:
+        if path.suffix == '.pt':
+            embedding = load_torch(path)
+        else:
+            with safe_open(str(path), framework='pt') as f:
+                keys = list(f.keys())
+                if len(keys) != 1:
+                    raise ValueError(f'expected one tensor, found {len(keys)}')
+                embedding = f.get_tensor(keys[0])
+    except Exception as err:  # noqa: BLE001 - any unreadable file is the same user error
+        raise UserInputError(f'cannot read embedding file {path}: {err}') from None
+    if not isinstance(embedding, Tensor) or embedding.dim() != 2:
+        raise UserInputError(f'embedding file {path} must hold one 2-D tensor [items, dims]')
+    if num_items is not None and embedding.size(0) != num_items:
+        raise UserInputError(f'embedding file {path} has {embedding.size(0)} rows, but the '
+                             f'graph has {num_items} items')
+    if not torch.isfinite(embedding).all():
+        raise UserInputError(f'embedding file {path} holds NaN or inf values')
+    return embedding.float()
+
+
+__all__ = ['EmbeddingCache', 'encode_items', 'cache_key', 'texts_sha256', 'save_embedding',
+           'load_embedding']

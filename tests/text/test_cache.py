@@ -192,3 +192,23 @@ def test_failed_write_leaves_nothing(bert_dir, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match='disk gone'):
         encode_items(graph(), TextEncoder(str(bert_dir)), cache_dir=tmp_path, progress=False)
     assert files(tmp_path) == []
+
+
+def test_save_and_load_embedding_round_trip_and_bad_files(tmp_path):
+    from pyg_llminit.errors import UserInputError
+    from pyg_llminit.text import load_embedding, save_embedding
+    emb = torch.randn(5, 3)
+    save_embedding(tmp_path / 'e.safetensors', emb)
+    assert torch.equal(load_embedding(tmp_path / 'e.safetensors', num_items=5), emb)
+    with pytest.raises(UserInputError, match='has 5 rows, but the graph has 4 items'):
+        load_embedding(tmp_path / 'e.safetensors', num_items=4)
+    with pytest.raises(UserInputError, match='does not exist'):
+        load_embedding(tmp_path / 'missing.safetensors')
+    (tmp_path / 'junk.safetensors').write_bytes(b'not a tensor file')
+    with pytest.raises(UserInputError, match='cannot read embedding file'):
+        load_embedding(tmp_path / 'junk.safetensors')
+    bad = emb.clone()
+    bad[1, 1] = float('nan')
+    save_embedding(tmp_path / 'nan.safetensors', bad)
+    with pytest.raises(UserInputError, match='NaN or inf'):
+        load_embedding(tmp_path / 'nan.safetensors')

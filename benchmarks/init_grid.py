@@ -1,0 +1,197 @@
+"""Backbone x initialisation x seed grid on Amazon Beauty, resumable, optionally in parallel.
+
+For every (model, init, seed): leave-one-out in time order, d = 128, 2 layers, Adam 1e-3,
+batch 2048, early stopping on validation NDCG@10 (patience 10); test metrics at the best
+validation epoch. Each finished run is merged into the JSON file at once (atomically), so the
+script can be stopped and restarted and only runs what is missing. At the end it writes a
+markdown table beside the JSON: test Recall@10 and NDCG@10 (mean +- std over seeds), the gain
+over ``none`` of the same model, seconds per epoch, and the first epoch at which each init
+reaches the best validation NDCG@10 of ``none`` (same model and seed).
+
+The item embeddings are encoded once in the parent (``--encoder``, cached) or read from a
+file (``--embedding``, a ``[num_items, d_LLM]`` tensor saved by ``--save-embedding``), so
+workers never load a language model. ``--jobs N`` runs N runs at once in separate processes
+(each with ``cpu_count / N`` threads): worth it on a GPU, whose kernels one Beauty run leaves
+mostly idle; on a 2-core CPU keep ``--jobs 1``.
+
+Usage::
+
+    python benchmarks/init_grid.py --models lightgcn --out benchmarks/llminit_inits.json
+    python benchmarks/init_grid.py --models lightgcn,sgl,sgcl --inits none,random,uniform,variance
+    python benchmarks/init_grid.py --device cuda --jobs 8 --embedding beauty_minilm.safetensors
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import torch
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
+
+from pyg_llminit.datasets import AmazonBeauty  # noqa: E402
+from pyg_llminit.initialize import llminit_features  # noqa: E402
+from pyg_llminit.io import write_json  # noqa: E402
+from pyg_llminit.models import build_model  # noqa: E402
+from pyg_llminit.split import LeaveOneOutSplit  # noqa: E402
+from pyg_llminit.train import TrainConfig, Trainer  # noqa: E402
+
+_SPLITS = None
+
+
+def _splits():
+    global _SPLITS
+    if _SPLITS is None:
+        _SPLITS = LeaveOneOutSplit()(AmazonBeauty()[0])
+    return _SPLITS
+
+
+def run_one(model_name: str, init: str, seed: int, epochs: int, device: str,
+            embedding: Optional[torch.Tensor], scale: str, threads: int = 0) -> Dict:
+    if threads:
+        torch.set_num_threads(threads)
+    train, val, test = _splits()
+    start = time.perf_counter()
+    torch.manual_seed(seed)
+    model = build_model(model_name, train['user'].num_nodes, train['item'].num_nodes,
+                        embedding_dim=128, num_layers=2)
+    if init != 'none':
+        user_x, item_x, _ = llminit_features(train, init, 128, embedding=embedding, seed=seed,
+                                             scale=scale, progress=False)
+        model.init_from_x(user_x, item_x)
+    trainer = Trainer(model, train, val, test,
+                      TrainConfig(epochs=epochs, seed=seed, device=device), log=lambda s: None)
+    results = trainer.fit()
+    results['val_curve'] = [h.val['ndcg@10'] for h in trainer.history]
+    results['train_epoch_seconds'] = statistics.median(
+        h.seconds - h.eval_seconds for h in trainer.history)
+    results.update(wall_seconds=time.perf_counter() - start, epochs_cap=epochs, scale=scale,
+                   device=torch.cuda.get_device_name() if device.startswith('cuda')
+                   else f'{platform.machine()} CPU, {torch.get_num_threads()} threads')
+    return results
+
+
+def first_epoch_reaching(curve: List[float], target: float) -> Optional[int]:
+    return next((i + 1 for i, v in enumerate(curve) if v >= target), None)
+
+
+def _fmt(xs: List[float]) -> str:
+    return (f'{statistics.mean(xs):.4f} +- {statistics.stdev(xs):.4f}' if len(xs) > 1
+            else f'{xs[0]:.4f}')
+
+
+def _gain(xs: List[float], base: List[float]) -> str:
+    return f'{100 * (statistics.mean(xs) / statistics.mean(base) - 1):+.1f}%' if base else '-'
+
+
+def table(runs: Dict, models: List[str], inits: List[str], seeds: List[int]) -> str:
+    lines = ['| model | init | test Recall@10 | test NDCG@10 | gain R@10 / N@10 vs none | '
+             's/epoch (train) | best epochs | epoch reaching none\'s best val NDCG@10 | runs |',
+             '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
+    for model in models:
+        base = [runs[f'{model}/none/{s}'] for s in seeds if f'{model}/none/{s}' in runs]
+        for init in inits:
+            done = [runs[f'{model}/{init}/{s}'] for s in seeds if f'{model}/{init}/{s}' in runs]
+            if not done:
+                continue
+            recall = [r['test']['recall@10'] for r in done]
+            ndcg = [r['test']['ndcg@10'] for r in done]
+            reach = []
+            for s in seeds:
+                b, r = runs.get(f'{model}/none/{s}'), runs.get(f'{model}/{init}/{s}')
+                if b and r:
+                    reach.append(str(first_epoch_reaching(r['val_curve'], max(b['val_curve']))
+                                     or '-'))
+            gain = ('-' if init == 'none' else
+                    f'{_gain(recall, [r["test"]["recall@10"] for r in base])} / '
+                    f'{_gain(ndcg, [r["test"]["ndcg@10"] for r in base])}')
+            epoch_s = statistics.median(r.get('train_epoch_seconds', r['seconds_per_epoch'])
+                                        for r in done)
+            lines.append(f'| {model} | {init} | {_fmt(recall)} | {_fmt(ndcg)} | {gain} | '
+                         f'{epoch_s:.2f} | {", ".join(str(r["best_epoch"]) for r in done)} | '
+                         f'{", ".join(reach) or "-"} | {len(done)} |')
+    return '\n'.join(lines)
+
+
+def load_runs(path: Path) -> Dict:
+    runs = json.loads(path.read_text()) if path.exists() else {}
+    # files written before the grid had a model axis: 'init/seed' keys are LightGCN runs
+    return {(k if k.count('/') == 2 else f'lightgcn/{k}'): v for k, v in runs.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--models', default='lightgcn')
+    parser.add_argument('--inits', default='none,random,uniform,variance,pca')
+    parser.add_argument('--seeds', default='2020,2021,2022')
+    parser.add_argument('--epochs', type=int, default=300)
+    parser.add_argument('--encoder', default='minilm')
+    parser.add_argument('--embedding', help='item embeddings [I, d] (safetensors or .pt) '
+                        'instead of encoding with --encoder')
+    parser.add_argument('--save-embedding', help='write the encoded embeddings here and exit')
+    parser.add_argument('--scale', default='none', help="--init-scale: none, xavier, or a std")
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--jobs', type=int, default=1)
+    parser.add_argument('--out', default=str(HERE / 'init_grid.json'))
+    args = parser.parse_args()
+    models, inits = args.models.split(','), args.inits.split(',')
+    seeds = [int(s) for s in args.seeds.split(',')]
+    out = Path(args.out)
+    runs = load_runs(out)
+    train = _splits()[0]  # also builds the processed cache before any worker starts
+
+    from pyg_llminit.text import encode_items, load_embedding, save_embedding
+    if args.embedding:
+        embedding = load_embedding(args.embedding, num_items=train['item'].num_nodes)
+    elif any(i != 'none' for i in inits) or args.save_embedding:
+        embedding = encode_items(train, args.encoder)
+    else:
+        embedding = None
+    if args.save_embedding:
+        save_embedding(args.save_embedding, embedding)
+        return
+
+    todo = [(m, i, s) for m in models for i in inits for s in seeds
+            if f'{m}/{i}/{s}' not in runs]
+    threads = max(1, (os.cpu_count() or 1) // args.jobs) if args.jobs > 1 else 0
+    grid_start = time.perf_counter()
+
+    def record(key: str, result: Dict) -> None:
+        result['encoder'] = args.embedding or args.encoder
+        runs[key] = result
+        write_json(out, runs)
+        print(f'{key}: test recall@10 {result["test"]["recall@10"]:.4f} ndcg@10 '
+              f'{result["test"]["ndcg@10"]:.4f}, best epoch {result["best_epoch"]}, '
+              f'{result["wall_seconds"]:.0f} s', flush=True)
+
+    if args.jobs > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(args.jobs, mp_context=get_context('spawn')) as pool:
+            futures = {pool.submit(run_one, m, i, s, args.epochs, args.device,
+                                   embedding if i != 'none' else None, args.scale,
+                                   threads): f'{m}/{i}/{s}' for m, i, s in todo}
+            for future in as_completed(futures):
+                record(futures[future], future.result())
+    else:
+        for m, i, s in todo:
+            record(f'{m}/{i}/{s}', run_one(m, i, s, args.epochs, args.device, embedding,
+                                           args.scale))
+    wall = time.perf_counter() - grid_start
+    devices = sorted({r['device'] for r in runs.values() if 'device' in r})
+    md = (f'Devices: {"; ".join(devices) or platform.machine()}; torch {torch.__version__}. '
+          f'Encoder {args.embedding or args.encoder}, scale {args.scale}, epochs cap '
+          f'{args.epochs}. This invocation: {len(todo)} runs, {wall / 60:.1f} min wall with '
+          f'--jobs {args.jobs}.\n\n' + table(runs, models, inits, seeds) + '\n')
+    print(md)
+    out.with_suffix('.md').write_text(md)
+
+
+if __name__ == '__main__':
+    main()
