@@ -3,14 +3,15 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import click
 import torch
 
+from .config import config_callback, parse_model_options
 from .errors import UserInputError
 
-MODELS = ['lightgcn']
+MODELS = ['lightgcn', 'sgl', 'sgcl', 'mf', 'ngcf', 'simgcl', 'xsimgcl']
 INITS = ['none', 'random', 'uniform', 'variance', 'pca', 'full']
 
 
@@ -96,7 +97,15 @@ def stats(graph: str, root: Optional[str]) -> None:
               "'tools-and-home-improvement', 'office-products', 'amazon-2014:<Category>', "
               "'ml-100k', 'ml-1m', or a path to RecBole atomic files / a CSV folder.")
 @click.option('--model', type=click.Choice(MODELS), default='lightgcn', show_default=True,
-              help='Backbone recommender.')
+              help="Backbone: LightGCN, SGL (edge-dropout views + InfoNCE), SGCL (one "
+              "supervised contrastive loss), MF (BPR), NGCF, SimGCL, XSimGCL.")
+@click.option('--model-option', 'model_options', multiple=True, metavar='KEY=VALUE',
+              help="A backbone hyper-parameter, repeatable: e.g. 'ssl_weight=0.1' (SGL: "
+              "ssl_tau, ssl_weight, drop_ratio; SGCL: tau; SimGCL/XSimGCL: cl_weight, eps, "
+              "cl_tau, cl_layer; NGCF: message_dropout).")
+@click.option('--config', type=click.Path(dir_okay=False), is_eager=True, expose_value=False,
+              callback=config_callback, help='TOML (or .json) file of options, e.g. '
+              "model = \"sgl\" and a [model_options] table; command-line options win.")
 @click.option('--init', 'init', type=click.Choice(INITS), default='none', show_default=True,
               help="Embedding initialisation: 'none' is the backbone's own (the baseline); "
               "the others are LLMInit's index sampling of the item text embedding "
@@ -141,7 +150,7 @@ def stats(graph: str, root: Optional[str]) -> None:
               '4 for the Amazon 2014 categories).')
 @click.option('--k-core', type=int, default=None,
               help='k-core filter (default: the graph\'s own, 5 for Amazon 2014).')
-def train(graph: str, model: str, init: str, encoder: str, text_fields: str,
+def train(graph: str, model: str, model_options: Tuple[str, ...], init: str, encoder: str, text_fields: str,
           text_template: Optional[str], popular_ratio: float, init_scale: str, dim: int, layers: int, epochs: int,
           patience: int, batch_size: int, lr: float, reg: float, seed: int, device: str,
           out: Optional[str], topk: str, monitor: str, split: str, order: str,
@@ -157,6 +166,8 @@ def train(graph: str, model: str, init: str, encoder: str, text_fields: str,
     Examples:
       pyg-llminit train --graph amazon
       pyg-llminit train --graph amazon --init variance
+      pyg-llminit train --graph amazon --model sgl --model-option ssl_weight=0.1
+      pyg-llminit train --config my-run.toml --seed 2021
       pyg-llminit train --graph amazon --epochs 20 --out runs/quick
       pyg-llminit train --graph amazon --split 0.8,0.1,0.1 --order random --seed 1
     """
@@ -172,6 +183,8 @@ def train(graph: str, model: str, init: str, encoder: str, text_fields: str,
                          device=device)
     if dim < 1 or layers < 0:
         raise UserInputError(f'--dim must be >= 1 and --layers >= 0 (got {dim}, {layers})')
+    hyper = parse_model_options(model_options)
+    build_model(model, 1, 1, embedding_dim=dim, num_layers=layers, reg_weight=reg, **hyper)
     splitter = parse_split(split, order=order, seed=seed)
     out_dir = _out_dir(out, graph, model, init)
     data = load_graph(graph, root, min_rating=min_rating, k_core=k_core)
@@ -191,12 +204,12 @@ def train(graph: str, model: str, init: str, encoder: str, text_fields: str,
         click.echo(f'{transform}; {describe(user_x, item_x)}')
     torch.manual_seed(seed)
     net = build_model(model, train_data[USER].num_nodes, train_data[ITEM].num_nodes,
-                      embedding_dim=dim, num_layers=layers, reg_weight=reg)
+                      embedding_dim=dim, num_layers=layers, reg_weight=reg, **hyper)
     if item_x is not None:
         net.init_from_x(user_x, item_x)
     click.echo(f'model {net}')
     resolved = {'graph': graph, 'min_rating': min_rating, 'k_core': k_core, 'model': model,
-                'init': init, 'encoder': encoder if init != 'none' else None,
+                'model_options': hyper, 'init': init, 'encoder': encoder if init != 'none' else None,
                 'text_fields': text_fields, 'text_template': text_template,
                 'popular_ratio': popular_ratio, 'init_scale': init_scale, 'dim': dim, 'layers': layers, 'reg': reg,
                 'split': split, 'order': order, 'out': str(out_dir),

@@ -6,7 +6,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+import click
+
 from pyg_llminit.cli import cli, main
+from pyg_llminit.config import config_callback
+from pyg_llminit.errors import UserInputError
 
 
 def run_cli(args, tmp_path, check_exit=0):
@@ -115,3 +119,64 @@ def test_unknown_encoder_is_one_line_error_and_leaves_nothing(tmp_path, monkeypa
     assert err.startswith("error: unknown text model 'nope'") and '\n' not in err
     assert not (tmp_path / 'run').exists()
     assert not list((tmp_path / 'home').rglob('*.safetensors'))
+
+
+def test_cli_models_are_the_package_models():
+    from pyg_llminit.cli import MODELS as CLI_MODELS
+    from pyg_llminit.models import MODELS
+    assert sorted(CLI_MODELS) == sorted(MODELS)
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--model', 'sgl', '--model-option', 'ssl_tau=0'], 'error: ssl_tau must be positive'),
+    (['--model', 'sgl', '--model-option', 'drop_ratio=1.5'], 'error: drop_ratio must lie in'),
+    (['--model', 'sgcl', '--model-option', 'tau=abc'],
+     "error: option 'tau' of model 'sgcl' takes a number, got 'abc'"),
+    (['--model', 'mf', '--model-option', 'ssl_tau=0.2'],
+     "error: model 'mf' has no option 'ssl_tau'"),
+    (['--model-option', 'noequals'], "error: --model-option takes KEY=VALUE"),
+    (['--model', 'simgcl', '--model-option', 'eps=-1'], 'error: eps must be non-negative'),
+])
+def test_bad_model_options_are_one_line_exit_2(args, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(['train', *args, '--out', str(tmp_path / 'run')])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(message) and '\n' not in err, err
+    assert not (tmp_path / 'run').exists()
+
+
+def test_config_file_sets_defaults_and_the_command_line_wins(tmp_path):
+    from pyg_llminit.config import parse_model_options
+    config = tmp_path / 'run.toml'
+    config.write_text('model = "sgl"\nepochs = 7\ntopk = [5, 10]\n\n[model_options]\n'
+                      'ssl_weight = 0.1\ndrop_ratio = 0.2\n')
+    seen = {}
+
+    @click.command()
+    @click.option('--model', default='lightgcn')
+    @click.option('--epochs', default=300)
+    @click.option('--topk', default='10,20')
+    @click.option('--model-option', 'model_options', multiple=True)
+    @click.option('--config', is_eager=True, expose_value=False, callback=config_callback)
+    def command(**kwargs):
+        seen.update(kwargs)
+
+    command.main(['--config', str(config), '--epochs', '3'], standalone_mode=False)
+    assert seen['model'] == 'sgl' and seen['epochs'] == 3 and seen['topk'] == '5,10'
+    assert parse_model_options(seen['model_options']) == {'ssl_weight': 0.1, 'drop_ratio': 0.2}
+    config.write_text('modle = "sgl"\n')
+    with pytest.raises(UserInputError, match="unknown option 'modle'"):
+        command.main(['--config', str(config)], standalone_mode=False)
+    config.write_text('model = \n')
+    with pytest.raises(UserInputError, match='is not valid TOML'):
+        command.main(['--config', str(config)], standalone_mode=False)
+
+
+def test_train_reads_a_config_file(tmp_path, capsys):
+    config = tmp_path / 'bad.json'
+    config.write_text('{"model": "sgl", "model_options": {"ssl_tau": -1}}')
+    with pytest.raises(SystemExit) as exc:
+        main(['train', '--config', str(config), '--out', str(tmp_path / 'run')])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.startswith('error: ssl_tau must be positive')

@@ -17,6 +17,20 @@ MODELS = {'lightgcn': LightGCN, 'sgl': SGL, 'sgcl': SGCL, 'mf': MF, 'ngcf': NGCF
 SHARED_OPTIONS = ('embedding_dim', 'num_layers')
 
 
+def _coerce(model: str, key: str, value: Any, annotation: Any) -> Any:
+    r"""A hyper-parameter as its declared type (an int is a fine float, a bool is not)."""
+    if annotation in (int, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if annotation is int and ok and float(value).is_integer():
+            return int(value)
+        if annotation is float and ok:
+            return float(value)
+        raise UserInputError(f"option '{key}' of model '{model}' takes "
+                             f"{'an integer' if annotation is int else 'a number'}, "
+                             f"got {value!r}")
+    return value
+
+
 def build_model(name: str, num_users: int, num_items: int, **kwargs: Any) -> Recommender:
     r"""Instantiates the backbone :obj:`name` (see :data:`MODELS`).
 
@@ -31,7 +45,7 @@ def build_model(name: str, num_users: int, num_items: int, **kwargs: Any) -> Rec
     options = {}
     for key, value in kwargs.items():
         if key in accepted:
-            options[key] = value
+            options[key] = _coerce(name, key, value, accepted[key].annotation)
         elif value is not None and key not in SHARED_OPTIONS:
             raise UserInputError(f"model '{name}' has no option '{key}'")
     return cls(num_users, num_items, **options)
