@@ -40,7 +40,8 @@ sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 from pyg_llminit.datasets import AmazonBeauty  # noqa: E402
 from pyg_llminit.initialize import llminit_features  # noqa: E402
 from pyg_llminit.io import write_json  # noqa: E402
-from pyg_llminit.models import build_model  # noqa: E402
+from pyg_llminit.initialize import INITS  # noqa: E402
+from pyg_llminit.models import MODELS, build_model  # noqa: E402
 from pyg_llminit.split import LeaveOneOutSplit  # noqa: E402
 from pyg_llminit.train import TrainConfig, Trainer  # noqa: E402
 
@@ -74,6 +75,7 @@ def run_one(model_name: str, init: str, seed: int, epochs: int, device: str,
     results['train_epoch_seconds'] = statistics.median(
         h.seconds - h.eval_seconds for h in trainer.history)
     results.update(wall_seconds=time.perf_counter() - start, epochs_cap=epochs, scale=scale,
+                   torch=torch.__version__,
                    device=torch.cuda.get_device_name() if device.startswith('cuda')
                    else f'{platform.machine()} CPU, {torch.get_num_threads()} threads')
     return results
@@ -184,11 +186,18 @@ def main() -> None:
             record(f'{m}/{i}/{s}', run_one(m, i, s, args.epochs, args.device, embedding,
                                            args.scale))
     wall = time.perf_counter() - grid_start
-    devices = sorted({r['device'] for r in runs.values() if 'device' in r})
-    md = (f'Devices: {"; ".join(devices) or platform.machine()}; torch {torch.__version__}. '
+    devices = sorted({f'{r["device"]} (torch {r.get("torch", "?")})'
+                      for r in runs.values() if 'device' in r})
+    # the table covers every run in the file, in a fixed order
+    model_order = [m for m in MODELS if any(k.startswith(f'{m}/') for k in runs)]
+    init_order = [i for i in INITS if any(f'/{i}/' in k for k in runs)]
+    all_seeds = sorted({int(k.rsplit('/', 1)[1]) for k in runs})
+    caps = sorted({r.get('epochs_cap', 300) for r in runs.values()})
+    md = (f'Devices: {"; ".join(devices) or platform.machine()}. '
           f'Encoder {args.embedding or args.encoder}, scale {args.scale}, epochs cap '
-          f'{args.epochs}. This invocation: {len(todo)} runs, {wall / 60:.1f} min wall with '
-          f'--jobs {args.jobs}.\n\n' + table(runs, models, inits, seeds) + '\n')
+          f'{"/".join(map(str, caps))}. This invocation: {len(todo)} runs, '
+          f'{wall / 60:.1f} min wall with --jobs {args.jobs}.\n\n'
+          + table(runs, model_order, init_order, all_seeds) + '\n')
     print(md)
     out.with_suffix('.md').write_text(md)
 

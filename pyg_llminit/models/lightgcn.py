@@ -54,12 +54,13 @@ class LightGCN(Recommender):
         self.gnn.reset_parameters()
 
     def propagate(self, adj: NormalizedAdjacency, rows: Optional[Tensor] = None,
-                  perturb: Optional[Callable[[Tensor], Tensor]] = None) -> Tensor:
+                  perturb: Optional[Callable[[Tensor], Tensor]] = None,
+                  first: Optional[Tensor] = None) -> Tensor:
         r"""Layer-combined embeddings, users first: all nodes ``[U+I, d]``, or only the
         unique :obj:`rows` ``[R, d]`` (see
         :func:`~pyg_llminit.models.propagation.propagate_layers`)."""
         return self.combine(propagate_layers(adj, self.embedding.weight, self.num_layers,
-                                             rows, perturb))
+                                             rows, perturb, first))
 
     def combine(self, hs: List[Tensor]) -> Tensor:
         r"""LightGCN's readout :math:`\sum_l \alpha_l h_l`, :math:`\alpha_l = 1/(L+1)`."""
@@ -78,20 +79,21 @@ class LightGCN(Recommender):
         return rec + reg, {'bpr': rec.detach(), 'reg': reg.detach()}
 
     def bpr_terms(self, adj, user: Tensor, pos: Tensor, neg: Tensor,
-                  perturb: Optional[Callable[[Tensor], Tensor]] = None) -> Tuple[Tensor, Tensor]:
+                  perturb: Optional[Callable[[Tensor], Tensor]] = None,
+                  first: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         r"""BPR on the propagated embeddings and the L2 term on the batch's ego embeddings."""
         rows = self.batch_rows(user, pos, neg)
-        unique_rows, inverse, hs = self.batch_layers(adj, rows, perturb)
+        unique_rows, inverse, hs = self.batch_layers(adj, rows, perturb, first)
         return self.bpr_from(self.combine(hs)[inverse], rows)
 
     def batch_layers(self, adj, rows: Tensor,
-                     perturb: Optional[Callable[[Tensor], Tensor]] = None
-                     ) -> Tuple[Tensor, Tensor, List[Tensor]]:
+                     perturb: Optional[Callable[[Tensor], Tensor]] = None,
+                     first: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, List[Tensor]]:
         r"""``(unique_rows, inverse, layers)``: the layer outputs of the batch's unique rows
         and the map back to :obj:`rows` (``unique_rows[inverse] == rows``)."""
         unique_rows, inverse = torch.unique(rows, return_inverse=True)
         hs = propagate_layers(adj, self.embedding.weight, self.num_layers, unique_rows,
-                              perturb)
+                              perturb, first)
         return unique_rows, inverse, hs
 
     def bpr_from(self, out: Tensor, rows: Tensor) -> Tuple[Tensor, Tensor]:

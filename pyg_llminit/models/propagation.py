@@ -147,7 +147,8 @@ class NormalizedAdjacency:
 
 def propagate_layers(adj: NormalizedAdjacency, x: Tensor, num_layers: int,
                      rows: Optional[Tensor] = None,
-                     perturb: Optional[Callable[[Tensor], Tensor]] = None) -> List[Tensor]:
+                     perturb: Optional[Callable[[Tensor], Tensor]] = None,
+                     first: Optional[Tensor] = None) -> List[Tensor]:
     r"""The outputs of LightGCN-style propagation, :math:`[h_0, \dots, h_L]` with
     :math:`h_0 = x` and :math:`h_{l+1} = \mathrm{perturb}(\hat{A} h_l)`, shared by LightGCN,
     SGL, SGCL, SimGCL and XSimGCL.
@@ -160,11 +161,16 @@ def propagate_layers(adj: NormalizedAdjacency, x: Tensor, num_layers: int,
             ``[len(rows), d]`` and the last one multiplies only those rows of the adjacency
             (exact; a third of the work for a Beauty batch).
         perturb (callable, optional): Applied to each layer's output (SimGCL's noise).
+        first (Tensor, optional): :math:`\hat{A} x` ``[N, d]`` when the caller already has
+            it (SimGCL's clean and noisy passes share their first product).
     """
     hs = [x]
     for i in range(num_layers):
         last = rows is not None and i == num_layers - 1
-        h = adj.propagate_rows(hs[-1], rows) if last else adj.propagate(hs[-1])
+        if i == 0 and first is not None:
+            h = first[rows] if last else first
+        else:
+            h = adj.propagate_rows(hs[-1], rows) if last else adj.propagate(hs[-1])
         hs.append(perturb(h) if perturb is not None else h)
     if rows is not None:  # the last layer is already restricted to rows
         hs = [h[rows] for h in hs[:-1]] + hs[-1:] if num_layers else [x[rows]]
