@@ -44,6 +44,15 @@ def _parse_topk(value: str) -> List[int]:
     return ks
 
 
+def _parse_fanout(value: Optional[str]) -> Optional[Tuple[int, ...]]:
+    if value is None:
+        return None
+    try:
+        return tuple(int(v) for v in value.split(','))
+    except ValueError:
+        raise UserInputError(f"--fanout takes comma-separated integers, got '{value}'") from None
+
+
 def _split_fields(value: str) -> List[str]:
     return [f.strip() for f in value.split(',') if f.strip()]
 
@@ -130,6 +139,12 @@ def stats(graph: str, root: Optional[str]) -> None:
 @click.option('--patience', default=10, show_default=True,
               help='Stop after this many epochs without a better validation metric.')
 @click.option('--batch-size', default=2048, show_default=True, help='BPR batch size.')
+@click.option('--loader', type=click.Choice(['full', 'neighbor']), default='full',
+              show_default=True, help="'full': every step propagates over the whole graph "
+              "(fastest where it fits); 'neighbor': PyG's LinkNeighborLoader samples a "
+              'subgraph per batch, so memory per step is bounded by --batch-size and --fanout.')
+@click.option('--fanout', default=None, help="With --loader neighbor: neighbours sampled per "
+              "layer, comma-separated, one value per layer (-1: all). Default 10 per layer.")
 @click.option('--lr', default=1e-3, show_default=True, help='Adam learning rate.')
 @click.option('--reg', default=1e-5, show_default=True,
               help='L2 weight on the batch ego embeddings.')
@@ -152,7 +167,7 @@ def stats(graph: str, root: Optional[str]) -> None:
               help='k-core filter (default: the graph\'s own, 5 for Amazon 2014).')
 def train(graph: str, model: str, model_options: Tuple[str, ...], init: str, encoder: str, text_fields: str,
           text_template: Optional[str], popular_ratio: float, init_scale: str, dim: int, layers: int, epochs: int,
-          patience: int, batch_size: int, lr: float, reg: float, seed: int, device: str,
+          patience: int, batch_size: int, loader: str, fanout: Optional[str], lr: float, reg: float, seed: int, device: str,
           out: Optional[str], topk: str, monitor: str, split: str, order: str,
           root: Optional[str], min_rating: Optional[float], k_core: Optional[int]) -> None:
     """Train and evaluate a recommender; write a run folder.
@@ -180,7 +195,7 @@ def train(graph: str, model: str, model_options: Tuple[str, ...], init: str, enc
 
     config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
                          monitor=monitor, topk=tuple(_parse_topk(topk)), seed=seed,
-                         device=device)
+                         device=device, loader=loader, fanout=_parse_fanout(fanout))
     if dim < 1 or layers < 0:
         raise UserInputError(f'--dim must be >= 1 and --layers >= 0 (got {dim}, {layers})')
     hyper = parse_model_options(model_options)

@@ -33,6 +33,8 @@ class TrainConfig:
     seed: int = 2020
     eval_batch_size: int = 1024
     device: str = 'cpu'
+    loader: str = 'full'
+    fanout: Optional[Tuple[int, ...]] = None
 
     def __post_init__(self) -> None:
         for name in ('epochs', 'batch_size', 'eval_batch_size'):
@@ -42,6 +44,8 @@ class TrainConfig:
             raise UserInputError(f'--lr must be positive, got {self.lr}')
         if self.patience < 1:
             raise UserInputError('--patience must be at least 1')
+        if self.loader not in ('full', 'neighbor'):
+            raise UserInputError(f"--loader must be 'full' or 'neighbor', got '{self.loader}'")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -90,6 +94,13 @@ class Trainer:
             raise UserInputError('the training split has no interactions')
         self.adj = normalized_adjacency(self.train_index, num_users, num_items).to(self.device)
         self.sampler = NegativeSampler(self.train_index, num_items)
+        self.batches = None
+        if config.loader == 'neighbor':
+            from .minibatch import NeighborBatches, parse_fanout
+            layers = getattr(model, 'num_layers', None)  # MF has none: seeds only
+            fanout = [] if layers is None else parse_fanout(config.fanout, layers)
+            self.batches = NeighborBatches(self.train_index, num_users, num_items, fanout,
+                                           config.batch_size, self.sampler)
         val_index, test_index = label_index(val_data), label_index(test_data)
         if val_index.size(1) == 0 or test_index.size(1) == 0:
             raise UserInputError('the validation or test split is empty: too few '
@@ -104,27 +115,39 @@ class Trainer:
                                  f"metrics ({', '.join(self.val_eval.metric_names())})")
         self.history: List[EpochLog] = []
 
+    def full_graph_batches(self, generator: torch.Generator):
+        r"""``(adj, user, pos, neg)`` over a random permutation of the training pairs, all
+        propagating over the full adjacency."""
+        num = self.train_index.size(1)
+        perm = torch.randperm(num, generator=generator)
+        for start in range(0, num, self.config.batch_size):
+            user, pos = self.train_index[:, perm[start:start + self.config.batch_size]]
+            neg = self.sampler.sample(user, generator) if self.model.needs_negatives else None
+            yield self.adj, user, pos, neg
+
     def train_epoch(self, optimizer: torch.optim.Optimizer, generator: torch.Generator,
                     epoch: int) -> float:
         self.model.train()
-        num = self.train_index.size(1)
-        perm = torch.randperm(num, generator=generator)
         total = torch.zeros((), device=self.device)
-        batches = range(0, num, self.config.batch_size)
+        count = 0
         self.model.prepare_epoch(self.adj, generator)
-        for start in tqdm(batches, desc=f'epoch {epoch}', leave=False, disable=None,
-                          unit='batch'):
-            idx = perm[start:start + self.config.batch_size]
-            user, pos = self.train_index[:, idx]
-            neg = self.sampler.sample(user, generator) if self.model.needs_negatives else None
+        batches = (self.batches if self.batches is not None else
+                   self.full_graph_batches(generator))
+        num = len(self.batches) if self.batches is not None else \
+            -(-self.train_index.size(1) // self.config.batch_size)
+        for adj, user, pos, neg in tqdm(batches, total=num, desc=f'epoch {epoch}',
+                                        leave=False, disable=None, unit='batch'):
+            if adj is not self.adj:
+                adj = adj.to(self.device)
             user, pos = user.to(self.device), pos.to(self.device)
             neg = neg.to(self.device) if neg is not None else None
             optimizer.zero_grad()
-            loss, _ = self.model.loss(self.adj, user, pos, neg)
+            loss, _ = self.model.loss(adj, user, pos, neg)
             loss.backward()
             optimizer.step()
-            total += loss.detach() * idx.numel()
-        return float(total) / num
+            total += loss.detach() * user.numel()
+            count += user.numel()
+        return float(total) / max(count, 1)
 
     @torch.no_grad()
     def evaluate(self, evaluator: RankingEvaluator) -> Dict[str, float]:

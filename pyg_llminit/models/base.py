@@ -46,9 +46,23 @@ class Recommender(torch.nn.Module):
         r"""Called by the trainer before every epoch with the training adjacency: a
         backbone that needs per-epoch state (SGL's edge-dropout views) builds it here."""
 
-    def batch_rows(self, user: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
-        r"""Rows of ``(user, pos, neg)`` ``[B]`` each in the joint table: ``[3B]``."""
-        return torch.cat([user, pos + self.num_users, neg + self.num_users])
+    def batch_rows(self, user: Tensor, pos: Tensor, neg: Tensor, adj=None) -> Tensor:
+        r"""Rows of ``(user, pos, neg)`` ``[B]`` each in the joint table of :obj:`adj`'s
+        nodes (users first): ``[3B]``."""
+        offset = self.users_in(adj)
+        return torch.cat([user, pos + offset, neg + offset])
+
+    def users_in(self, adj=None) -> int:
+        r"""Number of users :obj:`adj` spans: all of them, or a sampled subgraph's."""
+        return self.num_users if adj is None else adj.num_users
+
+    def ego(self, adj=None) -> Tensor:
+        r"""Layer-0 embeddings of the nodes :obj:`adj` spans ``[N_adj, d]``: the whole
+        table, or the rows :obj:`adj.node_id` of a sampled subgraph (mini-batch training
+        indexes the table by the sampled nodes' global ids)."""
+        node_id = getattr(adj, 'node_id', None)
+        w = self.embedding.weight
+        return w if node_id is None else w[node_id]
 
     def ego_embeddings(self) -> Tuple[Tensor, Tensor]:
         w = self.embedding.weight

@@ -59,7 +59,7 @@ class LightGCN(Recommender):
         r"""Layer-combined embeddings, users first: all nodes ``[U+I, d]``, or only the
         unique :obj:`rows` ``[R, d]`` (see
         :func:`~pyg_llminit.models.propagation.propagate_layers`)."""
-        return self.combine(propagate_layers(adj, self.embedding.weight, self.num_layers,
+        return self.combine(propagate_layers(adj, self.ego(adj), self.num_layers,
                                              rows, perturb, first))
 
     def combine(self, hs: List[Tensor]) -> Tensor:
@@ -82,9 +82,9 @@ class LightGCN(Recommender):
                   perturb: Optional[Callable[[Tensor], Tensor]] = None,
                   first: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         r"""BPR on the propagated embeddings and the L2 term on the batch's ego embeddings."""
-        rows = self.batch_rows(user, pos, neg)
+        rows = self.batch_rows(user, pos, neg, adj)
         unique_rows, inverse, hs = self.batch_layers(adj, rows, perturb, first)
-        return self.bpr_from(self.combine(hs)[inverse], rows)
+        return self.bpr_from(self.combine(hs)[inverse], self.ego(adj)[rows])
 
     def batch_layers(self, adj, rows: Tensor,
                      perturb: Optional[Callable[[Tensor], Tensor]] = None,
@@ -92,17 +92,18 @@ class LightGCN(Recommender):
         r"""``(unique_rows, inverse, layers)``: the layer outputs of the batch's unique rows
         and the map back to :obj:`rows` (``unique_rows[inverse] == rows``)."""
         unique_rows, inverse = torch.unique(rows, return_inverse=True)
-        hs = propagate_layers(adj, self.embedding.weight, self.num_layers, unique_rows,
+        hs = propagate_layers(adj, self.ego(adj), self.num_layers, unique_rows,
                               perturb, first)
         return unique_rows, inverse, hs
 
-    def bpr_from(self, out: Tensor, rows: Tensor) -> Tuple[Tensor, Tensor]:
-        r"""BPR and L2 terms from the final embeddings ``[3B, d]`` of :meth:`batch_rows`."""
+    def bpr_from(self, out: Tensor, ego: Tensor) -> Tuple[Tensor, Tensor]:
+        r"""BPR and L2 terms from the final ``[3B, d]`` and ego ``[3B, d]`` embeddings of
+        :meth:`batch_rows`."""
         u, p, n = out.chunk(3)
         rec = bpr_loss((u * p).sum(-1), (u * n).sum(-1))
-        # One gather of all batch rows: its backward fills one [U+I, d] gradient, where
-        # slicing users and items apart first would fill three.
-        reg = self.reg_weight * l2_reg(*self.embedding.weight[rows].chunk(3))
+        # One gather of all batch rows (by the caller): its backward fills one [U+I, d]
+        # gradient, where slicing users and items apart first would fill three.
+        reg = self.reg_weight * l2_reg(*ego.chunk(3))
         return rec, reg
 
     def __repr__(self) -> str:

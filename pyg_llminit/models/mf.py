@@ -38,8 +38,8 @@ class MF(Recommender):
         return self.ego_embeddings()
 
     def loss(self, adj, user: Tensor, pos: Tensor, neg: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
-        rows = self.batch_rows(user, pos, neg)
-        e = self.embedding.weight[rows]
+        rows = self.batch_rows(user, pos, neg, adj)
+        e = self.ego(adj)[rows]
         u, p, n = e.chunk(3)
         rec = bpr_loss((u * p).sum(-1), (u * n).sum(-1))
         reg = self.reg_weight * l2_reg(u, p, n)

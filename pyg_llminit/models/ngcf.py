@@ -57,7 +57,7 @@ class NGCF(Recommender):
     def propagate(self, adj: NormalizedAdjacency, rows: Optional[Tensor] = None) -> Tensor:
         r"""``[U+I, d(L+1)]``, or ``[len(rows), d(L+1)]`` for unique :obj:`rows` (the last
         layer then multiplies only those rows of the adjacency)."""
-        h = self.embedding.weight
+        h = self.ego(adj)
         outs = [h]
         for layer, (w1, w2) in enumerate(zip(self.w1, self.w2)):
             if rows is not None and layer == self.num_layers - 1:
@@ -78,11 +78,11 @@ class NGCF(Recommender):
         return out[:self.num_users], out[self.num_users:]
 
     def loss(self, adj, user: Tensor, pos: Tensor, neg: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
-        rows = self.batch_rows(user, pos, neg)
+        rows = self.batch_rows(user, pos, neg, adj)
         unique_rows, inverse = torch.unique(rows, return_inverse=True)
         u, p, n = self.propagate(adj, unique_rows)[inverse].chunk(3)
         rec = bpr_loss((u * p).sum(-1), (u * n).sum(-1))
-        reg = self.reg_weight * l2_reg(*self.embedding.weight[rows].chunk(3))
+        reg = self.reg_weight * l2_reg(*self.ego(adj)[rows].chunk(3))
         return rec + reg, {'bpr': rec.detach(), 'reg': reg.detach()}
 
     def __repr__(self) -> str:

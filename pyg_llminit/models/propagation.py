@@ -43,6 +43,15 @@ class _RowsSpMM(torch.autograd.Function):
         return None, None, _csr_mm(ctx.prop.column_block(ctx.rows), grad.contiguous())
 
 
+def symmetric_csr(row: Tensor, col: Tensor, value: Tensor, num_nodes: int) -> Tensor:
+    r"""A ``[N, N]`` CSR matrix from COO entries (duplicates summed)."""
+    coo = torch.sparse_coo_tensor(torch.stack([row, col]), value, (num_nodes, num_nodes),
+                                  check_invariants=False).coalesce()
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": known, tested
+        warnings.simplefilter('ignore', UserWarning)
+        return coo.to_sparse_csr()
+
+
 class NormalizedAdjacency:
     r"""Symmetrically normalised bipartite adjacency
     :math:`\hat{A} = D^{-1/2} A D^{-1/2}` over ``num_users + num_items`` nodes (users
@@ -69,11 +78,7 @@ class NormalizedAdjacency:
         deg = torch.zeros(num_nodes).index_add_(0, row, weight)
         inv_sqrt = deg.pow(-0.5).masked_fill_(deg == 0, 0.0)
         value = inv_sqrt[row] * weight * inv_sqrt[col]
-        coo = torch.sparse_coo_tensor(torch.stack([row, col]), value, (num_nodes, num_nodes),
-                                      check_invariants=False).coalesce()
-        with warnings.catch_warnings():  # "sparse CSR support is in beta": known, tested
-            warnings.simplefilter('ignore', UserWarning)
-            self.adj = coo.to_sparse_csr()
+        self.adj = symmetric_csr(row, col, value, num_nodes)
         self._row = None  # row of every non-zero, made on first use by column_block
 
     @property

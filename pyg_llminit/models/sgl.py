@@ -52,12 +52,16 @@ class SGL(LightGCN):
                       adj.drop_edges(self.drop_ratio, generator))
 
     def loss(self, adj, user: Tensor, pos: Tensor, neg: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
-        if self.views is None:
-            self.prepare_epoch(adj)
+        if getattr(adj, 'node_id', None) is not None:  # a sampled subgraph: its own views
+            views = (adj.drop_edges(self.drop_ratio), adj.drop_edges(self.drop_ratio))
+        else:
+            if self.views is None:
+                self.prepare_epoch(adj)
+            views = self.views
         rec, reg = self.bpr_terms(adj, user, pos, neg)
-        users, items = torch.unique(user), torch.unique(pos) + self.num_users
+        users, items = torch.unique(user), torch.unique(pos) + self.users_in(adj)
         rows = torch.cat([users, items])
-        z1, z2 = (self.propagate(view, rows) for view in self.views)
+        z1, z2 = (self.propagate(view, rows) for view in views)
         k = users.numel()
         ssl = (info_nce(z1[:k], z2[:k], self.ssl_tau) +
                info_nce(z1[k:], z2[k:], self.ssl_tau))

@@ -56,9 +56,9 @@ class SimGCL(LightGCN):
 
     def loss(self, adj, user: Tensor, pos: Tensor, neg: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
         # The clean pass and both noisy views start with the same product A x: do it once.
-        first = adj.propagate(self.embedding.weight) if self.num_layers else None
+        first = adj.propagate(self.ego(adj)) if self.num_layers else None
         rec, reg = self.bpr_terms(adj, user, pos, neg, first=first)
-        users, items = torch.unique(user), torch.unique(pos) + self.num_users
+        users, items = torch.unique(user), torch.unique(pos) + self.users_in(adj)
         rows = torch.cat([users, items])
         z1, z2 = (self.propagate(adj, rows, self.noise, first) for _ in range(2))
         cl = self._contrast(z1, z2, users.numel())
@@ -96,11 +96,11 @@ class XSimGCL(SimGCL):
         self.cl_layer = int(cl_layer)
 
     def loss(self, adj, user: Tensor, pos: Tensor, neg: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
-        rows = self.batch_rows(user, pos, neg)
+        rows = self.batch_rows(user, pos, neg, adj)
         unique_rows, inverse, hs = self.batch_layers(adj, rows, self.noise)
         final = self.combine(hs)
-        rec, reg = self.bpr_from(final[inverse], rows)
-        users, items = torch.unique(user), torch.unique(pos) + self.num_users
+        rec, reg = self.bpr_from(final[inverse], self.ego(adj)[rows])
+        users, items = torch.unique(user), torch.unique(pos) + self.users_in(adj)
         at = torch.searchsorted(unique_rows, torch.cat([users, items]))
         cl = self._contrast(final[at], hs[self.cl_layer][at], users.numel())
         total = rec + reg + self.cl_weight * cl

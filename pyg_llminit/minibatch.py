@@ -1,0 +1,127 @@
+"""Mini-batch training over sampled subgraphs, for graphs whose full propagation does not fit.
+
+PyG's :class:`~torch_geometric.loader.LinkNeighborLoader` draws, for a batch of training
+interactions (the seed edges) and one random negative item each (``'triplet'`` negative
+sampling), a ``fanout``-limited neighbourhood per layer. The sampled edges of both directions
+become a :class:`SubgraphAdjacency`: local numbering (the batch's users, then its items),
+global normalisation weights :math:`1/\\sqrt{d_u d_i}` from the full training degrees (so a
+node keeps the scale it has in full-graph propagation), and ``node_id``, the rows of the
+model's embedding table the subgraph spans. Every backbone reads its layer-0 embeddings
+through :meth:`~pyg_llminit.models.base.Recommender.ego`, which indexes the table by those
+global ids, so LLMInit-initialised tables need nothing special. Activations per step are
+bounded by the batch size and the fan-out, not by the graph size.
+"""
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor
+from torch_geometric.data import HeteroData
+
+from .datasets.graph import EDGE_TYPE, ITEM, REV_EDGE_TYPE, USER
+from .errors import UserInputError
+from .models.propagation import NormalizedAdjacency, symmetric_csr
+from .sampling import NegativeSampler
+
+
+class SubgraphAdjacency(NormalizedAdjacency):
+    r"""The normalised adjacency of a sampled subgraph.
+
+    Args:
+        pairs (Tensor): Local ``(user, item)`` pairs ``[2, E]``, without duplicates.
+        weight (Tensor): Their weights ``[E]`` (global normalisation).
+        num_users (int), num_items (int): Local node counts.
+        node_id (Tensor): Global rows (users first, items offset by the global user count)
+            of the local nodes, ``[num_users + num_items]``.
+    """
+    def __init__(self, pairs: Tensor, weight: Tensor, num_users: int, num_items: int,
+                 node_id: Tensor) -> None:
+        self.num_users, self.num_items, self.node_id = num_users, num_items, node_id
+        self.train_index, self.weight = pairs, weight
+        user, item = pairs[0], pairs[1] + num_users
+        self.adj = symmetric_csr(torch.cat([user, item]), torch.cat([item, user]),
+                                 weight.repeat(2), num_users + num_items)
+        self._row = None
+
+    def drop_edges(self, ratio: float, generator: Optional[torch.Generator] = None
+                   ) -> 'SubgraphAdjacency':
+        r"""SGL's edge-dropout view of the subgraph: a random ``1 - ratio`` share of its
+        edges, weights scaled by ``1 / (1 - ratio)`` (the expected degree change)."""
+        num = self.train_index.size(1)
+        keep = torch.randperm(num, generator=generator)[:round(num * (1 - ratio))]
+        keep = keep.sort().values.to(self.weight.device)
+        return SubgraphAdjacency(self.train_index[:, keep], self.weight[keep] / (1 - ratio),
+                                 self.num_users, self.num_items, self.node_id)
+
+    def to(self, device: torch.device) -> 'SubgraphAdjacency':
+        super().to(device)
+        self.node_id = self.node_id.to(device)
+        self.train_index, self.weight = self.train_index.to(device), self.weight.to(device)
+        return self
+
+
+def parse_fanout(value: Optional[Sequence[int]], num_layers: int) -> List[int]:
+    r"""Neighbours sampled per layer (``-1``: all); one value per layer."""
+    fanout = [10] * num_layers if value is None else [int(v) for v in value]
+    if len(fanout) != num_layers:
+        raise UserInputError(f'--fanout has {len(fanout)} value(s) but the model has '
+                             f'{num_layers} layer(s): give one per layer')
+    if any(f == 0 or f < -1 for f in fanout):
+        raise UserInputError(f'--fanout values must be positive or -1 (all), got {fanout}')
+    return fanout
+
+
+class NeighborBatches:
+    r"""Mini-batches ``(subgraph, user, pos, neg)`` of the training interactions.
+
+    Args:
+        train_index (Tensor): Training ``(user, item)`` pairs ``[2, E]`` (the seed edges).
+        num_users (int), num_items (int): Global node counts.
+        fanout (Sequence[int]): Neighbours sampled per layer and edge direction.
+        batch_size (int): Seed edges per batch.
+        sampler (NegativeSampler): Used to drop the (rare) triplets whose random negative
+            is a known training positive of the user.
+    """
+    def __init__(self, train_index: Tensor, num_users: int, num_items: int,
+                 fanout: Sequence[int], batch_size: int, sampler: NegativeSampler) -> None:
+        from torch_geometric.loader import LinkNeighborLoader
+        graph = HeteroData()
+        graph[USER].num_nodes, graph[ITEM].num_nodes = num_users, num_items
+        graph[EDGE_TYPE].edge_index = train_index
+        graph[REV_EDGE_TYPE].edge_index = train_index.flip(0)
+        self.num_users, self.sampler = num_users, sampler
+        degree = torch.bincount(torch.cat([train_index[0], train_index[1] + num_users]),
+                                minlength=num_users + num_items).float()
+        self.inv_sqrt = degree.pow(-0.5).masked_fill_(degree == 0, 0.0)
+        try:
+            self.loader = LinkNeighborLoader(
+                graph, num_neighbors={EDGE_TYPE: list(fanout), REV_EDGE_TYPE: list(fanout)},
+                edge_label_index=(EDGE_TYPE, train_index), neg_sampling='triplet',
+                batch_size=batch_size, shuffle=True)
+        except ImportError as err:  # pragma: no cover - depends on the installation
+            raise UserInputError(f'--loader neighbor needs torch-sparse or pyg-lib: {err}') \
+                from None
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def subgraph(self, batch: HeteroData) -> SubgraphAdjacency:
+        user_id, item_id = batch[USER].n_id, batch[ITEM].n_id
+        forward, backward = batch[EDGE_TYPE].edge_index, batch[REV_EDGE_TYPE].edge_index
+        pairs = torch.cat([forward, backward.flip(0)], dim=1)
+        num_items = item_id.numel()
+        key = torch.unique(pairs[0] * num_items + pairs[1])  # an edge sampled both ways once
+        pairs = torch.stack([key // num_items, key % num_items])
+        weight = (self.inv_sqrt[user_id[pairs[0]]] *
+                  self.inv_sqrt[item_id[pairs[1]] + self.num_users])
+        node_id = torch.cat([user_id, item_id + self.num_users])
+        return SubgraphAdjacency(pairs, weight, user_id.numel(), num_items, node_id)
+
+    def __iter__(self) -> Iterator[Tuple[SubgraphAdjacency, Tensor, Tensor, Tensor]]:
+        for batch in self.loader:
+            user = batch[USER].src_index
+            pos, neg = batch[ITEM].dst_pos_index, batch[ITEM].dst_neg_index.view(-1)
+            ok = ~self.sampler.is_known(batch[USER].n_id[user], batch[ITEM].n_id[neg])
+            yield self.subgraph(batch), user[ok], pos[ok], neg[ok]
+
+
+__all__ = ['SubgraphAdjacency', 'NeighborBatches', 'parse_fanout']
