@@ -185,14 +185,20 @@ def train(graph: str, model: str, model_options: Tuple[str, ...], init: str, enc
       pyg-llminit train --config my-run.toml --seed 2021
       pyg-llminit train --graph amazon --epochs 20 --out runs/quick
       pyg-llminit train --graph amazon --split 0.8,0.1,0.1 --order random --seed 1
+      torchrun --nproc-per-node 2 -m pyg_llminit train --graph amazon   (DDP, 2 processes)
     """
     from .datasets import load_graph
     from .datasets.graph import ITEM, USER, graph_statistics
+    from .distributed import launched_by_torchrun, setup
     from .io import write_json
     from .models import build_model
     from .split import parse_split
     from .train import TrainConfig, Trainer
 
+    rank, world = 0, 1
+    if launched_by_torchrun():  # torchrun: join the group; rank 0 alone prints and writes
+        rank, world, device = setup(device)
+    echo = click.echo if rank == 0 else (lambda *args, **kwargs: None)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
                          monitor=monitor, topk=tuple(_parse_topk(topk)), seed=seed,
                          device=device, loader=loader, fanout=_parse_fanout(fanout))
@@ -203,10 +209,10 @@ def train(graph: str, model: str, model_options: Tuple[str, ...], init: str, enc
     splitter = parse_split(split, order=order, seed=seed)
     out_dir = _out_dir(out, graph, model, init)
     data = load_graph(graph, root, min_rating=min_rating, k_core=k_core)
-    click.echo(f'graph {graph}')
-    click.echo(stats_table(graph_statistics(data)))
+    echo(f'graph {graph}')
+    echo(stats_table(graph_statistics(data)))
     train_data, val_data, test_data = splitter(data)
-    click.echo(f'split {splitter}: train {train_data["user", "rates", "item"].num_edges:,}, '
+    echo(f'split {splitter}: train {train_data["user", "rates", "item"].num_edges:,}, '
                f'valid {val_data["user", "rates", "item"].edge_label_index.size(1):,}, '
                f'test {test_data["user", "rates", "item"].edge_label_index.size(1):,}')
     user_x = item_x = None
@@ -216,27 +222,30 @@ def train(graph: str, model: str, model_options: Tuple[str, ...], init: str, enc
             train_data, init, None if init == 'full' else dim, encoder,
             _split_fields(text_fields), text_template, popular_ratio, init_scale, seed)
         dim = item_x.size(1)
-        click.echo(f'{transform}; {describe(user_x, item_x)}')
+        echo(f'{transform}; {describe(user_x, item_x)}')
     torch.manual_seed(seed)
     net = build_model(model, train_data[USER].num_nodes, train_data[ITEM].num_nodes,
                       embedding_dim=dim, num_layers=layers, reg_weight=reg, **hyper)
     if item_x is not None:
         net.init_from_x(user_x, item_x)
-    click.echo(f'model {net}')
+    echo(f'model {net}')
     resolved = {'graph': graph, 'min_rating': min_rating, 'k_core': k_core, 'model': model,
-                'model_options': hyper, 'init': init, 'encoder': encoder if init != 'none' else None,
+                'model_options': hyper, 'world_size': world, 'init': init, 'encoder': encoder if init != 'none' else None,
                 'text_fields': text_fields, 'text_template': text_template,
                 'popular_ratio': popular_ratio, 'init_scale': init_scale, 'dim': dim, 'layers': layers, 'reg': reg,
                 'split': split, 'order': order, 'out': str(out_dir),
                 **{k: list(v) if isinstance(v, tuple) else v
                    for k, v in vars(config).items()}}
-    trainer = Trainer(net, train_data, val_data, test_data, config, out_dir, log=click.echo)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / 'config.json', resolved)
+    trainer = Trainer(net, train_data, val_data, test_data, config, out_dir, log=echo)
+    if rank == 0:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_json(out_dir / 'config.json', resolved)
     results = trainer.fit()
-    click.echo('')
-    click.echo(results_table(results))
-    click.echo(f'{results["epochs_run"]} epochs, {results["train_seconds"]:.0f} s '
+    if rank != 0:
+        return
+    echo('')
+    echo(results_table(results))
+    echo(f'{results["epochs_run"]} epochs, {results["train_seconds"]:.0f} s '
                f'({results["seconds_per_epoch"]:.1f} s/epoch incl. validation) on '
                f'{trainer.device}; run folder {out_dir}')
     write_json(out_dir / 'results.json', {'config': resolved, **results})
@@ -272,11 +281,17 @@ def embed(graph: str, encoder: str, text_fields: str, text_template: Optional[st
 
 def main(argv: Optional[List[str]] = None) -> None:
     r"""Entry point: user mistakes end in one ``error:`` line and exit code 2."""
+    rank = f"rank {os.environ['RANK']}: " if int(os.environ.get('WORLD_SIZE', '1')) > 1 else ''
     try:
         cli.main(args=argv, prog_name='pyg-llminit', standalone_mode=False)
     except UserInputError as e:
-        click.echo(f'error: {e}', err=True)
+        click.echo(f'error: {rank}{e}', err=True)
         sys.exit(2)
+    except torch.distributed.DistError as e:  # a peer died or the group broke
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        click.echo(f'error: {rank}distributed training stopped (did another rank fail?): '
+                   f'{first}', err=True)
+        sys.exit(1)
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
@@ -284,3 +299,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         click.echo('error: interrupted; files already in the run folder are complete, '
                    'nothing was half-written', err=True)
         sys.exit(130)
+    finally:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            try:
+                torch.distributed.destroy_process_group()
+            except Exception:  # noqa: BLE001 - a broken group has nothing left to free
+                pass

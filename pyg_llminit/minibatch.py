@@ -80,16 +80,20 @@ class NeighborBatches:
         batch_size (int): Seed edges per batch.
         sampler (NegativeSampler): Used to drop the (rare) triplets whose random negative
             is a known training positive of the user.
+        graph_index (Tensor, optional): The pairs whose graph is sampled, when the seed
+            edges are only part of it (a rank's shard). (default: :obj:`train_index`)
     """
     def __init__(self, train_index: Tensor, num_users: int, num_items: int,
-                 fanout: Sequence[int], batch_size: int, sampler: NegativeSampler) -> None:
+                 fanout: Sequence[int], batch_size: int, sampler: NegativeSampler,
+                 graph_index: Optional[Tensor] = None) -> None:
         from torch_geometric.loader import LinkNeighborLoader
+        graph_index = train_index if graph_index is None else graph_index
         graph = HeteroData()
         graph[USER].num_nodes, graph[ITEM].num_nodes = num_users, num_items
-        graph[EDGE_TYPE].edge_index = train_index
-        graph[REV_EDGE_TYPE].edge_index = train_index.flip(0)
+        graph[EDGE_TYPE].edge_index = graph_index
+        graph[REV_EDGE_TYPE].edge_index = graph_index.flip(0)
         self.num_users, self.sampler = num_users, sampler
-        degree = torch.bincount(torch.cat([train_index[0], train_index[1] + num_users]),
+        degree = torch.bincount(torch.cat([graph_index[0], graph_index[1] + num_users]),
                                 minlength=num_users + num_items).float()
         self.inv_sqrt = degree.pow(-0.5).masked_fill_(degree == 0, 0.0)
         try:
@@ -121,7 +125,9 @@ class NeighborBatches:
             user = batch[USER].src_index
             pos, neg = batch[ITEM].dst_pos_index, batch[ITEM].dst_neg_index.view(-1)
             ok = ~self.sampler.is_known(batch[USER].n_id[user], batch[ITEM].n_id[neg])
-            yield self.subgraph(batch), user[ok], pos[ok], neg[ok]
+            if ok.any():  # (a step must run even then: every DDP rank steps together)
+                user, pos, neg = user[ok], pos[ok], neg[ok]
+            yield self.subgraph(batch), user, pos, neg
 
 
 __all__ = ['SubgraphAdjacency', 'NeighborBatches', 'parse_fanout']

@@ -16,6 +16,8 @@ from .evaluate import RankingEvaluator, popularity_scores
 from .io import save_torch, write_json
 from .models.base import Recommender
 from .models.propagation import normalized_adjacency
+from .distributed import (broadcast_flag, check_divides, mean_over_ranks, rank_and_world,
+                          shard, wrap)
 from .sampling import NegativeSampler
 from .split import label_index, train_index
 
@@ -85,9 +87,13 @@ class Trainer:
     def __init__(self, model: Recommender, train_data: HeteroData, val_data: HeteroData,
                  test_data: HeteroData, config: TrainConfig, out_dir: Optional[Path] = None,
                  log: Callable[[str], None] = print) -> None:
-        self.config, self.out_dir, self.log = config, out_dir, log
+        self.rank, self.world = rank_and_world()
+        self.config, self.log = config, log if self.rank == 0 else (lambda s: None)
+        self.out_dir = out_dir if self.rank == 0 else None  # rank 0 writes, nobody else
         self.device = resolve_device(config.device)
         self.model = model.to(self.device)
+        self.step_batch = check_divides(config.batch_size, self.world)
+        self.loss_fn = model.loss if self.world == 1 else wrap(model, self.device)
         num_users, num_items = train_data[USER].num_nodes, train_data[ITEM].num_nodes
         self.train_index = train_index(train_data)
         if self.train_index.size(1) == 0:
@@ -99,8 +105,11 @@ class Trainer:
             from .minibatch import NeighborBatches, parse_fanout
             layers = getattr(model, 'num_layers', None)  # MF has none: seeds only
             fanout = [] if layers is None else parse_fanout(config.fanout, layers)
-            self.batches = NeighborBatches(self.train_index, num_users, num_items, fanout,
-                                           config.batch_size, self.sampler)
+            seeds = self.train_index[:, shard(torch.arange(self.train_index.size(1)),
+                                              self.rank, self.world)]
+            self.batches = NeighborBatches(seeds, num_users, num_items, fanout,
+                                           self.step_batch, self.sampler,
+                                           graph_index=self.train_index)
         val_index, test_index = label_index(val_data), label_index(test_data)
         if val_index.size(1) == 0 or test_index.size(1) == 0:
             raise UserInputError('the validation or test split is empty: too few '
@@ -115,26 +124,31 @@ class Trainer:
                                  f"metrics ({', '.join(self.val_eval.metric_names())})")
         self.history: List[EpochLog] = []
 
-    def full_graph_batches(self, generator: torch.Generator):
-        r"""``(adj, user, pos, neg)`` over a random permutation of the training pairs, all
-        propagating over the full adjacency."""
-        num = self.train_index.size(1)
-        perm = torch.randperm(num, generator=generator)
-        for start in range(0, num, self.config.batch_size):
-            user, pos = self.train_index[:, perm[start:start + self.config.batch_size]]
-            neg = self.sampler.sample(user, generator) if self.model.needs_negatives else None
+    def full_graph_batches(self, generator: torch.Generator,
+                           neg_generator: torch.Generator):
+        r"""``(adj, user, pos, neg)`` over a random permutation of the training pairs (this
+        rank's shard of it), all propagating over the full adjacency."""
+        perm = torch.randperm(self.train_index.size(1), generator=generator)
+        perm = shard(perm, self.rank, self.world) if self.world > 1 else perm
+        for start in range(0, perm.numel(), self.step_batch):
+            user, pos = self.train_index[:, perm[start:start + self.step_batch]]
+            neg = (self.sampler.sample(user, neg_generator) if self.model.needs_negatives
+                   else None)
             yield self.adj, user, pos, neg
 
     def train_epoch(self, optimizer: torch.optim.Optimizer, generator: torch.Generator,
-                    epoch: int) -> float:
+                    epoch: int, neg_generator: Optional[torch.Generator] = None) -> float:
+        r"""One pass over the training interactions; returns the mean loss (over all ranks).
+        :obj:`generator` shuffles (the same on every rank); :obj:`neg_generator` draws
+        negatives (by default the same generator, as in a single process)."""
         self.model.train()
         total = torch.zeros((), device=self.device)
         count = 0
         self.model.prepare_epoch(self.adj, generator)
         batches = (self.batches if self.batches is not None else
-                   self.full_graph_batches(generator))
+                   self.full_graph_batches(generator, neg_generator or generator))
         num = len(self.batches) if self.batches is not None else \
-            -(-self.train_index.size(1) // self.config.batch_size)
+            -(-(self.train_index.size(1) // self.world) // self.step_batch)
         for adj, user, pos, neg in tqdm(batches, total=num, desc=f'epoch {epoch}',
                                         leave=False, disable=None, unit='batch'):
             if adj is not self.adj:
@@ -142,12 +156,13 @@ class Trainer:
             user, pos = user.to(self.device), pos.to(self.device)
             neg = neg.to(self.device) if neg is not None else None
             optimizer.zero_grad()
-            loss, _ = self.model.loss(adj, user, pos, neg)
+            loss, _ = self.loss_fn(adj, user, pos, neg)
             loss.backward()
             optimizer.step()
             total += loss.detach() * user.numel()
             count += user.numel()
-        return float(total) / max(count, 1)
+        mean = float(total) / max(count, 1)
+        return mean if self.world == 1 else mean_over_ranks(mean, self.device)
 
     @torch.no_grad()
     def evaluate(self, evaluator: RankingEvaluator) -> Dict[str, float]:
@@ -160,14 +175,21 @@ class Trainer:
         cfg = self.config
         torch.manual_seed(cfg.seed)
         generator = torch.Generator().manual_seed(cfg.seed)
+        # one shuffle for all ranks (disjoint shards), negatives drawn per rank
+        neg_generator = (None if self.world == 1 else
+                         torch.Generator().manual_seed(cfg.seed + 7919 * self.rank))
         # fused: one kernel for all parameters (several times faster than foreach on CPU)
         optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, fused=True)
         best_score, best_epoch, best_state, best_val = -1.0, 0, None, {}
         wall = time.perf_counter()
         for epoch in range(1, cfg.epochs + 1):
             t0 = time.perf_counter()
-            loss = self.train_epoch(optimizer, generator, epoch)
+            loss = self.train_epoch(optimizer, generator, epoch, neg_generator)
             train_s = time.perf_counter() - t0
+            if self.rank != 0:  # rank 0 validates and decides; the others follow
+                if broadcast_flag(False, self.device):
+                    break
+                continue
             val = self.evaluate(self.val_eval)
             total_s = time.perf_counter() - t0
             log = EpochLog(epoch, total_s, loss, val, eval_seconds=total_s - train_s)
@@ -184,10 +206,15 @@ class Trainer:
                      f'{"  *" if improved else ""}')
             if self.out_dir is not None:
                 write_json(self.out_dir / 'history.json', [asdict(h) for h in self.history])
-            if epoch - best_epoch >= cfg.patience:
+            stop = epoch - best_epoch >= cfg.patience
+            if self.world > 1:
+                broadcast_flag(stop, self.device)
+            if stop:
                 self.log(f'early stop: no better {cfg.monitor} for {cfg.patience} epochs')
                 break
         seconds = time.perf_counter() - wall
+        if self.rank != 0:
+            return {}
         assert best_state is not None
         self.model.load_state_dict(best_state)
         test = self.evaluate(self.test_eval)

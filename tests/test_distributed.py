@@ -1,0 +1,88 @@
+r"""Data-parallel training on 2 CPU processes (gloo): identical parameters, falling loss."""
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from pyg_llminit.distributed import shard
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+HERE = os.path.dirname(__file__)
+
+
+def run_torchrun(target, args, tmp_path):
+    env = {**os.environ, 'PYG_LLMINIT_HOME': str(tmp_path / 'home'), 'OMP_NUM_THREADS': '1'}
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc-per-node', '2',
+           '--master-port', str(free_port()), *target, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+
+
+@pytest.mark.parametrize('loader', ['full', 'neighbor'])
+def test_two_processes_keep_identical_parameters_and_the_loss_falls(loader, tmp_path):
+    if loader == 'neighbor':
+        pytest.importorskip('torch_sparse')
+    out = tmp_path / 'result.json'
+    proc = run_torchrun([os.path.join(HERE, 'ddp_check.py')], [str(out), loader], tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads(out.read_text())
+    assert result['identical']
+    assert result['losses'][-1] < result['losses'][0]
+    assert result['epochs_run'] == 3
+
+
+def test_shards_partition_a_permutation():
+    perm = torch.randperm(11)
+    parts = [shard(perm, r, 3) for r in range(3)]
+    assert all(p.numel() == 3 for p in parts)
+    joined = torch.cat(parts)
+    assert joined.unique().numel() == 9 and set(joined.tolist()) <= set(perm.tolist())
+
+
+def write_csv_graph(folder):
+    rng = np.random.default_rng(1)
+    folder.mkdir()
+    lines = ['user_id,item_id,timestamp']
+    for u in range(40):
+        for t, i in enumerate(rng.choice(30, rng.integers(5, 10), replace=False)):
+            lines.append(f'u{u},i{i},{t}')
+    (folder / 'interactions.csv').write_text('\n'.join(lines) + '\n')
+
+
+def torchrun(args, tmp_path):
+    return run_torchrun(['-m', 'pyg_llminit', 'train'], args, tmp_path)
+
+
+@pytest.mark.slow
+def test_torchrun_cli_trains_and_only_rank_0_writes(tmp_path):
+    write_csv_graph(tmp_path / 'graph')
+    proc = torchrun(['--graph', str(tmp_path / 'graph'), '--epochs', '2', '--batch-size', '64',
+                     '--dim', '8', '--device', 'cpu', '--out', str(tmp_path / 'run')], tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count('test most-popular') == 1  # one results table, from rank 0
+    results = json.loads((tmp_path / 'run' / 'results.json').read_text())
+    assert results['config']['world_size'] == 2 and results['epochs_run'] == 2
+    assert sorted(p.name for p in (tmp_path / 'run').iterdir()) == \
+        ['best.pt', 'config.json', 'history.json', 'results.json']
+
+
+@pytest.mark.slow
+def test_torchrun_batch_size_must_divide(tmp_path):
+    write_csv_graph(tmp_path / 'graph')
+    proc = torchrun(['--graph', str(tmp_path / 'graph'), '--epochs', '1', '--batch-size', '63',
+                     '--device', 'cpu', '--out', str(tmp_path / 'run')], tmp_path)
+    assert proc.returncode != 0
+    for rank in (0, 1):
+        assert (f'error: rank {rank}: --batch-size 63 is not divisible by the world size 2'
+                in proc.stderr)
+    assert not (tmp_path / 'run').exists()
