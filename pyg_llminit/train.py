@@ -124,6 +124,19 @@ class Trainer:
                                  f"metrics ({', '.join(self.val_eval.metric_names())})")
         self.history: List[EpochLog] = []
 
+    @property
+    def sparse_steps(self) -> bool:
+        r"""Mini-batch training in one process steps the table with sparse gradients."""
+        return self.batches is not None and self.world == 1
+
+    def make_optimizer(self):
+        r"""Adam (fused: one kernel for all parameters, several times faster than foreach
+        on CPU); for mini-batch training in one process, sparse Adam on the table."""
+        if self.sparse_steps:
+            from .minibatch import MixedAdam
+            return MixedAdam(self.model, self.config.lr)
+        return torch.optim.Adam(self.model.parameters(), lr=self.config.lr, fused=True)
+
     def full_graph_batches(self, generator: torch.Generator,
                            neg_generator: torch.Generator):
         r"""``(adj, user, pos, neg)`` over a random permutation of the training pairs (this
@@ -137,10 +150,12 @@ class Trainer:
             yield self.adj, user, pos, neg
 
     def train_epoch(self, optimizer: torch.optim.Optimizer, generator: torch.Generator,
-                    epoch: int, neg_generator: Optional[torch.Generator] = None) -> float:
+                    epoch: int, neg_generator: Optional[torch.Generator] = None,
+                    max_steps: Optional[int] = None) -> float:
         r"""One pass over the training interactions; returns the mean loss (over all ranks).
         :obj:`generator` shuffles (the same on every rank); :obj:`neg_generator` draws
-        negatives (by default the same generator, as in a single process)."""
+        negatives (by default the same generator, as in a single process);
+        :obj:`max_steps` cuts the epoch short (benchmarks)."""
         self.model.train()
         total = torch.zeros((), device=self.device)
         count = 0
@@ -149,10 +164,15 @@ class Trainer:
                    self.full_graph_batches(generator, neg_generator or generator))
         num = len(self.batches) if self.batches is not None else \
             -(-(self.train_index.size(1) // self.world) // self.step_batch)
+        self.steps = 0
         for adj, user, pos, neg in tqdm(batches, total=num, desc=f'epoch {epoch}',
                                         leave=False, disable=None, unit='batch'):
+            if max_steps is not None and self.steps >= max_steps:
+                break
+            self.steps += 1
             if adj is not self.adj:
                 adj = adj.to(self.device)
+                adj.sparse_grad = self.sparse_steps
             user, pos = user.to(self.device), pos.to(self.device)
             neg = neg.to(self.device) if neg is not None else None
             optimizer.zero_grad()
@@ -178,8 +198,7 @@ class Trainer:
         # one shuffle for all ranks (disjoint shards), negatives drawn per rank
         neg_generator = (None if self.world == 1 else
                          torch.Generator().manual_seed(cfg.seed + 7919 * self.rank))
-        # fused: one kernel for all parameters (several times faster than foreach on CPU)
-        optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, fused=True)
+        optimizer = self.make_optimizer()
         best_score, best_epoch, best_state, best_val = -1.0, 0, None, {}
         wall = time.perf_counter()
         for epoch in range(1, cfg.epochs + 1):
