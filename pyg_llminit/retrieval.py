@@ -1,0 +1,57 @@
+"""Approximate top-k retrieval for catalogues where exact full ranking is too slow.
+
+Exact evaluation (:class:`~pyg_llminit.evaluate.RankingEvaluator`) scores every user
+against every item. For very large catalogues, :func:`approximate_top_items` asks PyG's
+:class:`~torch_geometric.nn.pool.ApproxMIPSKNNIndex` (faiss IVF-PQ over inner products)
+instead, excluding each user's known items; :func:`top_k_overlap` measures how many of the
+exact top-k it recovers. Needs ``faiss`` (``pip install faiss-cpu``).
+"""
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+from .errors import UserInputError
+
+
+def approximate_top_items(user_emb: Tensor, item_emb: Tensor, k: int,
+                          exclude_index: Optional[Tensor] = None,
+                          num_cells: Optional[int] = None, num_cells_to_visit: int = 8,
+                          sub_vectors: int = 16) -> Tensor:
+    r"""Top-:obj:`k` items per user by approximate maximum inner product.
+
+    Args:
+        user_emb (Tensor): ``[U, d]``.
+        item_emb (Tensor): ``[I, d]``.
+        k (int): List length.
+        exclude_index (Tensor, optional): ``(user, item)`` pairs never returned ``[2, E]``.
+        num_cells (int, optional): IVF cells (default ``4 sqrt(I)``).
+        num_cells_to_visit (int): Cells searched per query (``nprobe``): more is slower and
+            closer to exact.
+        sub_vectors (int): Product-quantisation sub-vectors (must divide ``d``).
+
+    Returns:
+        Item indices ``[U, k]`` (``-1`` where fewer than :obj:`k` were found).
+    """
+    try:
+        from torch_geometric.nn.pool import ApproxMIPSKNNIndex
+        import faiss  # noqa: F401
+    except ImportError:
+        raise UserInputError('approximate top-k needs faiss: pip install faiss-cpu') from None
+    dim, num_items = item_emb.size(1), item_emb.size(0)
+    if dim % sub_vectors:
+        raise UserInputError(f'sub_vectors={sub_vectors} must divide the embedding size {dim}')
+    num_cells = num_cells or max(1, int(4 * num_items ** 0.5))
+    index = ApproxMIPSKNNIndex(num_cells, num_cells_to_visit, sub_vectors)
+    index.add(item_emb.detach().float().cpu().contiguous())
+    return index.search(user_emb.detach().float().cpu().contiguous(), k,
+                        exclude_links=exclude_index).index
+
+
+def top_k_overlap(approx: Tensor, exact: Tensor) -> float:
+    r"""Mean share of each exact top-k list ``[U, k]`` found in the approximate one."""
+    hits = (approx.unsqueeze(2) == exact.unsqueeze(1)).any(1).float()
+    return float(hits.mean())
+
+
+__all__ = ['approximate_top_items', 'top_k_overlap']
