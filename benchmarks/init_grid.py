@@ -143,11 +143,16 @@ def main() -> None:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--jobs', type=int, default=1)
     parser.add_argument('--out', default=str(HERE / 'init_grid.json'))
+    parser.add_argument('--report', action='store_true',
+                        help='only rewrite the markdown table from the JSON file')
     args = parser.parse_args()
     models, inits = args.models.split(','), args.inits.split(',')
     seeds = [int(s) for s in args.seeds.split(',')]
     out = Path(args.out)
     runs = load_runs(out)
+    if args.report:
+        out.with_suffix('.md').write_text(report(runs, args, [], 0.0))
+        return
     train = _splits()[0]  # also builds the processed cache before any worker starts
 
     from pyg_llminit.text import encode_items, load_embedding, save_embedding
@@ -185,21 +190,24 @@ def main() -> None:
         for m, i, s in todo:
             record(f'{m}/{i}/{s}', run_one(m, i, s, args.epochs, args.device, embedding,
                                            args.scale))
-    wall = time.perf_counter() - grid_start
+    md = report(runs, args, todo, time.perf_counter() - grid_start)
+    print(md)
+    out.with_suffix('.md').write_text(md)
+
+
+def report(runs: Dict, args: argparse.Namespace, todo: List, wall: float) -> str:
+    r"""The markdown table of every run in the file, in a fixed order."""
     devices = sorted({f'{r["device"]} (torch {r.get("torch", "?")})'
                       for r in runs.values() if 'device' in r})
-    # the table covers every run in the file, in a fixed order
     model_order = [m for m in MODELS if any(k.startswith(f'{m}/') for k in runs)]
     init_order = [i for i in INITS if any(f'/{i}/' in k for k in runs)]
     all_seeds = sorted({int(k.rsplit('/', 1)[1]) for k in runs})
     caps = sorted({r.get('epochs_cap', 300) for r in runs.values()})
-    md = (f'Devices: {"; ".join(devices) or platform.machine()}. '
-          f'Encoder {args.embedding or args.encoder}, scale {args.scale}, epochs cap '
-          f'{"/".join(map(str, caps))}. This invocation: {len(todo)} runs, '
-          f'{wall / 60:.1f} min wall with --jobs {args.jobs}.\n\n'
-          + table(runs, model_order, init_order, all_seeds) + '\n')
-    print(md)
-    out.with_suffix('.md').write_text(md)
+    return (f'Devices: {"; ".join(devices) or platform.machine()}. '
+            f'Encoder {args.embedding or args.encoder}, scale {args.scale}, epochs cap '
+            f'{"/".join(map(str, caps))}. This invocation: {len(todo)} runs, '
+            f'{wall / 60:.1f} min wall with --jobs {args.jobs}.\n\n'
+            + table(runs, model_order, init_order, all_seeds) + '\n')
 
 
 if __name__ == '__main__':
