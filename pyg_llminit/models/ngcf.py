@@ -67,8 +67,7 @@ class NGCF(Recommender):
                 side = adj.propagate(h)
             h = F.leaky_relu(w1(side + h) + w2(side * h), negative_slope=0.2)
             h = F.dropout(h, self.message_dropout, self.training)
-            h = F.normalize(h, dim=1)
-            outs.append(h)
+            outs.append(F.normalize(h, dim=1))  # the next layer reads the unnormalised h
         if rows is not None and self.num_layers == 0:
             outs = [outs[0][rows]]
         return torch.cat(outs, dim=1)
