@@ -23,6 +23,9 @@ import click
 from .errors import UserInputError
 
 
+SHARED = {'embedding_dim': '--dim', 'num_layers': '--layers', 'reg_weight': '--reg'}
+
+
 def parse_model_options(items: Iterable[str]) -> Dict[str, Any]:
     r"""``['ssl_tau=0.2', 'cl_layer=1']`` -> ``{'ssl_tau': 0.2, 'cl_layer': 1}`` (values read
     as Python literals, else kept as strings)."""
@@ -32,6 +35,8 @@ def parse_model_options(items: Iterable[str]) -> Dict[str, Any]:
         key = key.strip().replace('-', '_')
         if not sep or not key.isidentifier():
             raise UserInputError(f"--model-option takes KEY=VALUE, got '{item}'")
+        if key in SHARED:
+            raise UserInputError(f"--model-option {key}: set it with {SHARED[key]} instead")
         try:
             options[key] = ast.literal_eval(raw.strip())
         except (ValueError, SyntaxError):

@@ -180,3 +180,10 @@ def test_train_reads_a_config_file(tmp_path, capsys):
         main(['train', '--config', str(config), '--out', str(tmp_path / 'run')])
     assert exc.value.code == 2
     assert capsys.readouterr().err.startswith('error: ssl_tau must be positive')
+
+
+def test_shared_settings_are_not_model_options(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(['train', '--model-option', 'reg_weight=0.1', '--out', str(tmp_path / 'run')])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.startswith('error: --model-option reg_weight: set it with --reg')

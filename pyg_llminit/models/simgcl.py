@@ -91,7 +91,7 @@ class XSimGCL(SimGCL):
                  eps: float = 0.2, cl_tau: float = 0.15, cl_layer: int = 1) -> None:
         super().__init__(num_users, num_items, embedding_dim, num_layers, reg_weight,
                          cl_weight, eps, cl_tau)
-        if not 1 <= cl_layer <= max(num_layers, 1):
+        if not 1 <= cl_layer <= num_layers:
             raise UserInputError(f'cl_layer must lie in 1..{num_layers}, got {cl_layer}')
         self.cl_layer = int(cl_layer)
 
