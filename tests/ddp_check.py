@@ -1,5 +1,6 @@
 r"""Run by tests/test_distributed.py under torchrun (2 CPU processes): trains a few epochs
 with DDP and writes, from rank 0, whether all ranks hold identical parameters."""
+import faulthandler
 import json
 import sys
 from datetime import timedelta
@@ -23,6 +24,8 @@ def random_graph(users=60, items=40, seed=0):
 
 
 def main(out: str, loader: str) -> None:
+    # a hang prints every thread's stack before the test's 180 s limit kills the run
+    faulthandler.dump_traceback_later(150)
     dist.init_process_group('gloo', timeout=timedelta(seconds=120))
     rank, world = dist.get_rank(), dist.get_world_size()
     torch.set_num_threads(1)

@@ -1,9 +1,11 @@
 r"""Data-parallel training on 2 CPU processes (gloo): identical parameters, falling loss."""
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -21,11 +23,36 @@ def free_port() -> int:
 HERE = os.path.dirname(__file__)
 
 
-def run_torchrun(target, args, tmp_path):
-    env = {**os.environ, 'PYG_LLMINIT_HOME': str(tmp_path / 'home'), 'OMP_NUM_THREADS': '1'}
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc-per-node', '2',
-           '--master-port', str(free_port()), *target, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+def _torchrun_once(cmd, env, timeout):
+    # a new session, so a hung run is killed with all of its workers
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return subprocess.CompletedProcess(cmd, None, out, err)
+
+
+def run_torchrun(target, args, tmp_path, timeout=180):
+    r"""Runs ``torchrun --nproc-per-node 2`` (loopback, a fresh port). A run takes seconds;
+    one that hangs (seen once in CI, cause unknown; ``ddp_check.py`` dumps its workers'
+    stacks before the limit) is killed and retried once on a new port, its output kept."""
+    env = {**os.environ, 'PYG_LLMINIT_HOME': str(tmp_path / 'home'), 'OMP_NUM_THREADS': '1',
+           'PYTHONFAULTHANDLER': '1'}
+    hung = []
+    for _ in range(2):
+        cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc-per-node', '2',
+               '--master-addr', '127.0.0.1', '--master-port', str(free_port()), *target, *args]
+        proc = _torchrun_once(cmd, env, timeout)
+        if proc.returncode is not None:
+            if hung:
+                warnings.warn(f'torchrun hung once and passed on retry:\n{hung[0]}')
+            return proc
+        hung.append(proc.stdout + proc.stderr)
+    pytest.fail(f'torchrun hung twice ({timeout} s each):\n' + '\n----\n'.join(hung))
 
 
 @pytest.mark.parametrize('loader', ['full', 'neighbor'])
