@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Tuple
 import click
 import torch
 
-from .config import config_callback, parse_model_options
+from .config import config_callback, model_options_of
 from .errors import UserInputError
 
 MODELS = ['lightgcn', 'sgl', 'sgcl', 'mf', 'ngcf', 'simgcl', 'xsimgcl']
@@ -204,7 +204,7 @@ def train(graph: str, model: str, model_options: Tuple[str, ...], init: str, enc
                          device=device, loader=loader, fanout=_parse_fanout(fanout))
     if dim < 1 or layers < 0:
         raise UserInputError(f'--dim must be >= 1 and --layers >= 0 (got {dim}, {layers})')
-    hyper = parse_model_options(model_options)
+    hyper = model_options_of(click.get_current_context(), model_options)
     build_model(model, 1, 1, embedding_dim=dim, num_layers=layers, reg_weight=reg, **hyper)
     splitter = parse_split(split, order=order, seed=seed)
     out_dir = _out_dir(out, graph, model, init)

@@ -11,6 +11,8 @@ command line win::
     [model_options]
     ssl_weight = 0.1
     drop_ratio = 0.2
+
+``--model-option`` pairs on the command line override the table key by key.
 """
 import ast
 import json
@@ -23,6 +25,7 @@ import click
 from .errors import UserInputError
 
 
+CONFIG_MODEL_OPTIONS = 'pyg_llminit.config_model_options'
 SHARED = {'embedding_dim': '--dim', 'num_layers': '--layers', 'reg_weight': '--reg'}
 
 
@@ -42,6 +45,12 @@ def parse_model_options(items: Iterable[str]) -> Dict[str, Any]:
         except (ValueError, SyntaxError):
             options[key] = raw.strip()
     return options
+
+
+def model_options_of(ctx: click.Context, cli_items: Iterable[str]) -> Dict[str, Any]:
+    r"""The model's hyper-parameters: the config file's ``[model_options]`` table, updated
+    by the command line's ``--model-option`` pairs."""
+    return parse_model_options([*ctx.meta.get(CONFIG_MODEL_OPTIONS, []), *cli_items])
 
 
 def read_config(path: Path) -> Dict[str, Any]:
@@ -73,7 +82,8 @@ def config_callback(ctx: click.Context, param: click.Parameter, value: str) -> s
         if name == 'model_options':
             if not isinstance(val, dict):
                 raise UserInputError(f'config file {path}: model_options must be a table')
-            defaults[name] = [f'{k}={v!r}' for k, v in val.items()]
+            # merged key by key under --model-option pairs (see model_options_of)
+            ctx.meta[CONFIG_MODEL_OPTIONS] = [f'{k}={v!r}' for k, v in val.items()]
         elif name not in known:
             raise UserInputError(f"config file {path}: unknown option '{key}'")
         else:
@@ -82,4 +92,4 @@ def config_callback(ctx: click.Context, param: click.Parameter, value: str) -> s
     return value
 
 
-__all__: List[str] = ['parse_model_options', 'read_config', 'config_callback']
+__all__: List[str] = ['parse_model_options', 'model_options_of', 'read_config', 'config_callback']

@@ -147,7 +147,7 @@ def test_bad_model_options_are_one_line_exit_2(args, message, tmp_path, capsys):
 
 
 def test_config_file_sets_defaults_and_the_command_line_wins(tmp_path):
-    from pyg_llminit.config import parse_model_options
+    from pyg_llminit.config import model_options_of
     config = tmp_path / 'run.toml'
     config.write_text('model = "sgl"\nepochs = 7\ntopk = [5, 10]\n\n[model_options]\n'
                       'ssl_weight = 0.1\ndrop_ratio = 0.2\n')
@@ -160,11 +160,16 @@ def test_config_file_sets_defaults_and_the_command_line_wins(tmp_path):
     @click.option('--model-option', 'model_options', multiple=True)
     @click.option('--config', is_eager=True, expose_value=False, callback=config_callback)
     def command(**kwargs):
-        seen.update(kwargs)
+        seen.update(kwargs, hyper=model_options_of(click.get_current_context(),
+                                                   kwargs['model_options']))
 
     command.main(['--config', str(config), '--epochs', '3'], standalone_mode=False)
     assert seen['model'] == 'sgl' and seen['epochs'] == 3 and seen['topk'] == '5,10'
-    assert parse_model_options(seen['model_options']) == {'ssl_weight': 0.1, 'drop_ratio': 0.2}
+    assert seen['hyper'] == {'ssl_weight': 0.1, 'drop_ratio': 0.2}
+    # a --model-option pair overrides its key only; the file's other keys stay
+    command.main(['--config', str(config), '--model-option', 'drop_ratio=0.3',
+                  '--model-option', 'ssl_tau=0.5'], standalone_mode=False)
+    assert seen['hyper'] == {'ssl_weight': 0.1, 'drop_ratio': 0.3, 'ssl_tau': 0.5}
     config.write_text('modle = "sgl"\n')
     with pytest.raises(UserInputError, match="unknown option 'modle'"):
         command.main(['--config', str(config)], standalone_mode=False)
