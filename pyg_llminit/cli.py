@@ -1,7 +1,9 @@
 """The ``pyg-llminit`` command line (also ``python -m pyg_llminit``)."""
 import os
+import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -189,7 +191,7 @@ def train(graph: str, model: str, model_options: Tuple[str, ...], init: str, enc
     """
     from .datasets import load_graph
     from .datasets.graph import ITEM, USER, graph_statistics
-    from .distributed import launched_by_torchrun, setup
+    from .distributed import launched_by_torchrun, rank_zero_first, setup
     from .io import write_json
     from .models import build_model
     from .split import parse_split
@@ -208,21 +210,29 @@ def train(graph: str, model: str, model_options: Tuple[str, ...], init: str, enc
     build_model(model, 1, 1, embedding_dim=dim, num_layers=layers, reg_weight=reg, **hyper)
     splitter = parse_split(split, order=order, seed=seed)
     out_dir = _out_dir(out, graph, model, init)
-    data = load_graph(graph, root, min_rating=min_rating, k_core=k_core)
-    echo(f'graph {graph}')
-    echo(stats_table(graph_statistics(data)))
-    train_data, val_data, test_data = splitter(data)
-    echo(f'split {splitter}: train {train_data["user", "rates", "item"].num_edges:,}, '
-               f'valid {val_data["user", "rates", "item"].edge_label_index.size(1):,}, '
-               f'test {test_data["user", "rates", "item"].edge_label_index.size(1):,}')
+
+    def prepare():  # under torchrun: rank 0 first, the others then read its caches
+        data = load_graph(graph, root, min_rating=min_rating, k_core=k_core)
+        echo(f'graph {graph}')
+        echo(stats_table(graph_statistics(data)))
+        train_data, val_data, test_data = splitter(data)
+        echo(f'split {splitter}: train {train_data["user", "rates", "item"].num_edges:,}, '
+             f'valid {val_data["user", "rates", "item"].edge_label_index.size(1):,}, '
+             f'test {test_data["user", "rates", "item"].edge_label_index.size(1):,}')
+        features = None
+        if init != 'none':
+            from .initialize import describe, llminit_features
+            features = llminit_features(
+                train_data, init, None if init == 'full' else dim, encoder,
+                _split_fields(text_fields), text_template, popular_ratio, init_scale, seed)
+            echo(f'{features[2]}; {describe(features[0], features[1])}')
+        return train_data, val_data, test_data, features
+
+    train_data, val_data, test_data, features = rank_zero_first(prepare, device)
     user_x = item_x = None
-    if init != 'none':
-        from .initialize import describe, llminit_features
-        user_x, item_x, transform = llminit_features(
-            train_data, init, None if init == 'full' else dim, encoder,
-            _split_fields(text_fields), text_template, popular_ratio, init_scale, seed)
+    if features is not None:
+        user_x, item_x, _ = features
         dim = item_x.size(1)
-        echo(f'{transform}; {describe(user_x, item_x)}')
     torch.manual_seed(seed)
     net = build_model(model, train_data[USER].num_nodes, train_data[ITEM].num_nodes,
                       embedding_dim=dim, num_layers=layers, reg_weight=reg, **hyper)
@@ -279,15 +289,45 @@ def embed(graph: str, encoder: str, text_fields: str, text_template: Optional[st
                f'({time.perf_counter() - start:.1f} s, cached)')
 
 
+def _broken_group(error: RuntimeError) -> bool:
+    r"""Whether ``error`` is gloo or NCCL reporting a peer that vanished."""
+    text = str(error)
+    return (torch.distributed.is_available() and torch.distributed.is_initialized()
+            and any(w in text for w in ('gloo', 'NCCL', 'Connection reset', 'Connection closed')))
+
+
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt  # unwinds like Ctrl-C: open temporary files are removed
+
+
 def main(argv: Optional[List[str]] = None) -> None:
-    r"""Entry point: user mistakes end in one ``error:`` line and exit code 2."""
+    r"""Entry point: user mistakes end in one ``error:`` line and exit code 2; Ctrl-C and
+    SIGTERM (torchrun stopping the ranks after one failed) leave no half-written file."""
+    from .distributed import exit_rank, launched_by_torchrun
+    if not launched_by_torchrun():
+        return _run(argv)
+    code = 0
+    try:
+        _run(argv)
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else int(e.code is not None)
+    except BaseException:  # noqa: BLE001 - a bug: show it, then exit like any failed rank
+        traceback.print_exc()
+        code = 1
+    exit_rank(code)
+
+
+def _run(argv: Optional[List[str]]) -> None:
     rank = f"rank {os.environ['RANK']}: " if int(os.environ.get('WORLD_SIZE', '1')) > 1 else ''
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         cli.main(args=argv, prog_name='pyg-llminit', standalone_mode=False)
     except UserInputError as e:
         click.echo(f'error: {rank}{e}', err=True)
         sys.exit(2)
-    except torch.distributed.DistError as e:  # a peer died or the group broke
+    except (torch.distributed.DistError, RuntimeError) as e:
+        if not (isinstance(e, torch.distributed.DistError) or _broken_group(e)):
+            raise  # a bug, not a peer that died: keep the traceback
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         click.echo(f'error: {rank}distributed training stopped (did another rank fail?): '
                    f'{first}', err=True)
@@ -296,12 +336,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         e.show()
         sys.exit(e.exit_code)
     except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo('error: interrupted; files already in the run folder are complete, '
+        click.echo(f'error: {rank}interrupted; files already in the run folder are complete, '
                    'nothing was half-written', err=True)
         sys.exit(130)
     finally:
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            try:
-                torch.distributed.destroy_process_group()
-            except Exception:  # noqa: BLE001 - a broken group has nothing left to free
-                pass
+        signal.signal(signal.SIGTERM, previous)

@@ -16,16 +16,25 @@ Several hosts (run on each, with its own ``--node-rank``)::
 
     torchrun --nnodes 2 --node-rank 0 --nproc-per-node 8 --master-addr HOST0 \\
         --master-port 29500 -m pyg_llminit train --graph amazon --device cuda
+
+Rank 0 prepares the data first (processed graph, item embeddings) while the others wait;
+they then read its caches instead of encoding the same texts again. Ranks also wait while
+rank 0 validates. Waits are bounded by ``$PYG_LLMINIT_DIST_TIMEOUT`` minutes (default 60;
+raise it, or run ``pyg-llminit embed`` first, for catalogues that take longer to encode).
+A rank that dies is noticed by torchrun, which stops the others at once.
 """
 import os
+import sys
 from datetime import timedelta
-from typing import Any, Tuple
+from typing import Any, Callable, Tuple, TypeVar
 
 import torch
 import torch.distributed as dist
 from torch import Tensor
 
 from .errors import UserInputError
+
+T = TypeVar('T')
 
 
 def launched_by_torchrun() -> bool:
@@ -46,9 +55,58 @@ def setup(device: str) -> Tuple[int, int, str]:
         torch.cuda.set_device(local)
     elif device == 'auto':
         device = 'cpu'
-    if not dist.is_initialized():  # a rank that never arrives fails the others in 5 min
-        dist.init_process_group('nccl' if use_cuda else 'gloo', timeout=timedelta(minutes=5))
+    if not dist.is_initialized():
+        dist.init_process_group('nccl' if use_cuda else 'gloo', timeout=collective_timeout())
     return rank, world, device
+
+
+def collective_timeout() -> timedelta:
+    r"""How long a rank waits for the others: ``$PYG_LLMINIT_DIST_TIMEOUT`` minutes, default
+    60 (rank 0 may encode a catalogue or validate while the others wait)."""
+    raw = os.environ.get('PYG_LLMINIT_DIST_TIMEOUT', '60')
+    try:
+        minutes = float(raw)
+    except ValueError:
+        minutes = -1.0
+    if not minutes > 0:
+        raise UserInputError(f'PYG_LLMINIT_DIST_TIMEOUT must be a positive number of minutes, '
+                             f'got {raw!r}')
+    return timedelta(minutes=minutes)
+
+
+def rank_zero_first(prepare: Callable[[], T], device: str) -> T:
+    r"""Runs ``prepare`` on rank 0, then on the other ranks, which then find the caches rank 0
+    wrote (processed graph, item embeddings) instead of building them concurrently. If rank 0
+    fails, every rank stops with an error. Without a process group, just ``prepare()``."""
+    rank, world = rank_and_world()
+    if world == 1:
+        return prepare()
+    if rank == 0:
+        try:
+            result = prepare()
+        except BaseException:
+            broadcast_flag(False, torch.device(device))
+            raise
+        broadcast_flag(True, torch.device(device))
+        return result
+    if not broadcast_flag(False, torch.device(device)):
+        raise UserInputError('rank 0 failed while preparing the data (its error is above)')
+    return prepare()
+
+
+def exit_rank(code: int) -> None:
+    r"""Ends this rank's process: leaves the process group, flushes output, and exits
+    without interpreter teardown. Teardown can deadlock in torch 2.13: freeing the DDP
+    reducer destroys the gloo group, whose destructor joins a worker thread that waits for
+    the GIL the destructor holds (seen as a finished rank that never exits)."""
+    if dist.is_available() and dist.is_initialized():
+        try:
+            dist.destroy_process_group()
+        except Exception:  # noqa: BLE001 - a broken group has nothing left to free
+            pass
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def rank_and_world() -> Tuple[int, int]:
@@ -102,5 +160,6 @@ def wrap(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
     return DistributedDataParallel(LossModule(model), device_ids=ids)
 
 
-__all__ = ['launched_by_torchrun', 'setup', 'rank_and_world', 'check_divides', 'shard',
-           'broadcast_flag', 'mean_over_ranks', 'LossModule', 'wrap']
+__all__ = ['launched_by_torchrun', 'setup', 'collective_timeout', 'rank_zero_first',
+           'exit_rank', 'rank_and_world', 'check_divides', 'shard', 'broadcast_flag', 'mean_over_ranks',
+           'LossModule', 'wrap']

@@ -182,15 +182,22 @@ class Trainer:
         self.model.eval()
         return evaluator.evaluate(self.model.score_fn(self.adj), device=self.device)
 
+    def seed_generators(self) -> Tuple[torch.Generator, Optional[torch.Generator]]:
+        r"""Seeds this rank's randomness from ``config.seed``; returns the shuffling generator
+        (the same on every rank: disjoint shards of one permutation) and the negatives'
+        generator (``None`` in one process: the shuffling one serves). The global RNG, which
+        drives ``LinkNeighborLoader``'s sampling and negatives and SimGCL's noise, is seeded
+        per rank, so ranks do not draw the same negatives for their different seeds."""
+        seed = self.config.seed + 7919 * self.rank
+        torch.manual_seed(seed)
+        generator = torch.Generator().manual_seed(self.config.seed)
+        return generator, None if self.world == 1 else torch.Generator().manual_seed(seed)
+
     def fit(self) -> Dict:
         r"""Trains until :obj:`epochs` or early stopping; returns the results dict (best
         epoch, validation and test metrics at that epoch, most-popular test metrics)."""
         cfg = self.config
-        torch.manual_seed(cfg.seed)
-        generator = torch.Generator().manual_seed(cfg.seed)
-        # one shuffle for all ranks (disjoint shards), negatives drawn per rank
-        neg_generator = (None if self.world == 1 else
-                         torch.Generator().manual_seed(cfg.seed + 7919 * self.rank))
+        generator, neg_generator = self.seed_generators()
         optimizer = self.make_optimizer()
         best_score, best_epoch, best_state, best_val = -1.0, 0, None, {}
         wall = time.perf_counter()

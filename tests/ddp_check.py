@@ -10,6 +10,7 @@ import torch
 import torch.distributed as dist
 
 from pyg_llminit.datasets import build_interaction_graph
+from pyg_llminit.distributed import exit_rank
 from pyg_llminit.models import build_model
 from pyg_llminit.split import LeaveOneOutSplit
 from pyg_llminit.train import TrainConfig, Trainer
@@ -37,8 +38,19 @@ def main(out: str, loader: str) -> None:
                          fanout=(3, 3))
     trainer = Trainer(model, train, val, test, config, log=lambda s: None)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    generator = torch.Generator().manual_seed(0)
-    negatives = torch.Generator().manual_seed(rank)
+    generator, negatives = trainer.seed_generators()
+    batches = (trainer.batches if loader == 'neighbor' else
+               trainer.full_graph_batches(generator, negatives))
+    # the first 8 negatives of the first batch (padded: batches may differ in size)
+    first_neg = torch.full((8,), -1, dtype=torch.long)
+    adj, _, _, neg = next(iter(batches))
+    if loader == 'neighbor':  # subgraph-local -> global item ids
+        neg = adj.node_id[adj.num_users + neg] - train['user'].num_nodes
+    neg = neg[:8]
+    first_neg[:neg.numel()] = neg
+    gathered = [torch.zeros_like(first_neg) for _ in range(world)]
+    dist.all_gather(gathered, first_neg)
+    generator, negatives = trainer.seed_generators()
     losses = [trainer.train_epoch(optimizer, generator, e, negatives) for e in range(6)]
     weights = [torch.zeros_like(model.embedding.weight) for _ in range(world)]
     dist.all_gather(weights, model.embedding.weight.detach().contiguous())
@@ -46,10 +58,11 @@ def main(out: str, loader: str) -> None:
     if rank == 0:
         with open(out, 'w') as f:
             json.dump({'identical': all(torch.equal(weights[0], w) for w in weights[1:]),
+                       'same_negatives': torch.equal(gathered[0], gathered[1]),
                        'losses': losses, 'epochs_run': results['epochs_run']}, f)
     else:
         assert results == {} and trainer.history == []
-    dist.destroy_process_group()
+    exit_rank(0)  # as the CLI does: no interpreter teardown (see exit_rank)
 
 
 if __name__ == '__main__':

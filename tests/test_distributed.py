@@ -1,6 +1,7 @@
 r"""Data-parallel training on 2 CPU processes (gloo): identical parameters, falling loss."""
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -64,6 +65,7 @@ def test_two_processes_keep_identical_parameters_and_the_loss_falls(loader, tmp_
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(out.read_text())
     assert result['identical']
+    assert not result['same_negatives']  # each rank draws its own
     assert result['losses'][-1] < result['losses'][0]
     assert result['epochs_run'] == 3
 
@@ -113,3 +115,80 @@ def test_torchrun_batch_size_must_divide(tmp_path):
         assert (f'error: rank {rank}: --batch-size 63 is not divisible by the world size 2'
                 in proc.stderr)
     assert not (tmp_path / 'run').exists()
+
+
+@pytest.mark.slow
+def test_torchrun_a_data_error_on_rank_0_stops_every_rank(tmp_path):
+    # rank 0 prepares the data first; the others wait for it and learn that it failed
+    proc = torchrun(['--graph', 'no-such-graph', '--device', 'cpu',
+                     '--out', str(tmp_path / 'run')], tmp_path)
+    assert proc.returncode != 0
+    assert "error: rank 0: unknown graph 'no-such-graph'" in proc.stderr
+    assert 'error: rank 1: rank 0 failed while preparing the data' in proc.stderr
+    assert not (tmp_path / 'run').exists()
+
+
+def _worker_pids(marker: str, rank: int):
+    r"""Processes whose environment holds ``marker`` and ``RANK=rank`` (torchrun's workers)."""
+    pids = []
+    for entry in os.listdir('/proc'):
+        try:
+            env = open(f'/proc/{entry}/environ', 'rb').read().split(b'\0')
+        except (OSError, ValueError):
+            continue
+        if marker.encode() in env and f'RANK={rank}'.encode() in env:
+            pids.append(int(entry))
+    return pids
+
+
+@pytest.mark.slow
+def test_torchrun_a_rank_that_dies_stops_the_run_without_half_written_files(tmp_path):
+    write_csv_graph(tmp_path / 'graph')
+    home = tmp_path / 'home'
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc-per-node', '2',
+           '--master-addr', '127.0.0.1', '--master-port', str(free_port()),
+           '-m', 'pyg_llminit', 'train', '--graph', str(tmp_path / 'graph'), '--dim', '8',
+           '--batch-size', '64', '--epochs', '100000', '--patience', '100000',
+           '--device', 'cpu', '--out', str(tmp_path / 'run')]
+    env = {**os.environ, 'PYG_LLMINIT_HOME': str(home), 'OMP_NUM_THREADS': '1'}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+    try:
+        for line in proc.stdout:  # rank 0's per-epoch lines: training is under way
+            if line.startswith('epoch'):
+                break
+        victims = _worker_pids(f'PYG_LLMINIT_HOME={home}', rank=1)
+        assert len(victims) == 1, victims
+        os.kill(victims[0], signal.SIGKILL)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode != 0
+    # torchrun's failure report names the dead rank and its signal
+    assert re.search(r'rank\s*:\s*1 \(local_rank', err), err
+    assert re.search(r'exitcode\s*:\s*-9', err), err
+    # rank 0 notices the broken group itself, or is stopped by torchrun; either way one line
+    assert ('error: rank 0: distributed training stopped' in err
+            or 'error: rank 0: interrupted' in err), err
+    run = tmp_path / 'run'
+    names = sorted(p.name for p in run.iterdir())
+    assert 'results.json' not in names and not [n for n in names if n.endswith('.tmp')]
+    if 'best.pt' in names:  # written before the death, so complete
+        state = torch.load(run / 'best.pt', weights_only=True)
+        assert state
+
+
+def test_collective_timeout_reads_the_environment(monkeypatch):
+    from datetime import timedelta
+
+    from pyg_llminit.distributed import collective_timeout
+    from pyg_llminit.errors import UserInputError
+    monkeypatch.delenv('PYG_LLMINIT_DIST_TIMEOUT', raising=False)
+    assert collective_timeout() == timedelta(minutes=60)
+    monkeypatch.setenv('PYG_LLMINIT_DIST_TIMEOUT', '2.5')
+    assert collective_timeout() == timedelta(seconds=150)
+    for bad in ('0', '-1', 'soon'):
+        monkeypatch.setenv('PYG_LLMINIT_DIST_TIMEOUT', bad)
+        with pytest.raises(UserInputError, match='PYG_LLMINIT_DIST_TIMEOUT must be a positive'):
+            collective_timeout()
