@@ -24,16 +24,32 @@ def free_port() -> int:
 HERE = os.path.dirname(__file__)
 
 
+def _worker_pids(marker: str, rank=None):
+    r"""Processes whose environment holds ``marker`` (and ``RANK=rank`` if given)."""
+    pids = []
+    for entry in os.listdir('/proc'):
+        try:
+            with open(f'/proc/{entry}/environ', 'rb') as f:
+                env = f.read().split(b'\0')
+        except (OSError, ValueError):
+            continue
+        if marker.encode() in env and (rank is None or f'RANK={rank}'.encode() in env):
+            pids.append(int(entry))
+    return pids
+
+
 def _torchrun_once(cmd, env, timeout):
-    # a new session, so a hung run is killed with all of its workers
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, start_new_session=True)
     try:
         out, err = proc.communicate(timeout=timeout)
         return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     except subprocess.TimeoutExpired:
+        # torchrun's workers run in sessions of their own: find them by their environment
         os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
+        for pid in _worker_pids(f"PYG_LLMINIT_HOME={env['PYG_LLMINIT_HOME']}"):
+            os.kill(pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=30)
         return subprocess.CompletedProcess(cmd, None, out, err)
 
 
@@ -126,19 +142,6 @@ def test_torchrun_a_data_error_on_rank_0_stops_every_rank(tmp_path):
     assert "error: rank 0: unknown graph 'no-such-graph'" in proc.stderr
     assert 'error: rank 1: rank 0 failed while preparing the data' in proc.stderr
     assert not (tmp_path / 'run').exists()
-
-
-def _worker_pids(marker: str, rank: int):
-    r"""Processes whose environment holds ``marker`` and ``RANK=rank`` (torchrun's workers)."""
-    pids = []
-    for entry in os.listdir('/proc'):
-        try:
-            env = open(f'/proc/{entry}/environ', 'rb').read().split(b'\0')
-        except (OSError, ValueError):
-            continue
-        if marker.encode() in env and f'RANK={rank}'.encode() in env:
-            pids.append(int(entry))
-    return pids
 
 
 @pytest.mark.slow
