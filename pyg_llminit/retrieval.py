@@ -4,7 +4,8 @@ Exact evaluation (:class:`~pyg_llminit.evaluate.RankingEvaluator`) scores every 
 against every item. For very large catalogues, :func:`approximate_top_items` asks PyG's
 :class:`~torch_geometric.nn.pool.ApproxMIPSKNNIndex` (faiss IVF-PQ over inner products)
 instead, excluding each user's known items; :func:`top_k_overlap` measures how many of the
-exact top-k it recovers. Needs ``faiss`` (``pip install faiss-cpu``).
+exact top-k it recovers. Needs ``faiss`` (``pip install faiss-cpu``). Catalogues smaller
+than faiss's product-quantisation codebook (256 items) are ranked exactly instead.
 """
 from typing import Optional
 
@@ -12,6 +13,25 @@ import torch
 from torch import Tensor
 
 from .errors import UserInputError
+
+PQ_CENTROIDS = 256  # faiss trains 2^8 centroids per sub-vector: it needs that many items
+
+
+def exact_top_items(user_emb: Tensor, item_emb: Tensor, k: int,
+                    exclude_index: Optional[Tensor] = None,
+                    batch_size: int = 65536) -> Tensor:
+    r"""Exact top-:obj:`k` items ``[U, k]`` by inner product, :obj:`exclude_index` pairs
+    never returned, scored :obj:`batch_size` users at a time."""
+    item_t = item_emb.detach().float().t()
+    out = []
+    for start in range(0, user_emb.size(0), batch_size):
+        scores = user_emb[start:start + batch_size].detach().float() @ item_t
+        if exclude_index is not None:
+            mine = (exclude_index[0] >= start) & (exclude_index[0] < start + scores.size(0))
+            scores[exclude_index[0, mine] - start, exclude_index[1, mine]] = float('-inf')
+        top = scores.topk(k, dim=1)
+        out.append(top.indices.masked_fill(top.values == float('-inf'), -1))
+    return torch.cat(out)
 
 
 def approximate_top_items(user_emb: Tensor, item_emb: Tensor, k: int,
@@ -31,7 +51,8 @@ def approximate_top_items(user_emb: Tensor, item_emb: Tensor, k: int,
         sub_vectors (int): Product-quantisation sub-vectors (must divide ``d``).
 
     Returns:
-        Item indices ``[U, k]`` (``-1`` where fewer than :obj:`k` were found).
+        Item indices ``[U, k]`` (``-1`` where fewer than :obj:`k` were found). Fewer than
+        256 items are ranked exactly (:func:`exact_top_items`).
     """
     try:
         from torch_geometric.nn.pool import ApproxMIPSKNNIndex
@@ -39,13 +60,19 @@ def approximate_top_items(user_emb: Tensor, item_emb: Tensor, k: int,
     except ImportError:
         raise UserInputError('approximate top-k needs faiss: pip install faiss-cpu') from None
     dim, num_items = item_emb.size(1), item_emb.size(0)
+    if not 1 <= k <= num_items:
+        raise UserInputError(f'k={k} must lie in [1, {num_items}] (the number of items)')
+    user_emb, item_emb = user_emb.detach().float().cpu(), item_emb.detach().float().cpu()
+    exclude_index = exclude_index.cpu() if exclude_index is not None else None
+    if num_items < PQ_CENTROIDS:  # too few items to train the codebook; exact is instant
+        return exact_top_items(user_emb, item_emb, k, exclude_index)
     if dim % sub_vectors:
         raise UserInputError(f'sub_vectors={sub_vectors} must divide the embedding size {dim}')
-    num_cells = num_cells or max(1, int(4 * num_items ** 0.5))
+    # k-means needs at least one item per cell
+    num_cells = min(num_cells or max(1, int(4 * num_items ** 0.5)), num_items)
     index = ApproxMIPSKNNIndex(num_cells, num_cells_to_visit, sub_vectors)
-    index.add(item_emb.detach().float().cpu().contiguous())
-    return index.search(user_emb.detach().float().cpu().contiguous(), k,
-                        exclude_links=exclude_index).index
+    index.add(item_emb.contiguous())
+    return index.search(user_emb.contiguous(), k, exclude_links=exclude_index).index
 
 
 def top_k_overlap(approx: Tensor, exact: Tensor) -> float:
@@ -54,4 +81,4 @@ def top_k_overlap(approx: Tensor, exact: Tensor) -> float:
     return float(hits.mean())
 
 
-__all__ = ['approximate_top_items', 'top_k_overlap']
+__all__ = ['approximate_top_items', 'exact_top_items', 'top_k_overlap']

@@ -153,7 +153,8 @@ class Trainer:
         self.model.train()
         total = torch.zeros((), device=self.device)
         count = 0
-        self.model.prepare_epoch(self.adj, generator)
+        if self.batches is None:  # sampled subgraphs draw their own per-batch views
+            self.model.prepare_epoch(self.adj, generator)
         batches = (self.batches if self.batches is not None else
                    self.full_graph_batches(generator, neg_generator or generator))
         num = len(self.batches) if self.batches is not None else \

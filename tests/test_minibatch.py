@@ -89,3 +89,11 @@ def test_cli_rejects_a_fanout_that_does_not_match_the_layers(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith('error: --fanout has 1 value(s) but the model has 2 layer(s)')
     assert not (tmp_path / 'run').exists()
+
+
+def test_sgl_draws_no_full_graph_views_with_the_neighbor_loader(small_graph):
+    train, val, test, _, nu, ni = graph_parts(small_graph)
+    model = build_model('sgl', nu, ni, embedding_dim=8, num_layers=2)
+    config = TrainConfig(epochs=1, batch_size=32, loader='neighbor', fanout=(4, 4))
+    Trainer(model, train, val, test, config, log=lambda s: None).fit()
+    assert model.views is None  # each sampled subgraph drew its own views instead

@@ -6,7 +6,8 @@ from pyg_llminit.evaluate import RankingEvaluator, embedding_scores
 
 faiss = pytest.importorskip('faiss')
 
-from pyg_llminit.retrieval import approximate_top_items, top_k_overlap  # noqa: E402
+from pyg_llminit.retrieval import (approximate_top_items, exact_top_items,  # noqa: E402
+                                   top_k_overlap)
 
 
 def exact_top(user_emb, item_emb, k, exclude):
@@ -50,4 +51,28 @@ def test_evaluate_top_equals_evaluate_for_exact_lists():
 
 def test_bad_sub_vectors():
     with pytest.raises(UserInputError, match='must divide the embedding size 10'):
-        approximate_top_items(torch.randn(3, 10), torch.randn(50, 10), 2, sub_vectors=4)
+        approximate_top_items(torch.randn(3, 10), torch.randn(300, 10), 2, sub_vectors=4)
+
+
+def test_small_catalogues_are_ranked_exactly():
+    gen = torch.Generator().manual_seed(2)
+    user_emb, item_emb = torch.randn(50, 8, generator=gen), torch.randn(30, 8, generator=gen)
+    exclude = torch.stack([torch.arange(50), torch.randint(30, (50,), generator=gen)])
+    got = approximate_top_items(user_emb, item_emb, 5, exclude)  # 30 items < 256: exact
+    assert torch.equal(got, exact_top(user_emb, item_emb, 5, exclude))
+    # a user whose every item is excluded gets -1, never an excluded item
+    everything = torch.stack([torch.zeros(30, dtype=torch.long), torch.arange(30)])
+    assert (approximate_top_items(user_emb, item_emb, 5, everything)[0] == -1).all()
+    # exact chunking over users gives the same lists
+    assert torch.equal(exact_top_items(user_emb, item_emb, 5, exclude, batch_size=7), got)
+
+
+def test_more_cells_than_items_and_bad_k():
+    gen = torch.Generator().manual_seed(3)
+    user_emb, item_emb = torch.randn(20, 8, generator=gen), torch.randn(300, 8, generator=gen)
+    top = approximate_top_items(user_emb, item_emb, 5, num_cells=1000, num_cells_to_visit=1000,
+                                sub_vectors=8)
+    assert top.shape == (20, 5) and top.min() >= 0
+    for k in (0, 301):
+        with pytest.raises(UserInputError, match=f'k={k} must lie in'):
+            approximate_top_items(user_emb, item_emb, k)
