@@ -45,21 +45,23 @@ from pyg_llminit.models import MODELS, build_model  # noqa: E402
 from pyg_llminit.split import LeaveOneOutSplit  # noqa: E402
 from pyg_llminit.train import TrainConfig, Trainer  # noqa: E402
 
-_SPLITS = None
+_SPLITS = {}
 
 
-def _splits():
-    global _SPLITS
-    if _SPLITS is None:
-        _SPLITS = LeaveOneOutSplit()(AmazonBeauty()[0])
-    return _SPLITS
+def _splits(order: str = 'time'):
+    r"""Leave-one-out splits of Beauty, per-user history in time order or in the authors'
+    random order (one fixed split seed, 2020, so every run of a grid shares the split)."""
+    if order not in _SPLITS:
+        _SPLITS[order] = LeaveOneOutSplit(order=order, seed=2020)(AmazonBeauty()[0])
+    return _SPLITS[order]
 
 
 def run_one(model_name: str, init: str, seed: int, epochs: int, device: str,
-            embedding: Optional[torch.Tensor], scale: str, threads: int = 0) -> Dict:
+            embedding: Optional[torch.Tensor], scale: str, threads: int = 0,
+            order: str = 'time') -> Dict:
     if threads:
         torch.set_num_threads(threads)
-    train, val, test = _splits()
+    train, val, test = _splits(order)
     start = time.perf_counter()
     torch.manual_seed(seed)
     model = build_model(model_name, train['user'].num_nodes, train['item'].num_nodes,
@@ -75,6 +77,7 @@ def run_one(model_name: str, init: str, seed: int, epochs: int, device: str,
     results['train_epoch_seconds'] = statistics.median(
         h.seconds - h.eval_seconds for h in trainer.history)
     results.update(wall_seconds=time.perf_counter() - start, epochs_cap=epochs, scale=scale,
+                   order=order,
                    torch=torch.__version__,
                    device=torch.cuda.get_device_name() if device.startswith('cuda')
                    else f'{platform.machine()} CPU, {torch.get_num_threads()} threads')
@@ -140,6 +143,8 @@ def main() -> None:
                         'instead of encoding with --encoder')
     parser.add_argument('--save-embedding', help='write the encoded embeddings here and exit')
     parser.add_argument('--scale', default='none', help="--init-scale: none, xavier, or a std")
+    parser.add_argument('--order', default='time', choices=['time', 'random'],
+                        help="each user's history order for the leave-one-out split")
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--jobs', type=int, default=1)
     parser.add_argument('--out', default=str(HERE / 'init_grid.json'))
@@ -153,7 +158,7 @@ def main() -> None:
     if args.report:
         out.with_suffix('.md').write_text(report(runs, args, [], 0.0))
         return
-    train = _splits()[0]  # also builds the processed cache before any worker starts
+    train = _splits(args.order)[0]  # also builds the processed cache before any worker starts
 
     from pyg_llminit.text import encode_items, load_embedding, save_embedding
     if args.embedding:
@@ -183,13 +188,13 @@ def main() -> None:
         with ProcessPoolExecutor(args.jobs, mp_context=get_context('spawn')) as pool:
             futures = {pool.submit(run_one, m, i, s, args.epochs, args.device,
                                    embedding if i != 'none' else None, args.scale,
-                                   threads): f'{m}/{i}/{s}' for m, i, s in todo}
+                                   threads, args.order): f'{m}/{i}/{s}' for m, i, s in todo}
             for future in as_completed(futures):
                 record(futures[future], future.result())
     else:
         for m, i, s in todo:
             record(f'{m}/{i}/{s}', run_one(m, i, s, args.epochs, args.device, embedding,
-                                           args.scale))
+                                           args.scale, order=args.order))
     md = report(runs, args, todo, time.perf_counter() - grid_start)
     print(md)
     out.with_suffix('.md').write_text(md)
