@@ -161,5 +161,5 @@ def wrap(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
 
 
 __all__ = ['launched_by_torchrun', 'setup', 'collective_timeout', 'rank_zero_first',
-           'exit_rank', 'rank_and_world', 'check_divides', 'shard', 'broadcast_flag', 'mean_over_ranks',
-           'LossModule', 'wrap']
+           'exit_rank', 'rank_and_world', 'check_divides', 'shard', 'broadcast_flag',
+           'mean_over_ranks', 'LossModule', 'wrap']
