@@ -53,17 +53,26 @@ def _torchrun_once(cmd, env, timeout):
         return subprocess.CompletedProcess(cmd, None, out, err)
 
 
+def torchrun_command(*args):
+    r"""``torchrun --nproc-per-node 2`` on loopback and a fresh port, then :obj:`args`."""
+    return [sys.executable, '-m', 'torch.distributed.run', '--nproc-per-node', '2',
+            '--master-addr', '127.0.0.1', '--master-port', str(free_port()), *args]
+
+
+def torchrun_env(tmp_path):
+    return {**os.environ, 'PYG_LLMINIT_HOME': str(tmp_path / 'home'), 'OMP_NUM_THREADS': '1',
+            'PYTHONFAULTHANDLER': '1'}
+
+
 def run_torchrun(target, args, tmp_path, timeout=180):
-    r"""Runs ``torchrun --nproc-per-node 2`` (loopback, a fresh port). A run takes seconds;
-    one that hangs (seen once in CI, cause unknown; ``ddp_check.py`` dumps its workers'
-    stacks before the limit) is killed and retried once on a new port, its output kept."""
-    env = {**os.environ, 'PYG_LLMINIT_HOME': str(tmp_path / 'home'), 'OMP_NUM_THREADS': '1',
-           'PYTHONFAULTHANDLER': '1'}
+    r"""Runs ``torchrun --nproc-per-node 2``. A run takes seconds; one that hangs (CI once
+    hung in gloo's teardown, now avoided by ``exit_rank``; ``ddp_check.py`` dumps its
+    workers' stacks before the limit) is killed and retried once on a new port, its output
+    kept."""
+    env = torchrun_env(tmp_path)
     hung = []
     for _ in range(2):
-        cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc-per-node', '2',
-               '--master-addr', '127.0.0.1', '--master-port', str(free_port()), *target, *args]
-        proc = _torchrun_once(cmd, env, timeout)
+        proc = _torchrun_once(torchrun_command(*target, *args), env, timeout)
         if proc.returncode is not None:
             if hung:
                 warnings.warn(f'torchrun hung once and passed on retry:\n{hung[0]}')
@@ -148,12 +157,11 @@ def test_torchrun_a_data_error_on_rank_0_stops_every_rank(tmp_path):
 def test_torchrun_a_rank_that_dies_stops_the_run_without_half_written_files(tmp_path):
     write_csv_graph(tmp_path / 'graph')
     home = tmp_path / 'home'
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc-per-node', '2',
-           '--master-addr', '127.0.0.1', '--master-port', str(free_port()),
-           '-m', 'pyg_llminit', 'train', '--graph', str(tmp_path / 'graph'), '--dim', '8',
-           '--batch-size', '64', '--epochs', '100000', '--patience', '100000',
-           '--device', 'cpu', '--out', str(tmp_path / 'run')]
-    env = {**os.environ, 'PYG_LLMINIT_HOME': str(home), 'OMP_NUM_THREADS': '1'}
+    cmd = torchrun_command('-m', 'pyg_llminit', 'train', '--graph', str(tmp_path / 'graph'),
+                           '--dim', '8', '--batch-size', '64', '--epochs', '100000',
+                           '--patience', '100000', '--device', 'cpu',
+                           '--out', str(tmp_path / 'run'))
+    env = torchrun_env(tmp_path)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, start_new_session=True)
     try:
