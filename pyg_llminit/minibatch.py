@@ -41,7 +41,6 @@ class SubgraphAdjacency(NormalizedAdjacency):
         user, item = pairs[0], pairs[1] + num_users
         self.adj = symmetric_csr(torch.cat([user, item]), torch.cat([item, user]),
                                  weight.repeat(2), num_users + num_items)
-        self._row = None
 
     def drop_edges(self, ratio: float, generator: Optional[torch.Generator] = None
                    ) -> 'SubgraphAdjacency':

@@ -49,6 +49,19 @@ def test_metrics_match_brute_force(batch_size):
         assert got[name] == pytest.approx(want[name], abs=1e-6), name
 
 
+def test_reused_score_buffer_gives_the_same_metrics():
+    # The buffered score_fn overwrites one buffer per chunk; chunks of 7 users end with a
+    # smaller one, and a later, larger request must grow the buffer.
+    gen = torch.Generator().manual_seed(1)
+    emb_u, emb_i = torch.randn(23, 8, generator=gen), torch.randn(40, 8, generator=gen)
+    labels = torch.stack([torch.arange(23), torch.randint(0, 40, (23,), generator=gen)])
+    evaluator = RankingEvaluator(23, 40, labels, k=(1, 5), batch_size=7)
+    plain = evaluator.evaluate(embedding_scores(emb_u, emb_i))
+    reused = embedding_scores(emb_u, emb_i, reuse_buffer=True)
+    assert evaluator.evaluate(reused) == plain
+    assert torch.equal(reused(torch.arange(23)), emb_u @ emb_i.t())
+
+
 def test_excluded_items_are_never_recommended():
     # Every user's best-scored items are excluded; the metric must then ignore them.
     scores = torch.arange(10.0).expand(3, -1).clone()          # item 9 best, then 8, ...

@@ -70,6 +70,8 @@ class Recommender(torch.nn.Module):
 
     @torch.no_grad()
     def score_fn(self, adj) -> Callable[[Tensor], Tensor]:
-        r"""Full-ranking scores: propagates once, then ``users [B] -> scores [B, I]``."""
+        r"""Full-ranking scores: propagates once, then ``users [B] -> scores [B, I]``, each
+        chunk written into one reused buffer (valid until the next call, as
+        :class:`~pyg_llminit.evaluate.RankingEvaluator` consumes them)."""
         from ..evaluate import embedding_scores
-        return embedding_scores(*self(adj))
+        return embedding_scores(*self(adj), reuse_buffer=True)

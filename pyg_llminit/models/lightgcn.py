@@ -84,7 +84,10 @@ class LightGCN(Recommender):
         r"""BPR on the propagated embeddings and the L2 term on the batch's ego embeddings."""
         rows = self.batch_rows(user, pos, neg, adj)
         unique_rows, inverse, hs = self.batch_layers(adj, rows, perturb, first)
-        return self.bpr_from(self.combine(hs)[inverse], self.ego(adj)[rows])
+        # index_select, not [], for the gathers: its backward is an index_add, where
+        # advanced indexing's (an accumulating index_put) sorts on the CPU
+        return self.bpr_from(self.combine(hs).index_select(0, inverse),
+                             hs[0].index_select(0, inverse))
 
     def batch_layers(self, adj, rows: Tensor,
                      perturb: Optional[Callable[[Tensor], Tensor]] = None,
@@ -101,8 +104,8 @@ class LightGCN(Recommender):
         :meth:`batch_rows`."""
         u, p, n = out.chunk(3)
         rec = bpr_loss((u * p).sum(-1), (u * n).sum(-1))
-        # One gather of all batch rows (by the caller): its backward fills one [U+I, d]
-        # gradient, where slicing users and items apart first would fill three.
+        # The caller gathers the ego rows from layer 0 of the batch's unique rows, so
+        # their gradient joins the propagation's one [U+I, d] buffer, not a new one.
         reg = self.reg_weight * l2_reg(*ego.chunk(3))
         return rec, reg
 

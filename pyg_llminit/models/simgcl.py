@@ -99,7 +99,8 @@ class XSimGCL(SimGCL):
         rows = self.batch_rows(user, pos, neg, adj)
         unique_rows, inverse, hs = self.batch_layers(adj, rows, self.noise)
         final = self.combine(hs)
-        rec, reg = self.bpr_from(final[inverse], self.ego(adj)[rows])
+        rec, reg = self.bpr_from(final.index_select(0, inverse),
+                                 hs[0].index_select(0, inverse))
         users, items = torch.unique(user), torch.unique(pos) + self.users_in(adj)
         at = torch.searchsorted(unique_rows, torch.cat([users, items]))
         cl = self._contrast(final[at], hs[self.cl_layer][at], users.numel())

@@ -146,11 +146,12 @@ def test_propagations_per_step(name, products, small_graph, monkeypatch):
     model.prepare_epoch(adj, torch.Generator().manual_seed(0))
     count = {'n': 0}
     for target in [adj, *(getattr(model, 'views', None) or [])]:
-        for method in ('propagate', 'propagate_rows'):
+        for method in ('propagate', 'propagate_rows', 'propagate_layer_rows'):
             original = getattr(target, method)
 
-            def counted(*args, _original=original):
-                count['n'] += 1
+            def counted(*args, _original=original, _method=method):
+                # propagate_layer_rows(x, num_layers, rows) makes num_layers products
+                count['n'] += args[1] if _method == 'propagate_layer_rows' else 1
                 return _original(*args)
             monkeypatch.setattr(target, method, counted)
     neg = sampler.sample(index[0], torch.Generator().manual_seed(0))
