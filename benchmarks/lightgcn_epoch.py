@@ -104,7 +104,7 @@ def main() -> None:
     ours = LightGCN(nu, ni, DIM, LAYERS)
     trainer = Trainer(ours, train, val, test, TrainConfig(batch_size=BATCH, lr=LR,
                                                           device='cpu'), log=lambda s: None)
-    opt = torch.optim.Adam(ours.parameters(), lr=LR)
+    opt = trainer.make_optimizer()  # the one the trainer uses (fused Adam)
     gen = torch.Generator().manual_seed(0)
     our_train = timed(lambda: trainer.train_epoch(opt, gen, 0), args.epochs)
     our_eval = timed(lambda: trainer.evaluate(trainer.test_eval), args.epochs)

@@ -62,7 +62,7 @@ class Recommender(torch.nn.Module):
         indexes the table by the sampled nodes' global ids)."""
         node_id = getattr(adj, 'node_id', None)
         w = self.embedding.weight
-        return w if node_id is None else w[node_id]
+        return w if node_id is None else w.index_select(0, node_id)  # backward: index_add
 
     def ego_embeddings(self) -> Tuple[Tensor, Tensor]:
         w = self.embedding.weight
