@@ -10,6 +10,7 @@ import torch
 from torch_geometric.data import HeteroData
 from tqdm.auto import tqdm
 
+from .allocator import retain_freed_memory
 from .datasets.graph import ITEM, USER
 from .errors import UserInputError
 from .evaluate import RankingEvaluator, popularity_scores
@@ -87,6 +88,7 @@ class Trainer:
     def __init__(self, model: Recommender, train_data: HeteroData, val_data: HeteroData,
                  test_data: HeteroData, config: TrainConfig, out_dir: Optional[Path] = None,
                  log: Callable[[str], None] = print) -> None:
+        retain_freed_memory()  # no page faults for every step's fresh [N, d] buffers
         self.rank, self.world = rank_and_world()
         self.config, self.log = config, log if self.rank == 0 else (lambda s: None)
         self.out_dir = out_dir if self.rank == 0 else None  # rank 0 writes, nobody else
