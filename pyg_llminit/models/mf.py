@@ -39,7 +39,7 @@ class MF(Recommender):
 
     def loss(self, adj, user: Tensor, pos: Tensor, neg: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
         rows = self.batch_rows(user, pos, neg, adj)
-        e = self.ego(adj)[rows]
+        e = self.ego(adj).index_select(0, rows)  # backward: index_add, no sort
         u, p, n = e.chunk(3)
         rec = bpr_loss((u * p).sum(-1), (u * n).sum(-1))
         reg = self.reg_weight * l2_reg(u, p, n)

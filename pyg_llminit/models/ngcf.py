@@ -61,15 +61,15 @@ class NGCF(Recommender):
         outs = [h]
         for layer, (w1, w2) in enumerate(zip(self.w1, self.w2)):
             if rows is not None and layer == self.num_layers - 1:
-                side, h = adj.propagate_rows(h, rows), h[rows]
-                outs = [o[rows] for o in outs]
+                side, h = adj.propagate_rows(h, rows), h.index_select(0, rows)
+                outs = [o.index_select(0, rows) for o in outs]
             else:
                 side = adj.propagate(h)
             h = F.leaky_relu(w1(side + h) + w2(side * h), negative_slope=0.2)
             h = F.dropout(h, self.message_dropout, self.training)
             outs.append(F.normalize(h, dim=1))  # the next layer reads the unnormalised h
         if rows is not None and self.num_layers == 0:
-            outs = [outs[0][rows]]
+            outs = [outs[0].index_select(0, rows)]
         return torch.cat(outs, dim=1)
 
     def forward(self, adj: NormalizedAdjacency) -> Tuple[Tensor, Tensor]:
@@ -79,9 +79,11 @@ class NGCF(Recommender):
     def loss(self, adj, user: Tensor, pos: Tensor, neg: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
         rows = self.batch_rows(user, pos, neg, adj)
         unique_rows, inverse = torch.unique(rows, return_inverse=True)
-        u, p, n = self.propagate(adj, unique_rows)[inverse].chunk(3)
+        out = self.propagate(adj, unique_rows)
+        u, p, n = out.index_select(0, inverse).chunk(3)
         rec = bpr_loss((u * p).sum(-1), (u * n).sum(-1))
-        reg = self.reg_weight * l2_reg(*self.ego(adj)[rows].chunk(3))
+        ego = out[:, :self.embedding.embedding_dim]  # layer 0 of the unique rows
+        reg = self.reg_weight * l2_reg(*ego.index_select(0, inverse).chunk(3))
         return rec + reg, {'bpr': rec.detach(), 'reg': reg.detach()}
 
     def __repr__(self) -> str:

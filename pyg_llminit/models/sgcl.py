@@ -45,11 +45,11 @@ class SGCL(LightGCN):
              ) -> Tuple[Tensor, Dict[str, Tensor]]:
         rows = torch.cat([user, pos + self.users_in(adj)])
         unique_rows, inverse, hs = self.batch_layers(adj, rows)
-        u, i = F.normalize(self.combine(hs)[inverse], dim=-1).chunk(2)
+        u, i = F.normalize(self.combine(hs).index_select(0, inverse), dim=-1).chunk(2)
         positive = (u * i).sum(-1) / self.tau
         negatives = torch.cat([u @ u.t(), i @ i.t()], dim=1) / self.tau
         sgcl = (torch.logsumexp(negatives, dim=1) - positive).mean()
-        reg = self.reg_weight * l2_reg(*self.ego(adj)[rows].chunk(2))
+        reg = self.reg_weight * l2_reg(*hs[0].index_select(0, inverse).chunk(2))
         return sgcl + reg, {'sgcl': sgcl.detach(), 'reg': reg.detach()}
 
     def __repr__(self) -> str:
