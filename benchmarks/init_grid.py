@@ -138,7 +138,9 @@ def main() -> None:
     parser.add_argument('--inits', default='none,random,uniform,variance,pca')
     parser.add_argument('--seeds', default='2020,2021,2022')
     parser.add_argument('--epochs', type=int, default=300)
-    parser.add_argument('--encoder', default='minilm')
+    parser.add_argument('--encoder', default='minilm',
+                        help='text encoder preset; with --embedding, the one that made the file '
+                        '(recorded with each run)')
     parser.add_argument('--embedding', help='item embeddings [I, d] (safetensors or .pt) '
                         'instead of encoding with --encoder')
     parser.add_argument('--save-embedding', help='write the encoded embeddings here and exit')
@@ -177,7 +179,9 @@ def main() -> None:
     grid_start = time.perf_counter()
 
     def record(key: str, result: Dict) -> None:
-        result['encoder'] = args.embedding or args.encoder
+        result['encoder'] = args.encoder  # what made --embedding's file, if one is given
+        if args.embedding:
+            result['embedding_file'] = args.embedding
         runs[key] = result
         write_json(out, runs)
         print(f'{key}: test recall@10 {result["test"]["recall@10"]:.4f} ndcg@10 '
@@ -209,7 +213,7 @@ def report(runs: Dict, args: argparse.Namespace, todo: List, wall: float) -> str
     all_seeds = sorted({int(k.rsplit('/', 1)[1]) for k in runs})
     caps = sorted({r.get('epochs_cap', 300) for r in runs.values()})
     return (f'Devices: {"; ".join(devices) or platform.machine()}. '
-            f'Encoder {args.embedding or args.encoder}, scale {args.scale}, epochs cap '
+            f'Encoder {args.encoder}, scale {args.scale}, epochs cap '
             f'{"/".join(map(str, caps))}. This invocation: {len(todo)} runs, '
             f'{wall / 60:.1f} min wall with --jobs {args.jobs}.\n\n'
             + table(runs, model_order, init_order, all_seeds) + '\n')
