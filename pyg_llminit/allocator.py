@@ -22,8 +22,9 @@ def retain_freed_memory() -> bool:
     Why: every training step allocates and frees several ``[N, d]`` buffers (17.6 MB each
     for Beauty at d = 128). Mapped afresh, each one page-faults on every 4 KB page at first
     touch, which is slow under virtualisation: on this project's 2-core VM a 4-epoch
-    Beauty run made 2.3 M page faults instead of 0.17 M, and a training epoch took 3.7 s
-    instead of 3.0 s. Called by :class:`~pyg_llminit.train.Trainer` (once per process).
+    Beauty run made 2.3 M page faults instead of 0.17 M, and its training epochs took
+    3.0-4.1 s instead of 2.7-3.0 s. Called by :class:`~pyg_llminit.train.Trainer` (once
+    per process).
 
     Returns:
         ``True`` where glibc took the settings; ``False`` elsewhere (macOS, Windows, musl),

@@ -52,8 +52,8 @@ class _LayerRows(torch.autograd.Function):
     accumulating the gradient of every layer into one ``[N, d]`` buffer in place
     (:math:`g_{l-1} = \hat{A} g_l + \mathrm{scatter}_{rows}(\partial h_{l-1}[rows])`).
     Autograd over separate products, gathers and sums would instead fill, scatter and add
-    several ``[N, d]`` buffers per step: on Beauty (batch 2048) this halves a step's
-    backward."""
+    several ``[N, d]`` buffers per step: on Beauty (batch 2048, this project's 2-core CPU)
+    a whole step took 34 ms instead of 47 ms."""
     @staticmethod
     def forward(ctx, prop: 'NormalizedAdjacency', rows: Tensor,  # type: ignore[override]
                 num_layers: int, x: Tensor) -> Tensor:
@@ -73,7 +73,8 @@ class _LayerRows(torch.autograd.Function):
         if num_layers == 0:
             acc = grad.new_zeros(prop.num_nodes, grad.size(-1))
             return None, None, None, acc.index_add_(0, rows, grad[0])
-        acc = _csr_mm(transposed_block(ctx.block, prop.num_nodes), grad[num_layers].contiguous())
+        acc = _csr_mm(transposed_block(ctx.block, prop.num_nodes),
+                      grad[num_layers].contiguous())
         for layer in range(num_layers - 1, -1, -1):
             acc.index_add_(0, rows, grad[layer])
             if layer:
