@@ -39,7 +39,7 @@ sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 
 from pyg_llminit.datasets import AmazonBeauty  # noqa: E402
 from pyg_llminit.initialize import llminit_features  # noqa: E402
-from pyg_llminit.io import write_json  # noqa: E402
+from pyg_llminit.io import PathLike, atomic_path, write_json  # noqa: E402
 from pyg_llminit.initialize import INITS  # noqa: E402
 from pyg_llminit.models import MODELS, build_model  # noqa: E402
 from pyg_llminit.split import LeaveOneOutSplit  # noqa: E402
@@ -97,10 +97,14 @@ def _gain(xs: List[float], base: List[float]) -> str:
     return f'{100 * (statistics.mean(xs) / statistics.mean(base) - 1):+.1f}%' if base else '-'
 
 
-def table(runs: Dict, models: List[str], inits: List[str], seeds: List[int]) -> str:
-    lines = ['| model | init | test Recall@10 | test NDCG@10 | gain R@10 / N@10 vs none | '
-             's/epoch (train) | best epochs | epoch reaching none\'s best val NDCG@10 | runs |',
-             '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
+def table(runs: Dict, models: List[str], inits: List[str], seeds: List[int],
+          speed: bool = True) -> str:
+    r"""One row per (model, init) with runs; :obj:`speed` adds the median seconds per
+    training epoch (misleading where a row's runs come from different machines)."""
+    head = ['model', 'init', 'test Recall@10', 'test NDCG@10', 'gain R@10 / N@10 vs none',
+            *(['s/epoch (train)'] if speed else []), 'best epochs',
+            "epoch reaching none's best val NDCG@10", 'runs']
+    lines = ['| ' + ' | '.join(head) + ' |', '| ' + ' | '.join(['---'] * len(head)) + ' |']
     for model in models:
         base = [runs[f'{model}/none/{s}'] for s in seeds if f'{model}/none/{s}' in runs]
         for init in inits:
@@ -118,12 +122,54 @@ def table(runs: Dict, models: List[str], inits: List[str], seeds: List[int]) -> 
             gain = ('-' if init == 'none' else
                     f'{_gain(recall, [r["test"]["recall@10"] for r in base])} / '
                     f'{_gain(ndcg, [r["test"]["ndcg@10"] for r in base])}')
-            epoch_s = statistics.median(r.get('train_epoch_seconds', r['seconds_per_epoch'])
-                                        for r in done)
-            lines.append(f'| {model} | {init} | {_fmt(recall)} | {_fmt(ndcg)} | {gain} | '
-                         f'{epoch_s:.2f} | {", ".join(str(r["best_epoch"]) for r in done)} | '
-                         f'{", ".join(reach) or "-"} | {len(done)} |')
+            epoch_s = statistics.median(  # older records lack the train-only median
+                r['train_epoch_seconds'] if 'train_epoch_seconds' in r
+                else r['seconds_per_epoch'] for r in done)
+            cells = [model, init, _fmt(recall), _fmt(ndcg), gain,
+                     *([f'{epoch_s:.2f}'] if speed else []),
+                     ', '.join(str(r['best_epoch']) for r in done), ', '.join(reach) or '-',
+                     str(len(done))]
+            lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
+
+
+# The issue's table: every init on the paper's backbones, none / variance on the others.
+PAPER_GRID = {**{m: ('none', 'random', 'uniform', 'variance') for m in ('lightgcn', 'sgl', 'sgcl')},
+              **{m: ('none', 'variance') for m in ('mf', 'ngcf', 'simgcl', 'xsimgcl')}}
+PAPER_SEEDS = (2020, 2021, 2022)
+
+
+def missing_runs(runs: Dict) -> List[str]:
+    r"""The ``model/init/seed`` keys of :data:`PAPER_GRID` x :data:`PAPER_SEEDS` not in
+    :obj:`runs`."""
+    return [f'{m}/{i}/{s}' for m, inits in PAPER_GRID.items() for i in inits
+            for s in PAPER_SEEDS if f'{m}/{i}/{s}' not in runs]
+
+
+DOC_BEGIN, DOC_END = '<!-- init_grid table -->', '<!-- /init_grid table -->'
+
+
+def update_doc(text: str, runs: Dict) -> str:
+    r""":obj:`text` (a markdown document) with the part between :data:`DOC_BEGIN` and
+    :data:`DOC_END` replaced by the table of :obj:`runs` (no speed column) and a count of
+    the runs still missing from :data:`PAPER_GRID`."""
+    begin, end = text.find(DOC_BEGIN), text.find(DOC_END)
+    if begin < 0 or end < begin:
+        raise SystemExit(f'error: the document has no {DOC_BEGIN} ... {DOC_END} block')
+    models = [m for m in MODELS if any(k.startswith(f'{m}/') for k in runs)]
+    inits = [i for i in INITS if any(f'/{i}/' in k for k in runs)]
+    seeds = sorted({int(k.rsplit('/', 1)[1]) for k in runs})
+    missing = missing_runs(runs)
+    total = sum(len(i) for i in PAPER_GRID.values()) * len(PAPER_SEEDS)
+    groups: Dict[str, List[str]] = {}
+    for key in missing:
+        name, seed = key.rsplit('/', 1)
+        groups.setdefault(name, []).append(seed)
+    note = (f'{total - len(missing)} of the {total} runs of the issue\'s grid are done'
+            + ('; missing: ' + ', '.join(f'{k} ({", ".join(v)})' for k, v in groups.items())
+               + '.' if missing else '.'))
+    block = f'{DOC_BEGIN}\n{table(runs, models, inits, seeds, speed=False)}\n\n{note}\n'
+    return text[:begin] + block + text[end:]
 
 
 def load_runs(path: Path) -> Dict:
@@ -152,13 +198,16 @@ def main() -> None:
     parser.add_argument('--out', default=str(HERE / 'init_grid.json'))
     parser.add_argument('--report', action='store_true',
                         help='only rewrite the markdown table from the JSON file')
+    parser.add_argument('--doc', help='also rewrite the table block of this markdown file '
+                        f'(between {DOC_BEGIN} and {DOC_END})')
     args = parser.parse_args()
     models, inits = args.models.split(','), args.inits.split(',')
     seeds = [int(s) for s in args.seeds.split(',')]
     out = Path(args.out)
     runs = load_runs(out)
     if args.report:
-        out.with_suffix('.md').write_text(report(runs, args, [], 0.0))
+        write_text(out.with_suffix('.md'), report(runs, args, [], 0.0))
+        write_doc(args.doc, runs)
         return
     train = _splits(args.order)[0]  # also builds the processed cache before any worker starts
 
@@ -201,7 +250,18 @@ def main() -> None:
                                            args.scale, order=args.order))
     md = report(runs, args, todo, time.perf_counter() - grid_start)
     print(md)
-    out.with_suffix('.md').write_text(md)
+    write_text(out.with_suffix('.md'), md)
+    write_doc(args.doc, runs)
+
+
+def write_text(path: PathLike, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_doc(path: Optional[str], runs: Dict) -> None:
+    if path:
+        write_text(path, update_doc(Path(path).read_text(), runs))
 
 
 def report(runs: Dict, args: argparse.Namespace, todo: List, wall: float) -> str:
@@ -214,8 +274,9 @@ def report(runs: Dict, args: argparse.Namespace, todo: List, wall: float) -> str
     caps = sorted({r.get('epochs_cap', 300) for r in runs.values()})
     return (f'Devices: {"; ".join(devices) or platform.machine()}. '
             f'Encoder {args.encoder}, scale {args.scale}, epochs cap '
-            f'{"/".join(map(str, caps))}. This invocation: {len(todo)} runs, '
-            f'{wall / 60:.1f} min wall with --jobs {args.jobs}.\n\n'
+            f'{"/".join(map(str, caps))}.'
+            + (f' This invocation: {len(todo)} runs, {wall / 60:.1f} min wall with '
+               f'--jobs {args.jobs}.' if todo else '') + '\n\n'
             + table(runs, model_order, init_order, all_seeds) + '\n')
 
 

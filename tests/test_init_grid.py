@@ -1,0 +1,49 @@
+"""The table writer of ``benchmarks/init_grid.py`` (the grid's runs themselves take hours)."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SPEC = importlib.util.spec_from_file_location(
+    'init_grid', Path(__file__).parents[1] / 'benchmarks' / 'init_grid.py')
+init_grid = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(init_grid)
+
+
+def run(recall, ndcg, curve, seconds=2.0):
+    return {'test': {'recall@10': recall, 'ndcg@10': ndcg}, 'val_curve': curve,
+            'best_epoch': curve.index(max(curve)) + 1, 'train_epoch_seconds': seconds}
+
+
+RUNS = {
+    'lightgcn/none/2020': run(0.04, 0.02, [0.01, 0.03, 0.02]),
+    'lightgcn/none/2021': run(0.06, 0.03, [0.02, 0.04]),
+    'lightgcn/variance/2020': run(0.055, 0.0275, [0.035, 0.05]),
+}
+
+
+def test_table_rows_means_gains_and_first_epoch_reaching_the_baseline():
+    text = init_grid.table(RUNS, ['lightgcn'], ['none', 'variance'], [2020, 2021])
+    head, rule, none, variance = text.split('\n')
+    assert 's/epoch' in head and rule.count('---') == 9
+    # mean +- sample std over the two seeds; gain of the one variance seed vs that mean
+    assert '| 0.0500 +- 0.0141 | 0.0250 +- 0.0071 | - | 2.00 | 2, 2 | 2, 2 | 2 |' in none
+    assert '| 0.0550 | 0.0275 | +10.0% / +10.0% |' in variance
+    # variance's curve first reaches none's best validation (0.03 at seed 2020) at epoch 1
+    assert variance.endswith('| 2 | 1 | 1 |')
+    no_speed = init_grid.table(RUNS, ['lightgcn'], ['none'], [2020], speed=False)
+    assert 's/epoch' not in no_speed and no_speed.split('\n')[1].count('---') == 8
+
+
+def test_update_doc_rewrites_only_the_marked_block_and_counts_missing_runs():
+    doc = (f'# Title\n\nbefore\n{init_grid.DOC_BEGIN}\nold table\n{init_grid.DOC_END}\nafter\n')
+    new = init_grid.update_doc(doc, RUNS)
+    assert new.startswith('# Title\n\nbefore\n') and new.endswith(f'{init_grid.DOC_END}\nafter\n')
+    assert 'old table' not in new and '| lightgcn | variance |' in new
+    total = sum(len(i) for i in init_grid.PAPER_GRID.values()) * 3
+    assert total == 60 and len(init_grid.missing_runs(RUNS)) == 57
+    assert '3 of the 60 runs' in new
+    assert 'lightgcn/none (2022)' in new and 'lightgcn/random (2020, 2021, 2022)' in new
+    assert init_grid.update_doc(new, RUNS) == new  # idempotent
+    with pytest.raises(SystemExit, match='no <!-- init_grid table -->'):
+        init_grid.update_doc('# no block\n', RUNS)
