@@ -2,25 +2,33 @@
 
 For every (model, init, seed): leave-one-out in time order, d = 128, 2 layers, Adam 1e-3,
 batch 2048, early stopping on validation NDCG@10 (patience 10); test metrics at the best
-validation epoch. Each finished run is merged into the JSON file at once (atomically), so the
-script can be stopped and restarted and only runs what is missing. At the end it writes a
+validation epoch. Each finished run is merged into the JSON file at once (atomically, under a
+file lock, re-reading the file first), so the script can be stopped and restarted and only
+runs what is missing, and several invocations may share one file. At the end it writes a
 markdown table beside the JSON: test Recall@10 and NDCG@10 (mean +- std over seeds), the gain
 over ``none`` of the same model, seconds per epoch, and the first epoch at which each init
-reaches the best validation NDCG@10 of ``none`` (same model and seed).
+reaches the best validation NDCG@10 of ``none`` (same model and seed). ``--doc FILE``
+also rewrites the table block of a markdown document (e.g. ``BACKBONES.md``), with the runs
+still missing from the issue's grid; ``--merge A.json B.json`` adds the runs of other
+grids' files (e.g. from another machine) and rewrites the tables.
 
 The item embeddings are encoded once in the parent (``--encoder``, cached) or read from a
 file (``--embedding``, a ``[num_items, d_LLM]`` tensor saved by ``--save-embedding``), so
 workers never load a language model. ``--jobs N`` runs N runs at once in separate processes
 (each with ``cpu_count / N`` threads): worth it on a GPU, whose kernels one Beauty run leaves
-mostly idle; on a 2-core CPU keep ``--jobs 1``.
+mostly idle. On a CPU, never run two processes that each use every core: their OpenMP
+threads fight and epochs get 20-30x slower (measured on this project's 2-core VM).
 
 Usage::
 
     python benchmarks/init_grid.py --models lightgcn --out benchmarks/llminit_inits.json
     python benchmarks/init_grid.py --models lightgcn,sgl,sgcl --inits none,random,uniform,variance
     python benchmarks/init_grid.py --device cuda --jobs 8 --embedding beauty_minilm.safetensors
+    python benchmarks/init_grid.py --out benchmarks/backbones.json --merge other.json \
+        --doc benchmarks/BACKBONES.md
 """
 import argparse
+import fcntl
 import json
 import os
 import platform
@@ -178,6 +186,22 @@ def load_runs(path: Path) -> Dict:
     return {(k if k.count('/') == 2 else f'lightgcn/{k}'): v for k, v in runs.items()}
 
 
+def merge_runs(path: Path, new: Dict) -> Dict:
+    r"""Adds :obj:`new` runs to the JSON file at :obj:`path` and returns all of its runs.
+    The file is read again under an exclusive lock, so grids started separately on the
+    same file (or ``--merge`` of their part files) never drop each other's runs; a run key
+    already there with a different result is an error, not an overwrite."""
+    with open(path.with_name(f'.{path.name}.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        runs = load_runs(path)
+        for key, result in new.items():
+            if key in runs and runs[key] != result:
+                raise SystemExit(f'error: {path} already holds a different run {key}')
+            runs[key] = result
+        write_json(path, runs)
+        return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--models', default='lightgcn')
@@ -198,6 +222,9 @@ def main() -> None:
     parser.add_argument('--out', default=str(HERE / 'init_grid.json'))
     parser.add_argument('--report', action='store_true',
                         help='only rewrite the markdown table from the JSON file')
+    parser.add_argument('--merge', nargs='+', metavar='JSON',
+                        help="add the runs of these files (other grids' --out) to --out, "
+                        'rewrite the tables and exit')
     parser.add_argument('--doc', help='also rewrite the table block of this markdown file '
                         f'(between {DOC_BEGIN} and {DOC_END})')
     args = parser.parse_args()
@@ -205,7 +232,10 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(',')]
     out = Path(args.out)
     runs = load_runs(out)
-    if args.report:
+    if args.merge:
+        for part in args.merge:
+            runs = merge_runs(out, load_runs(Path(part)))
+    if args.report or args.merge:
         write_text(out.with_suffix('.md'), report(runs, args, [], 0.0))
         write_doc(args.doc, runs)
         return
@@ -231,8 +261,7 @@ def main() -> None:
         result['encoder'] = args.encoder  # what made --embedding's file, if one is given
         if args.embedding:
             result['embedding_file'] = args.embedding
-        runs[key] = result
-        write_json(out, runs)
+        runs.update(merge_runs(out, {key: result}))
         print(f'{key}: test recall@10 {result["test"]["recall@10"]:.4f} ndcg@10 '
               f'{result["test"]["ndcg@10"]:.4f}, best epoch {result["best_epoch"]}, '
               f'{result["wall_seconds"]:.0f} s', flush=True)

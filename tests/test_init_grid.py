@@ -1,5 +1,6 @@
 """The table writer of ``benchmarks/init_grid.py`` (the grid's runs themselves take hours)."""
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,35 @@ def test_update_doc_rewrites_only_the_marked_block_and_counts_missing_runs():
     assert init_grid.update_doc(new, RUNS) == new  # idempotent
     with pytest.raises(SystemExit, match='no <!-- init_grid table -->'):
         init_grid.update_doc('# no block\n', RUNS)
+
+
+def test_merge_runs_keeps_every_writer_and_refuses_conflicts(tmp_path):
+    path = tmp_path / 'grid.json'
+    # a file from before the model axis: 'init/seed' keys are LightGCN runs
+    path.write_text('{"none/2020": {"best_epoch": 1}}')
+    first = init_grid.merge_runs(path, {'sgl/none/2020': {'best_epoch': 2}})
+    # a second writer that loaded the file before the first wrote still keeps both
+    both = init_grid.merge_runs(path, {'sgcl/none/2020': {'best_epoch': 3}})
+    assert set(first) == {'lightgcn/none/2020', 'sgl/none/2020'}
+    assert set(both) == set(init_grid.load_runs(path)) == {
+        'lightgcn/none/2020', 'sgl/none/2020', 'sgcl/none/2020'}
+    init_grid.merge_runs(path, {'sgl/none/2020': {'best_epoch': 2}})  # same run: no-op
+    with pytest.raises(SystemExit, match='different run sgl/none/2020'):
+        init_grid.merge_runs(path, {'sgl/none/2020': {'best_epoch': 5}})
+    assert init_grid.load_runs(path)['sgl/none/2020'] == {'best_epoch': 2}
+    assert not list(tmp_path.glob('*.tmp'))  # nothing half-written left behind
+
+
+def test_merge_command_adds_part_files_and_rewrites_both_tables(tmp_path, monkeypatch):
+    out, part = tmp_path / 'grid.json', tmp_path / 'part.json'
+    out.write_text('{"lightgcn/none/2020": %s}' % json.dumps(RUNS['lightgcn/none/2020']))
+    part.write_text(json.dumps({'lightgcn/variance/2020': RUNS['lightgcn/variance/2020']}))
+    doc = tmp_path / 'DOC.md'
+    doc.write_text(f'intro\n{init_grid.DOC_BEGIN}\n{init_grid.DOC_END}\n')
+    monkeypatch.setattr('sys.argv', ['init_grid.py', '--out', str(out), '--merge', str(part),
+                                     '--doc', str(doc)])
+    init_grid.main()
+    assert set(json.loads(out.read_text())) == {'lightgcn/none/2020', 'lightgcn/variance/2020'}
+    assert '| lightgcn | variance | 0.0550 | 0.0275 | +37.5% / +37.5% |' in \
+        out.with_suffix('.md').read_text()
+    assert '2 of the 60 runs' in doc.read_text()
