@@ -36,23 +36,36 @@ def results_table(results: Dict) -> str:
                          'test most-popular'])
 
 
-def _parse_topk(value: str) -> List[int]:
+def groups_table(results: Dict) -> str:
+    r"""Test metrics at the smallest K per group of users by training interactions."""
+    groups = results['test_by_user_degree']
+    k = min(int(name.split('@')[1]) for name in results['test'])
+    names = [name for name in results['test'] if name.endswith(f'@{k}')]
+    rows = [[group, f'{values["users"]:,}', *(f'{values[n]:.4f}' for n in names)]
+            for group, values in groups.items()]
+    return _table(rows, ['training interactions', 'users', *names])
+
+
+def _parse_ints(option: str, value: str) -> List[int]:
     try:
-        ks = sorted({int(k) for k in value.split(',')})
+        return [int(v) for v in value.split(',')]
     except ValueError:
-        raise UserInputError(f"--topk takes comma-separated integers, got '{value}'") from None
+        raise UserInputError(f"{option} takes comma-separated integers, got '{value}'") from None
+
+
+def _parse_topk(value: str) -> List[int]:
+    ks = sorted(set(_parse_ints('--topk', value)))
     if not ks or ks[0] < 1:
         raise UserInputError(f'--topk values must be positive, got {value}')
     return ks
 
 
 def _parse_fanout(value: Optional[str]) -> Optional[Tuple[int, ...]]:
-    if value is None:
-        return None
-    try:
-        return tuple(int(v) for v in value.split(','))
-    except ValueError:
-        raise UserInputError(f"--fanout takes comma-separated integers, got '{value}'") from None
+    return None if value is None else tuple(_parse_ints('--fanout', value))
+
+
+def _parse_user_groups(value: str) -> Optional[Tuple[int, ...]]:
+    return None if value == 'none' else tuple(_parse_ints('--user-groups', value))
 
 
 def _split_fields(value: str) -> List[str]:
@@ -156,6 +169,10 @@ def stats(graph: str, root: Optional[str]) -> None:
 @click.option('--topk', default='10,20', show_default=True, help='Cut-offs K of the metrics.')
 @click.option('--monitor', default='ndcg@10', show_default=True,
               help='Validation metric for early stopping and model selection.')
+@click.option('--user-groups', default='5,10,20', show_default=True,
+              help="Also report test metrics per group of users by training interactions: "
+              "upper bounds of the groups, e.g. '5,10,20' gives <=5, 6-10, 11-20, >20 "
+              "(LLMInit's gains are said to be largest for sparse users); 'none' skips it.")
 @click.option('--split', default='loo', show_default=True,
               help="'loo' (leave-one-out) or ratios 'train,val,test' such as '0.8,0.1,0.1'.")
 @click.option('--order', type=click.Choice(['time', 'random']), default='time',
@@ -170,12 +187,13 @@ def stats(graph: str, root: Optional[str]) -> None:
 def train(graph: str, model: str, model_options: Tuple[str, ...], init: str, encoder: str, text_fields: str,
           text_template: Optional[str], popular_ratio: float, init_scale: str, dim: int, layers: int, epochs: int,
           patience: int, batch_size: int, loader: str, fanout: Optional[str], lr: float, reg: float, seed: int, device: str,
-          out: Optional[str], topk: str, monitor: str, split: str, order: str,
+          out: Optional[str], topk: str, monitor: str, user_groups: str, split: str, order: str,
           root: Optional[str], min_rating: Optional[float], k_core: Optional[int]) -> None:
     """Train and evaluate a recommender; write a run folder.
 
     Prints the graph's statistics, one line per epoch (time, loss, validation metric) and a
-    final table (best validation epoch, test, and the most-popular baseline on test). The
+    final table (best validation epoch, test, and the most-popular baseline on test),
+    then test per group of users by number of training interactions. The
     run folder holds config.json, history.json (per epoch), best.pt (weights of the best
     validation epoch; load with torch.load(..., weights_only=True)) and results.json.
 
@@ -203,7 +221,8 @@ def train(graph: str, model: str, model_options: Tuple[str, ...], init: str, enc
     echo = click.echo if rank == 0 else (lambda *args, **kwargs: None)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
                          monitor=monitor, topk=tuple(_parse_topk(topk)), seed=seed,
-                         device=device, loader=loader, fanout=_parse_fanout(fanout))
+                         device=device, loader=loader, fanout=_parse_fanout(fanout),
+                         user_groups=_parse_user_groups(user_groups))
     if dim < 1 or layers < 0:
         raise UserInputError(f'--dim must be >= 1 and --layers >= 0 (got {dim}, {layers})')
     hyper = model_options_of(click.get_current_context(), model_options)
@@ -255,6 +274,9 @@ def train(graph: str, model: str, model_options: Tuple[str, ...], init: str, enc
         return
     echo('')
     echo(results_table(results))
+    if 'test_by_user_degree' in results:
+        echo('\ntest by training interactions per user')
+        echo(groups_table(results))
     echo(f'{results["epochs_run"]} epochs, {results["train_seconds"]:.0f} s '
                f'({results["seconds_per_epoch"]:.1f} s/epoch incl. validation) on '
                f'{trainer.device}; run folder {out_dir}')

@@ -4,9 +4,11 @@ For every user with at least one label, all items are scored, the user's exclude
 (training items; also validation items when scoring test) are masked, and the top-``max(K)``
 list is compared with the labels by PyG's link-prediction metrics
 (:class:`torch_geometric.metrics.LinkPredMetricCollection`). Memory is bounded by
-``batch_size x num_items`` scores at a time.
+``batch_size x num_items`` scores at a time. The same pass can also average the metrics
+within groups of users (e.g. by number of training interactions, :func:`degree_groups`):
+LLMInit's largest gains are reported for sparse users.
 """
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -104,23 +106,100 @@ class RankingEvaluator:
         Returns:
             ``{'recall@10': ..., 'ndcg@10': ..., ...}``, averaged over users with labels.
         """
-        return self.evaluate_top(
-            lambda users: self.top_items(score_fn, users.to(device) if device else users))
+        return self.evaluate_top(self._top_fn(score_fn, device))
+
+    @torch.no_grad()
+    def evaluate_groups(self, score_fn: ScoreFn, group: Tensor, names: Sequence[str],
+                        device: Optional[torch.device] = None
+                        ) -> Tuple[Dict[str, float], Dict[str, Dict[str, float]]]:
+        r"""The metrics over all users and, from the same ranking pass, within each group.
+
+        Args:
+            score_fn (callable): As in :meth:`evaluate`.
+            group (Tensor): Group id in ``0..len(names)-1`` of every user, ``[num_users]``.
+            names (Sequence[str]): Group names.
+            device (torch.device, optional): As in :meth:`evaluate`.
+
+        Returns:
+            ``(overall, {name: {'users': n, 'recall@10': ..., ...}})``; groups without a
+            labelled user are left out.
+        """
+        return self._run(self._top_fn(score_fn, device), group, list(names))
 
     @torch.no_grad()
     def evaluate_top(self, top_fn: Callable[[Tensor], Tensor]) -> Dict[str, float]:
         r"""The metrics of given top-``max(K)`` lists: :obj:`top_fn` maps user indices
         ``[B]`` to item indices ``[B, max(K)]`` (``-1`` pads a short list), e.g. from an
         approximate nearest-neighbour index."""
-        collection = LinkPredMetricCollection(
-            [METRICS[m](k) for m in self.metrics for k in self.k])
-        for start in range(0, self.users.numel(), self.batch_size):
-            users = self.users[start:start + self.batch_size]
-            top = top_fn(users).cpu()
-            collection.update(top, self.labels.gather(users))
+        return self._run(top_fn)[0]
+
+    def _top_fn(self, score_fn: ScoreFn, device: Optional[torch.device]
+                ) -> Callable[[Tensor], Tensor]:
+        return lambda users: self.top_items(score_fn, users.to(device) if device else users)
+
+    def _collection(self) -> LinkPredMetricCollection:
+        return LinkPredMetricCollection([METRICS[m](k) for m in self.metrics for k in self.k])
+
+    def _values(self, collection: LinkPredMetricCollection) -> Dict[str, float]:
         names = {f'{cls.__name__}@{k}': f'{m}@{k}'
                  for m, cls in METRICS.items() for k in self.k}
         return {names[key]: float(value) for key, value in collection.compute().items()}
+
+    def _run(self, top_fn: Callable[[Tensor], Tensor], group: Optional[Tensor] = None,
+             names: Sequence[str] = ()
+             ) -> Tuple[Dict[str, float], Dict[str, Dict[str, float]]]:
+        overall = self._collection()
+        per_group = [self._collection() for _ in names]
+        counts = [0] * len(names)
+        for start in range(0, self.users.numel(), self.batch_size):
+            users = self.users[start:start + self.batch_size]
+            top, labels = top_fn(users).cpu(), self.labels.gather(users)
+            overall.update(top, labels)
+            if group is None:
+                continue
+            user_group = group[users]
+            for gid in user_group.unique().tolist():
+                rows = (user_group == gid).nonzero().view(-1)
+                new_row = torch.full((users.numel(),), -1, dtype=torch.long)
+                new_row[rows] = torch.arange(rows.numel())
+                keep = user_group[labels[0]] == gid
+                per_group[gid].update(top.index_select(0, rows),
+                                      torch.stack([new_row[labels[0, keep]], labels[1, keep]]))
+                counts[gid] += rows.numel()
+        groups = {name: {'users': counts[gid], **self._values(per_group[gid])}
+                  for gid, name in enumerate(names) if counts[gid]}
+        return self._values(overall), groups
+
+
+def check_group_edges(edges: Sequence[int]) -> List[int]:
+    r"""The edges of :func:`degree_groups` as a list; raises a :class:`UserInputError`
+    unless they are increasing positive integers."""
+    edges = list(edges)
+    if not edges or min(edges) < 1 or edges != sorted(set(edges)):
+        raise UserInputError(f'--user-groups must be increasing positive integers, got '
+                             f'{",".join(map(str, edges))}')
+    return edges
+
+
+def degree_groups(train_index: Tensor, num_users: int, edges: Sequence[int] = (5, 10, 20)
+                  ) -> Tuple[Tensor, List[str]]:
+    r"""Buckets users by their number of training interactions: edges ``(5, 10, 20)`` give
+    the groups ``<=5``, ``6-10``, ``11-20`` and ``>20``.
+
+    Args:
+        train_index (Tensor): Training ``(user, item)`` pairs, ``[2, E]``.
+        num_users (int): Number of users.
+        edges (Sequence[int]): Increasing upper bounds (inclusive) of all but the last group.
+
+    Returns:
+        ``(group, names)``: the group id of every user ``[num_users]`` and the group names.
+    """
+    edges = check_group_edges(edges)
+    degree = torch.bincount(train_index[0], minlength=num_users)
+    group = torch.bucketize(degree, torch.tensor(edges, dtype=degree.dtype))
+    names = [f'<={edges[0]}']
+    names += [f'{lo + 1}-{hi}' if hi > lo + 1 else str(hi) for lo, hi in zip(edges, edges[1:])]
+    return group, names + [f'>{edges[-1]}']
 
 
 def embedding_scores(user_emb: Tensor, item_emb: Tensor, reuse_buffer: bool = False

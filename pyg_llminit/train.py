@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from .allocator import retain_freed_memory
 from .datasets.graph import ITEM, USER
 from .errors import UserInputError
-from .evaluate import RankingEvaluator, popularity_scores
+from .evaluate import RankingEvaluator, check_group_edges, degree_groups, popularity_scores
 from .io import save_torch, write_json
 from .models.base import Recommender
 from .models.propagation import normalized_adjacency
@@ -38,6 +38,7 @@ class TrainConfig:
     device: str = 'cpu'
     loader: str = 'full'
     fanout: Optional[Tuple[int, ...]] = None
+    user_groups: Optional[Tuple[int, ...]] = (5, 10, 20)
 
     def __post_init__(self) -> None:
         for name in ('epochs', 'batch_size', 'eval_batch_size'):
@@ -47,6 +48,8 @@ class TrainConfig:
             raise UserInputError(f'--lr must be positive, got {self.lr}')
         if self.patience < 1:
             raise UserInputError('--patience must be at least 1')
+        if self.user_groups is not None:
+            check_group_edges(self.user_groups)
         if self.loader not in ('full', 'neighbor'):
             raise UserInputError(f"--loader must be 'full' or 'neighbor', got '{self.loader}'")
 
@@ -124,6 +127,10 @@ class Trainer:
         if config.monitor not in self.val_eval.metric_names():
             raise UserInputError(f"--monitor {config.monitor} is not among the computed "
                                  f"metrics ({', '.join(self.val_eval.metric_names())})")
+        # test metrics also per group of users by training interactions (sparse users are
+        # where LLMInit is said to help most)
+        self.user_groups = (degree_groups(self.train_index, num_users, config.user_groups)
+                            if config.user_groups else None)
         self.history: List[EpochLog] = []
 
     def make_optimizer(self) -> torch.optim.Optimizer:
@@ -239,7 +246,13 @@ class Trainer:
             return {}
         assert best_state is not None
         self.model.load_state_dict(best_state)
-        test = self.evaluate(self.test_eval)
+        by_degree = None
+        if self.user_groups is None:
+            test = self.evaluate(self.test_eval)
+        else:
+            self.model.eval()
+            test, by_degree = self.test_eval.evaluate_groups(
+                self.model.score_fn(self.adj), *self.user_groups, device=self.device)
         popular = self.test_eval.evaluate(
             popularity_scores(self.train_index, self.test_eval.num_items))
         return {
@@ -250,4 +263,5 @@ class Trainer:
             'valid': best_val,
             'test': test,
             'test_most_popular': popular,
+            **({'test_by_user_degree': by_degree} if by_degree is not None else {}),
         }

@@ -36,6 +36,8 @@ def test_help_teaches():
     (['train', '--split', 'half'], "error: unknown split 'half'"),
     (['train', '--topk', 'ten'], 'error: --topk takes comma-separated integers'),
     (['train', '--epochs', '0'], 'error: --epochs must be at least 1'),
+    (['train', '--user-groups', '10,5'], 'error: --user-groups must be increasing positive'),
+    (['train', '--user-groups', 'few'], 'error: --user-groups takes comma-separated integers'),
     (['train', '--device', 'cuda:7'] if not torch.cuda.is_available() else
      ['train', '--device', 'tpu'], 'error: '),
 ])
@@ -78,6 +80,15 @@ def test_train_end_to_end_on_beauty_beats_most_popular(tmp_path):
     assert results['test']['recall@10'] == pytest.approx(results['test']['hit@10'])
     assert results['test']['ndcg@10'] > results['test_most_popular']['ndcg@10']
     assert results['test_most_popular']['ndcg@10'] == pytest.approx(0.0055, abs=5e-4)
+    # test per group of users by training interactions (default groups 5, 10, 20): the
+    # groups partition the 22,363 test users and their user-weighted mean is the overall
+    groups = results['test_by_user_degree']
+    assert list(groups) == ['<=5', '6-10', '11-20', '>20']
+    assert sum(g['users'] for g in groups.values()) == 22_363
+    for name, value in results['test'].items():
+        mean = sum(g['users'] * g[name] for g in groups.values()) / 22_363
+        assert mean == pytest.approx(value, abs=1e-5)
+    assert 'test by training interactions per user' in text and '<=5' in text
     state = torch.load(out / 'best.pt', weights_only=True)
     assert state['gnn.embedding.weight'].shape == (22_363 + 12_101, 128)
     assert not list(out.glob('.*.tmp'))

@@ -4,7 +4,12 @@ import pytest
 import torch
 
 from pyg_llminit.errors import UserInputError
-from pyg_llminit.evaluate import RankingEvaluator, embedding_scores, popularity_scores
+from pyg_llminit.evaluate import (
+    RankingEvaluator,
+    degree_groups,
+    embedding_scores,
+    popularity_scores,
+)
 
 
 def brute_force(scores, labels, exclude, ks):
@@ -96,3 +101,51 @@ def test_bad_arguments():
         RankingEvaluator(1, 3, labels, metrics=('auc',))
     with pytest.raises(UserInputError, match='cut-offs'):
         RankingEvaluator(1, 3, labels, k=(5,))
+
+
+def test_degree_groups_bucket_users_by_training_interactions():
+    train = torch.tensor([[0, 1, 1, 2, 2, 2, 2, 2, 2],
+                          [0, 0, 1, 0, 1, 2, 3, 4, 5]])
+    group, names = degree_groups(train, num_users=4, edges=(1, 2, 5))
+    assert names == ['<=1', '2', '3-5', '>5']
+    # degrees 1, 2, 6 and 0 (a user without training items is in the first group)
+    assert group.tolist() == [0, 1, 3, 0]
+    for bad in [(), (0, 3), (5, 3), (3, 3)]:
+        with pytest.raises(UserInputError, match='user-groups must be increasing positive integers'):
+            degree_groups(train, 4, bad)
+
+
+@pytest.mark.parametrize('batch_size', [4, 1000])
+def test_group_metrics_match_brute_force_on_each_group(batch_size):
+    gen = torch.Generator().manual_seed(3)
+    num_users, num_items = 30, 50
+    scores = torch.randn(num_users, num_items, generator=gen)
+    pairs = torch.stack([torch.randint(0, num_users, (400,), generator=gen),
+                         torch.randint(0, num_items, (400,), generator=gen)])
+    pairs = torch.unique(pairs, dim=1)
+    perm = torch.randperm(pairs.size(1), generator=gen)
+    label_index, exclude_index = pairs[:, perm[:70]], pairs[:, perm[70:]]
+    group, names = degree_groups(exclude_index, num_users, edges=(8, 11))
+    evaluator = RankingEvaluator(num_users, num_items, label_index, [exclude_index],
+                                 k=(1, 5), batch_size=batch_size)
+    overall, groups = evaluator.evaluate_groups(lambda u: scores[u].clone(), group, names)
+    assert overall == evaluator.evaluate(lambda u: scores[u].clone())
+    labelled = torch.unique(label_index[0])
+    assert sum(g['users'] for g in groups.values()) == labelled.numel()
+    assert len(groups) >= 2  # the edges split this graph's labelled users
+    for gid, name in enumerate(names):
+        in_group = group[label_index[0]] == gid
+        if not in_group.any():
+            assert name not in groups
+            continue
+        got = dict(groups[name])
+        assert got.pop('users') == int(torch.unique(label_index[0, in_group]).numel())
+        want = brute_force(scores, label_index[:, in_group].t().tolist(),
+                           exclude_index.t().tolist(), (1, 5))
+        assert set(got) == set(want)
+        for metric in want:
+            assert got[metric] == pytest.approx(want[metric], abs=1e-6), (name, metric)
+    # the user-weighted mean of the groups is the overall mean
+    for metric in overall:
+        mean = sum(g['users'] * g[metric] for g in groups.values()) / labelled.numel()
+        assert mean == pytest.approx(overall[metric], abs=1e-6)
