@@ -1,14 +1,23 @@
-"""The table writer of ``benchmarks/init_grid.py`` (the grid's runs themselves take hours)."""
+"""The tables and file merging of ``benchmarks/grid_report.py`` and ``init_grid.py --merge``
+(the grid's runs themselves take hours)."""
 import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-SPEC = importlib.util.spec_from_file_location(
-    'init_grid', Path(__file__).parents[1] / 'benchmarks' / 'init_grid.py')
-init_grid = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(init_grid)
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).parents[1] / 'benchmarks' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+init_grid = load('init_grid')
+grid_report = load('grid_report')
 
 
 def run(recall, ndcg, curve, seconds=2.0):
@@ -24,7 +33,7 @@ RUNS = {
 
 
 def test_table_rows_means_gains_and_first_epoch_reaching_the_baseline():
-    text = init_grid.table(RUNS, ['lightgcn'], ['none', 'variance'], [2020, 2021])
+    text = grid_report.table(RUNS, ['lightgcn'], ['none', 'variance'], [2020, 2021])
     head, rule, none, variance = text.split('\n')
     assert 's/epoch' in head and rule.count('---') == 9
     # mean +- sample std over the two seeds; gain of the one variance seed vs that mean
@@ -32,38 +41,38 @@ def test_table_rows_means_gains_and_first_epoch_reaching_the_baseline():
     assert '| 0.0550 | 0.0275 | +10.0% / +10.0% |' in variance
     # variance's curve first reaches none's best validation (0.03 at seed 2020) at epoch 1
     assert variance.endswith('| 2 | 1 | 1 |')
-    no_speed = init_grid.table(RUNS, ['lightgcn'], ['none'], [2020], speed=False)
+    no_speed = grid_report.table(RUNS, ['lightgcn'], ['none'], [2020], speed=False)
     assert 's/epoch' not in no_speed and no_speed.split('\n')[1].count('---') == 8
 
 
 def test_update_doc_rewrites_only_the_marked_block_and_counts_missing_runs():
-    doc = (f'# Title\n\nbefore\n{init_grid.DOC_BEGIN}\nold table\n{init_grid.DOC_END}\nafter\n')
-    new = init_grid.update_doc(doc, RUNS)
-    assert new.startswith('# Title\n\nbefore\n') and new.endswith(f'{init_grid.DOC_END}\nafter\n')
+    doc = (f'# Title\n\nbefore\n{grid_report.DOC_BEGIN}\nold table\n{grid_report.DOC_END}\nafter\n')
+    new = grid_report.update_doc(doc, RUNS)
+    assert new.startswith('# Title\n\nbefore\n') and new.endswith(f'{grid_report.DOC_END}\nafter\n')
     assert 'old table' not in new and '| lightgcn | variance |' in new
-    total = sum(len(i) for i in init_grid.PAPER_GRID.values()) * 3
-    assert total == 60 and len(init_grid.missing_runs(RUNS)) == 57
+    total = sum(len(i) for i in grid_report.PAPER_GRID.values()) * 3
+    assert total == 60 and len(grid_report.missing_runs(RUNS)) == 57
     assert '3 of the 60 runs' in new
     assert 'lightgcn/none (2022)' in new and 'lightgcn/random (2020, 2021, 2022)' in new
-    assert init_grid.update_doc(new, RUNS) == new  # idempotent
+    assert grid_report.update_doc(new, RUNS) == new  # idempotent
     with pytest.raises(SystemExit, match='no <!-- init_grid table -->'):
-        init_grid.update_doc('# no block\n', RUNS)
+        grid_report.update_doc('# no block\n', RUNS)
 
 
 def test_merge_runs_keeps_every_writer_and_refuses_conflicts(tmp_path):
     path = tmp_path / 'grid.json'
     # a file from before the model axis: 'init/seed' keys are LightGCN runs
     path.write_text('{"none/2020": {"best_epoch": 1}}')
-    first = init_grid.merge_runs(path, {'sgl/none/2020': {'best_epoch': 2}})
+    first = grid_report.merge_runs(path, {'sgl/none/2020': {'best_epoch': 2}})
     # a second writer that loaded the file before the first wrote still keeps both
-    both = init_grid.merge_runs(path, {'sgcl/none/2020': {'best_epoch': 3}})
+    both = grid_report.merge_runs(path, {'sgcl/none/2020': {'best_epoch': 3}})
     assert set(first) == {'lightgcn/none/2020', 'sgl/none/2020'}
-    assert set(both) == set(init_grid.load_runs(path)) == {
+    assert set(both) == set(grid_report.load_runs(path)) == {
         'lightgcn/none/2020', 'sgl/none/2020', 'sgcl/none/2020'}
-    init_grid.merge_runs(path, {'sgl/none/2020': {'best_epoch': 2}})  # same run: no-op
+    grid_report.merge_runs(path, {'sgl/none/2020': {'best_epoch': 2}})  # same run: no-op
     with pytest.raises(SystemExit, match='different run sgl/none/2020'):
-        init_grid.merge_runs(path, {'sgl/none/2020': {'best_epoch': 5}})
-    assert init_grid.load_runs(path)['sgl/none/2020'] == {'best_epoch': 2}
+        grid_report.merge_runs(path, {'sgl/none/2020': {'best_epoch': 5}})
+    assert grid_report.load_runs(path)['sgl/none/2020'] == {'best_epoch': 2}
     assert not list(tmp_path.glob('*.tmp'))  # nothing half-written left behind
 
 
@@ -72,7 +81,7 @@ def test_merge_command_adds_part_files_and_rewrites_both_tables(tmp_path, monkey
     out.write_text('{"lightgcn/none/2020": %s}' % json.dumps(RUNS['lightgcn/none/2020']))
     part.write_text(json.dumps({'lightgcn/variance/2020': RUNS['lightgcn/variance/2020']}))
     doc = tmp_path / 'DOC.md'
-    doc.write_text(f'intro\n{init_grid.DOC_BEGIN}\n{init_grid.DOC_END}\n')
+    doc.write_text(f'intro\n{grid_report.DOC_BEGIN}\n{grid_report.DOC_END}\n')
     monkeypatch.setattr('sys.argv', ['init_grid.py', '--out', str(out), '--merge', str(part),
                                      '--doc', str(doc)])
     init_grid.main()
@@ -80,3 +89,20 @@ def test_merge_command_adds_part_files_and_rewrites_both_tables(tmp_path, monkey
     assert '| lightgcn | variance | 0.0550 | 0.0275 | +37.5% / +37.5% |' in \
         out.with_suffix('.md').read_text()
     assert '2 of the 60 runs' in doc.read_text()
+
+
+def test_group_table_means_and_paired_gains():
+    groups = lambda a, b: {'<=5': {'users': 10, 'ndcg@10': a}, '>5': {'users': 5, 'ndcg@10': b}}  # noqa: E731,E501
+    runs = {**RUNS}
+    assert grid_report.group_table(runs, ['lightgcn'], ['none', 'variance'], [2020]) == ''
+    runs['lightgcn/none/2020'] = {**RUNS['lightgcn/none/2020'],
+                                  'test_by_user_degree': groups(0.02, 0.04)}
+    runs['lightgcn/variance/2020'] = {**RUNS['lightgcn/variance/2020'],
+                                      'test_by_user_degree': groups(0.03, 0.04)}
+    text = grid_report.group_table(runs, ['lightgcn'], ['none', 'variance'], [2020, 2021])
+    head, _, none, variance = text.split('\n')
+    assert 'users with <=5 training interactions' in head and '>5' in head
+    assert none == '| lightgcn | none | 0.0200 | 0.0400 | 1 |'
+    assert variance == '| lightgcn | variance | 0.0300 (+50.0%) | 0.0400 (+0.0%) | 1 |'
+    assert 'By user group' in grid_report.update_doc(
+        f'{grid_report.DOC_BEGIN}\n{grid_report.DOC_END}\n', runs)
