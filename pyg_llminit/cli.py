@@ -12,6 +12,7 @@ import torch
 
 from .config import config_callback, model_options_of
 from .errors import UserInputError
+from .recommend import recommend_command
 
 MODELS = ['lightgcn', 'sgl', 'sgcl', 'mf', 'ngcf', 'simgcl', 'xsimgcl']
 INITS = ['none', 'random', 'uniform', 'variance', 'pca', 'full']
@@ -90,7 +91,7 @@ def _out_dir(out: Optional[str], graph: str, model: str, init: str) -> Path:
 @click.group(context_settings={'help_option_names': ['-h', '--help'], 'max_content_width': 100})
 @click.version_option(package_name='pyg-llminit')
 def cli() -> None:
-    r"""LLMInit for PyTorch Geometric: train collaborative-filtering recommenders on
+    """LLMInit for PyTorch Geometric: train collaborative-filtering recommenders on
     bipartite user-item graphs, optionally starting from language-model item embeddings.
 
     \b
@@ -98,6 +99,7 @@ def cli() -> None:
       pyg-llminit train --graph amazon              LightGCN on the embedded Amazon Beauty
       pyg-llminit stats --graph amazon              what a graph holds
       pyg-llminit train --help                      every training option
+      pyg-llminit recommend RUN --user ID           top-10 items from a finished run
     """
 
 
@@ -309,6 +311,9 @@ def embed(graph: str, encoder: str, text_fields: str, text_template: Optional[st
     emb = encode_items(data, encoder, fields=_split_fields(text_fields), template=text_template)
     click.echo(f'{graph}: {emb.size(0):,} items x {emb.size(1)} dims from {encoder} '
                f'({time.perf_counter() - start:.1f} s, cached)')
+
+
+cli.add_command(recommend_command)
 
 
 def _broken_group(error: RuntimeError) -> bool:

@@ -34,8 +34,13 @@ METRICS = {
 ScoreFn = Callable[[Tensor], Tensor]
 
 
-class _UserIndex:
-    r"""Items per user in CSR form (``rowptr``, ``col``), for fast gathering by user chunk."""
+class UserItems:
+    r"""Items per user in CSR form (``rowptr``, ``col``), for fast gathering by user chunk.
+
+    Args:
+        index (Tensor): ``(user, item)`` pairs, ``[2, E]``.
+        num_users (int): Number of users.
+    """
     def __init__(self, index: Tensor, num_users: int) -> None:
         user, item = index
         perm = torch.sort(user, stable=True).indices
@@ -77,10 +82,10 @@ class RankingEvaluator:
             raise UserInputError(f'top-K cut-offs must lie in 1..{num_items}, got {list(k)}')
         self.num_users, self.num_items = num_users, num_items
         self.k, self.metrics, self.batch_size = sorted(set(k)), list(metrics), batch_size
-        self.labels = _UserIndex(label_index, num_users)
+        self.labels = UserItems(label_index, num_users)
         excl = [e for e in exclude_index]
         excl_index = torch.cat(excl, 1) if excl else label_index.new_empty(2, 0)
-        self.exclude = _UserIndex(excl_index, num_users)
+        self.exclude = UserItems(excl_index, num_users)
         self.users = torch.unique(label_index[0])
 
     def metric_names(self) -> List[str]:
@@ -89,10 +94,7 @@ class RankingEvaluator:
     @torch.no_grad()
     def top_items(self, score_fn: ScoreFn, users: Tensor) -> Tensor:
         r"""Top-``max(K)`` items ``[len(users), max(K)]`` with excluded items masked."""
-        scores = score_fn(users).float()
-        row, col = self.exclude.gather(users.cpu()).to(scores.device)
-        scores[row, col] = float('-inf')
-        return scores.topk(max(self.k), dim=1).indices
+        return top_k_unseen(score_fn(users).float(), users, self.exclude, max(self.k)).indices
 
     @torch.no_grad()
     def evaluate(self, score_fn: ScoreFn, device: Optional[torch.device] = None
@@ -200,6 +202,15 @@ def degree_groups(train_index: Tensor, num_users: int, edges: Sequence[int] = (5
     names = [f'<={edges[0]}']
     names += [f'{lo + 1}-{hi}' if hi > lo + 1 else str(hi) for lo, hi in zip(edges, edges[1:])]
     return group, names + [f'>{edges[-1]}']
+
+
+def top_k_unseen(scores: Tensor, users: Tensor, exclude: UserItems, k: int
+                 ) -> Tuple[Tensor, Tensor]:
+    r"""``(values, indices)`` ``[B, k]`` of the best :obj:`scores` ``[B, I]`` of
+    :obj:`users` ``[B]``, each user's :obj:`exclude` items masked to ``-inf`` (in place)."""
+    row, col = exclude.gather(users.cpu()).to(scores.device)
+    scores[row, col] = float('-inf')
+    return scores.topk(k, dim=1)
 
 
 def embedding_scores(user_emb: Tensor, item_emb: Tensor, reuse_buffer: bool = False
