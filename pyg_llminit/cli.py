@@ -5,7 +5,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import click
 import torch
@@ -13,38 +13,10 @@ import torch
 from .config import config_callback, model_options_of
 from .errors import UserInputError
 from .recommend import recommend_command
+from .report import groups_table, results_table, stats_table, text_table
 
 MODELS = ['lightgcn', 'sgl', 'sgcl', 'mf', 'ngcf', 'simgcl', 'xsimgcl']
 INITS = ['none', 'random', 'uniform', 'variance', 'pca', 'full']
-
-
-def _table(rows: List[List[str]], header: List[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    line = lambda r: '  '.join(str(c).rjust(w) if i else str(c).ljust(w)  # noqa: E731
-                               for i, (c, w) in enumerate(zip(r, widths)))
-    return '\n'.join([line(header), '  '.join('-' * w for w in widths)] + [line(r) for r in rows])
-
-
-def stats_table(stats: Dict[str, float]) -> str:
-    rows = [[k, f'{v:,}' if isinstance(v, int) else f'{v:.4g}'] for k, v in stats.items()]
-    return _table(rows, ['statistic', 'value'])
-
-
-def results_table(results: Dict) -> str:
-    rows = [[name, f'{results["valid"][name]:.4f}', f'{results["test"][name]:.4f}',
-             f'{results["test_most_popular"][name]:.4f}'] for name in results['test']]
-    return _table(rows, ['metric', f'valid (epoch {results["best_epoch"]})', 'test',
-                         'test most-popular'])
-
-
-def groups_table(results: Dict) -> str:
-    r"""Test metrics at the smallest K per group of users by training interactions."""
-    groups = results['test_by_user_degree']
-    k = min(int(name.split('@')[1]) for name in results['test'])
-    names = [name for name in results['test'] if name.endswith(f'@{k}')]
-    rows = [[group, f'{values["users"]:,}', *(f'{values[n]:.4f}' for n in names)]
-            for group, values in groups.items()]
-    return _table(rows, ['training interactions', 'users', *names])
 
 
 def _parse_ints(option: str, value: str) -> List[int]:
@@ -100,6 +72,7 @@ def cli() -> None:
       pyg-llminit stats --graph amazon              what a graph holds
       pyg-llminit train --help                      every training option
       pyg-llminit recommend RUN --user ID           top-10 items from a finished run
+      pyg-llminit evaluate RUN                      a finished run's metrics again
     """
 
 
@@ -278,7 +251,7 @@ def train(graph: str, model: str, model_options: Tuple[str, ...], init: str, enc
     echo(results_table(results))
     if 'test_by_user_degree' in results:
         echo('\ntest by training interactions per user')
-        echo(groups_table(results))
+        echo(groups_table(results['test_by_user_degree']))
     echo(f'{results["epochs_run"]} epochs, {results["train_seconds"]:.0f} s '
                f'({results["seconds_per_epoch"]:.1f} s/epoch incl. validation) on '
                f'{trainer.device}; run folder {out_dir}')
@@ -311,6 +284,53 @@ def embed(graph: str, encoder: str, text_fields: str, text_template: Optional[st
     emb = encode_items(data, encoder, fields=_split_fields(text_fields), template=text_template)
     click.echo(f'{graph}: {emb.size(0):,} items x {emb.size(1)} dims from {encoder} '
                f'({time.perf_counter() - start:.1f} s, cached)')
+
+
+@cli.command()
+@click.argument('run_dir', metavar='RUN')
+@click.option('--on', 'split', type=click.Choice(['test', 'valid']), default='test',
+              show_default=True, help="The held-out interactions to rank: the run's test or "
+              "validation split.")
+@click.option('--topk', default='10,20', show_default=True, help='Cut-offs K of the metrics.')
+@click.option('--user-groups', default='5,10,20', show_default=True,
+              help="Upper bounds of the groups of users by training interactions; 'none' "
+              "skips the per-group table.")
+@click.option('--out', default=None, help='Also write the results as JSON (atomically).')
+@click.option('--root', default=None, help='Cache folder for processed graphs.')
+@click.option('--device', default='auto', show_default=True, help="'cpu', 'cuda' or 'auto'.")
+def evaluate(run_dir: str, split: str, topk: str, user_groups: str, out: Optional[str],
+             root: Optional[str], device: str) -> None:
+    """Evaluate the best checkpoint of a finished train run again.
+
+    Rebuilds the run's graph, split and model from RUN/config.json and RUN/best.pt and
+    ranks all items for every user of the split (training items masked; for test also the
+    validation items), with other cut-offs or user groups than the run used, e.g. to see
+    the sparse users of a run made before per-group metrics existed.
+
+    \b
+    Examples:
+      pyg-llminit evaluate runs/quick
+      pyg-llminit evaluate runs/quick --topk 5,10,50 --user-groups 3,5,8,15
+    """
+    from .evaluate import check_group_edges
+    from .io import writable_file, write_json
+    from .runs import evaluate_run, load_run
+    from .train import resolve_device
+    ks, groups = _parse_topk(topk), _parse_user_groups(user_groups)
+    if groups:
+        check_group_edges(groups)
+    out_path = writable_file(out)
+    run = load_run(run_dir, root, resolve_device(device))
+    result = evaluate_run(run, split, ks, groups)
+    click.echo(f'{run_dir}: {run.config["model"]} on {run.config["graph"]}, {split}')
+    click.echo(text_table([[name, f'{value:.4f}', f'{result["most_popular"][name]:.4f}']
+                           for name, value in result['metrics'].items()],
+                          ['metric', split, f'{split} most-popular']))
+    if 'by_user_degree' in result:
+        click.echo(f'\n{split} by training interactions per user')
+        click.echo(groups_table(result['by_user_degree']))
+    if out_path is not None:
+        write_json(out_path, {'run': str(run_dir), **result})
 
 
 cli.add_command(recommend_command)

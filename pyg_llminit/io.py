@@ -4,9 +4,11 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import Any, Iterator, Optional, Union
 
 import torch
+
+from .errors import UserInputError
 
 PathLike = Union[str, os.PathLike]
 
@@ -34,6 +36,18 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def writable_file(path: Optional[PathLike], option: str = '--out') -> Optional[Path]:
+    r""":obj:`path` as a :class:`Path` (``None`` stays ``None``) after checking that its
+    folder exists and is writable, so a long job fails before it starts, not at the end."""
+    if path is None:
+        return None
+    parent = Path(path).absolute().parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise UserInputError(f'{option} {path}: cannot write there ({parent} is not a '
+                             'writable folder)')
+    return Path(path)
 
 
 def write_json(path: PathLike, obj: Any) -> None:

@@ -1,15 +1,10 @@
-"""Top-K recommendations from a finished run folder (``config.json`` and ``best.pt``).
+"""Top-K recommendations from a trained model or a finished run folder.
 
-A run folder of ``pyg-llminit train`` holds everything needed to rebuild its model: the
-resolved options (graph, filters, split, backbone and its hyper-parameters) and the weights
-of the best validation epoch. :func:`load_run` rebuilds graph, split, model and the
-normalised training adjacency; :func:`recommend` ranks all items for given users with the
-items they already know masked, exactly as the evaluation does.
+:func:`recommend` ranks all items for given users with the items they already know masked,
+as the evaluation does; ``pyg-llminit recommend RUN`` applies it to the model that
+:func:`~pyg_llminit.runs.load_run` rebuilds from a run folder.
 """
-import json
-import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import click
 import torch
@@ -17,65 +12,13 @@ from torch import Tensor
 
 from .errors import UserInputError
 
+from .runs import Run, load_run
+
 if TYPE_CHECKING:  # the CLI imports this module: keep `pyg-llminit --help` fast
     from torch_geometric.data import HeteroData
 
     from .models.base import Recommender
     from .models.propagation import NormalizedAdjacency
-
-
-class Run(NamedTuple):
-    r"""A rebuilt run: its resolved options, the whole graph, the split's training graph,
-    the model with the best validation weights (in eval mode) and the training adjacency."""
-    config: Dict
-    data: 'HeteroData'
-    train: 'HeteroData'
-    model: 'Recommender'
-    adj: 'NormalizedAdjacency'
-
-
-def load_run(run_dir: Union[str, Path], root: Optional[str] = None,
-             device: Union[str, torch.device] = 'cpu') -> Run:
-    r"""Rebuilds the model of a ``pyg-llminit train`` run folder.
-
-    Args:
-        run_dir (str or Path): The folder (``--out`` of the run).
-        root (str, optional): Cache folder for processed graphs.
-        device (str or torch.device): Where the model and adjacency go.
-    """
-    from .datasets import load_graph
-    from .io import load_torch
-    from .models import build_model
-    from .models.propagation import normalized_adjacency
-    from .split import parse_split, train_index
-
-    run_dir = Path(run_dir)
-    for name in ('config.json', 'best.pt'):
-        if not (run_dir / name).is_file():
-            raise UserInputError(f'{run_dir}: no {name} (not the folder of a finished '
-                                 f'pyg-llminit train run)')
-    try:
-        config = json.loads((run_dir / 'config.json').read_text())
-        graph, split, model_name = config['graph'], config['split'], config['model']
-    except (ValueError, KeyError, TypeError) as e:
-        raise UserInputError(f'{run_dir / "config.json"}: malformed ({e})') from None
-    data = load_graph(graph, root, min_rating=config.get('min_rating'),
-                      k_core=config.get('k_core'))
-    train = parse_split(split, order=config.get('order', 'time'),
-                        seed=config.get('seed', 2020))(data)[0]
-    num_users, num_items = data['user'].num_nodes, data['item'].num_nodes
-    model = build_model(model_name, num_users, num_items, embedding_dim=config.get('dim'),
-                        num_layers=config.get('layers'), reg_weight=config.get('reg', 0.0),
-                        **config.get('model_options', {}))
-    try:
-        model.load_state_dict(load_torch(run_dir / 'best.pt'))
-    except RuntimeError as e:
-        first = str(e).strip().splitlines()[0]
-        raise UserInputError(f'{run_dir / "best.pt"} does not fit the model of its '
-                             f'config.json: {first}') from None
-    model.to(device).eval()
-    adj = normalized_adjacency(train_index(train), num_users, num_items).to(device)
-    return Run(config, data, train, model, adj)
 
 
 def user_index(data: 'HeteroData', user_ids: Sequence[str]) -> Tensor:
@@ -159,13 +102,9 @@ def recommend_command(run_dir: str, users: Tuple[str, ...], all_users: bool, k: 
     """
     from tqdm import tqdm
 
-    from .io import write_json
+    from .io import writable_file, write_json
     from .train import resolve_device
-    if out:
-        parent = Path(out).absolute().parent
-        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-            raise UserInputError(f'--out {out}: cannot write there ({parent} is not a '
-                                 'writable folder)')
+    writable_file(out)
     if all_users and not out:
         raise UserInputError('--all-users needs --out (one list per user is a lot to print)')
     if not users and not all_users:

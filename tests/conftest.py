@@ -23,3 +23,31 @@ def small_graph():
             times.append(int(rng.integers(0, 10_000)))
     titles = {f'i{i:02d}': f'item {i}' for i in range(30)}
     return build_interaction_graph(users, items, time=times, item_text={'title': titles})
+
+
+def write_csv_graph(folder):
+    r"""A small CSV graph: 30 users with 5..9 interactions over 25 titled items."""
+    rng = np.random.default_rng(1)
+    folder.mkdir()
+    lines = ['user,item,timestamp']
+    for u in range(30):
+        for t, i in enumerate(rng.choice(25, size=rng.integers(5, 10), replace=False)):
+            lines.append(f'user{u},item{i},{t}')
+    (folder / 'interactions.csv').write_text('\n'.join(lines) + '\n')
+    (folder / 'items.csv').write_text(
+        'item,title\n' + ''.join(f'item{i},Title number {i}\n' for i in range(25)))
+    return folder
+
+
+@pytest.fixture(scope='session')
+def finished_run(tmp_path_factory):
+    r"""``(run folder, graph folder, cache root)`` of a 2-epoch NGCF ``train`` run on a
+    small CSV graph."""
+    tmp = tmp_path_factory.mktemp('finished_run')
+    graph = write_csv_graph(tmp / 'shop')
+    out = tmp / 'run'
+    from pyg_llminit.cli import main
+    main(['train', '--graph', str(graph), '--model', 'ngcf', '--dim', '8', '--epochs', '2',
+          '--batch-size', '16', '--device', 'cpu', '--root', str(tmp / 'cache'),
+          '--out', str(out)])
+    return out, graph, tmp / 'cache'

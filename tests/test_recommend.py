@@ -1,7 +1,6 @@
-"""Recommendations from a finished run folder: rebuilt model, masking, CLI and bad input."""
+"""Recommendations from a finished run folder: masking, CLI and bad input."""
 import json
 
-import numpy as np
 import pytest
 import torch
 
@@ -10,47 +9,12 @@ from pyg_llminit.datasets import load_graph
 from pyg_llminit.datasets.graph import EDGE_TYPE
 from pyg_llminit.io import load_torch
 from pyg_llminit.models import build_model
-from pyg_llminit.recommend import load_run, recommend
+from pyg_llminit.recommend import recommend
+from pyg_llminit.runs import load_run
 
 
-def write_csv_graph(folder):
-    r"""A small CSV graph: 30 users with 5..9 interactions over 25 titled items."""
-    rng = np.random.default_rng(1)
-    folder.mkdir()
-    lines = ['user,item,timestamp']
-    for u in range(30):
-        for t, i in enumerate(rng.choice(25, size=rng.integers(5, 10), replace=False)):
-            lines.append(f'user{u},item{i},{t}')
-    (folder / 'interactions.csv').write_text('\n'.join(lines) + '\n')
-    (folder / 'items.csv').write_text(
-        'item,title\n' + ''.join(f'item{i},Title number {i}\n' for i in range(25)))
-    return folder
-
-
-@pytest.fixture(scope='module')
-def run_dir(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp('recommend')
-    graph = write_csv_graph(tmp / 'shop')
-    out = tmp / 'run'
-    main(['train', '--graph', str(graph), '--model', 'ngcf', '--dim', '8', '--epochs', '2',
-          '--batch-size', '16', '--device', 'cpu', '--root', str(tmp / 'cache'),
-          '--out', str(out)])
-    return out, graph, tmp / 'cache'
-
-
-def test_load_run_rebuilds_the_best_checkpoint(run_dir):
-    out, graph, root = run_dir
-    run = load_run(out, root=str(root))
-    state = load_torch(out / 'best.pt')
-    assert run.config['model'] == 'ngcf' and not run.model.training
-    for name, value in run.model.state_dict().items():
-        assert torch.equal(value, state[name]), name
-    # the rebuilt training graph is the run's: leave-one-out keeps all but 2 per user
-    assert run.train[EDGE_TYPE].edge_index.size(1) == run.data[EDGE_TYPE].num_edges - 2 * 30
-
-
-def test_recommend_matches_an_independent_ranking_and_hides_known_items(run_dir):
-    out, graph, root = run_dir
+def test_recommend_matches_an_independent_ranking_and_hides_known_items(finished_run):
+    out, graph, root = finished_run
     run = load_run(out, root=str(root))
     users = torch.tensor([0, 7, 29])
     seen = run.data[EDGE_TYPE].edge_index
@@ -77,8 +41,8 @@ def test_recommend_matches_an_independent_ranking_and_hides_known_items(run_dir)
     assert (items[0, :left] >= 0).all()
 
 
-def test_recommend_command_prints_and_writes_json(run_dir, tmp_path, capsys):
-    out, graph, root = run_dir
+def test_recommend_command_prints_and_writes_json(finished_run, tmp_path, capsys):
+    out, graph, root = finished_run
     recs = tmp_path / 'recs.json'
     main(['recommend', str(out), '--user', 'user3', '--user', 'user12', '-k', '4',
           '--root', str(root), '--device', 'cpu', '--out', str(recs)])
@@ -106,8 +70,8 @@ def test_recommend_command_prints_and_writes_json(run_dir, tmp_path, capsys):
     (['--user', 'user1', '-k', '0'], 'error: -k must lie in 1..25'),
     (['--user', 'user1', '--out', '/proc/none/recs.json'], 'error: --out /proc/none'),
 ])
-def test_recommend_bad_input_is_one_line_exit_2(run_dir, args, message, capsys):
-    out, graph, root = run_dir
+def test_recommend_bad_input_is_one_line_exit_2(finished_run, args, message, capsys):
+    out, graph, root = finished_run
     with pytest.raises(SystemExit) as exc:
         main(['recommend', str(out), '--root', str(root), '--device', 'cpu', *args])
     assert exc.value.code == 2
@@ -115,8 +79,8 @@ def test_recommend_bad_input_is_one_line_exit_2(run_dir, args, message, capsys):
     assert err.startswith(message) and '\n' not in err
 
 
-def test_recommend_needs_a_finished_run_folder(run_dir, tmp_path, capsys):
-    out, graph, root = run_dir
+def test_recommend_needs_a_finished_run_folder(finished_run, tmp_path, capsys):
+    out, graph, root = finished_run
     (tmp_path / 'half').mkdir()
     (tmp_path / 'half' / 'config.json').write_text((out / 'config.json').read_text())
     broken = tmp_path / 'broken'
