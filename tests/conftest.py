@@ -51,3 +51,17 @@ def finished_run(tmp_path_factory):
           '--batch-size', '16', '--device', 'cpu', '--root', str(tmp / 'cache'),
           '--out', str(out)])
     return out, graph, tmp / 'cache'
+
+
+@pytest.fixture
+def cli_error(capsys):
+    r"""``check(argv, message)``: the CLI run on :obj:`argv` exits with code 2 and prints
+    exactly one line to stderr, starting with :obj:`message`."""
+    def check(argv, message):
+        from pyg_llminit.cli import main
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(message) and '\n' not in err
+    return check

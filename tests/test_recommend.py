@@ -70,13 +70,9 @@ def test_recommend_command_prints_and_writes_json(finished_run, tmp_path, capsys
     (['--user', 'user1', '-k', '0'], 'error: -k must lie in 1..25'),
     (['--user', 'user1', '--out', '/proc/none/recs.json'], 'error: --out /proc/none'),
 ])
-def test_recommend_bad_input_is_one_line_exit_2(finished_run, args, message, capsys):
+def test_recommend_bad_input_is_one_line_exit_2(finished_run, args, message, cli_error):
     out, graph, root = finished_run
-    with pytest.raises(SystemExit) as exc:
-        main(['recommend', str(out), '--root', str(root), '--device', 'cpu', *args])
-    assert exc.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith(message) and '\n' not in err
+    cli_error(['recommend', str(out), '--root', str(root), '--device', 'cpu', *args], message)
 
 
 def test_recommend_needs_a_finished_run_folder(finished_run, tmp_path, capsys):

@@ -56,10 +56,6 @@ def test_evaluate_command_prints_and_writes(finished_run, tmp_path, capsys):
     (['--topk', 'x'], 'error: --topk takes comma-separated integers'),
     (['--out', '/proc/none/x.json'], 'error: --out /proc/none/x.json: cannot write there'),
 ])
-def test_evaluate_bad_input_is_one_line_exit_2(finished_run, args, message, capsys):
+def test_evaluate_bad_input_is_one_line_exit_2(finished_run, args, message, cli_error):
     out, graph, root = finished_run
-    with pytest.raises(SystemExit) as exc:
-        main(['evaluate', str(out), '--root', str(root), '--device', 'cpu', *args])
-    assert exc.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith(message) and '\n' not in err
+    cli_error(['evaluate', str(out), '--root', str(root), '--device', 'cpu', *args], message)
