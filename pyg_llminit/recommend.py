@@ -124,6 +124,7 @@ def recommend_command(run_dir: str, users: Tuple[str, ...], all_users: bool, k: 
                              for i, v in zip(row, vals) if i >= 0]
             if not all_users:
                 click.echo(f'\nuser {user} ({run.config["model"]}, {run_dir})')
+                click.echo(f'{"#":>3}  {"item":>12}  {"score":>8}  title')
                 for rank, (i, v) in enumerate(zip(row, vals), 1):
                     if i >= 0:
                         title = titles[i][:70] if titles is not None else ''
