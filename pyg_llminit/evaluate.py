@@ -126,7 +126,7 @@ class RankingEvaluator:
             ``(overall, {name: {'users': n, 'recall@10': ..., ...}})``; groups without a
             labelled user are left out.
         """
-        return self._run(self._top_fn(score_fn, device), group, list(names))
+        return self._run(self._top_fn(score_fn, device), group.cpu(), list(names))
 
     @torch.no_grad()
     def evaluate_top(self, top_fn: Callable[[Tensor], Tensor]) -> Dict[str, float]:
