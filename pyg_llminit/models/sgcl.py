@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .lightgcn import LightGCN
-from .losses import check_positive, l2_reg
+from .losses import check_positive, l2_reg, supervised_contrastive_loss
 
 
 class SGCL(LightGCN):
@@ -46,9 +46,7 @@ class SGCL(LightGCN):
         rows = torch.cat([user, pos + self.users_in(adj)])
         unique_rows, inverse, hs = self.batch_layers(adj, rows)
         u, i = F.normalize(self.combine(hs).index_select(0, inverse), dim=-1).chunk(2)
-        positive = (u * i).sum(-1) / self.tau
-        negatives = torch.cat([u @ u.t(), i @ i.t()], dim=1) / self.tau
-        sgcl = (torch.logsumexp(negatives, dim=1) - positive).mean()
+        sgcl = supervised_contrastive_loss(u, i, self.tau)
         reg = self.reg_weight * l2_reg(*hs[0].index_select(0, inverse).chunk(2))
         return sgcl + reg, {'sgcl': sgcl.detach(), 'reg': reg.detach()}
 
