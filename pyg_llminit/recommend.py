@@ -11,7 +11,6 @@ import torch
 from torch import Tensor
 
 from .errors import UserInputError
-
 from .runs import Run, load_run
 
 if TYPE_CHECKING:  # the CLI imports this module: keep `pyg-llminit --help` fast
@@ -33,8 +32,8 @@ def user_index(data: 'HeteroData', user_ids: Sequence[str]) -> Tensor:
 
 @torch.no_grad()
 def recommend(model: 'Recommender', adj: 'NormalizedAdjacency', users: Tensor,
-              exclude_index: Tensor, k: int = 10, batch_size: int = 1024
-              ) -> Tuple[Tensor, Tensor]:
+              exclude_index: Tensor, k: int = 10, batch_size: int = 1024,
+              progress: bool = False) -> Tuple[Tensor, Tensor]:
     r"""The top-:obj:`k` items of each user, known items excluded.
 
     Args:
@@ -43,22 +42,26 @@ def recommend(model: 'Recommender', adj: 'NormalizedAdjacency', users: Tensor,
         users (Tensor): User indices ``[B]``.
         exclude_index (Tensor): ``(user, item)`` pairs never recommended, ``[2, E]``.
         k (int): List length, at most the number of items.
-        batch_size (int): Users scored at once.
+        batch_size (int): Users scored at once (the propagation runs once, before).
+        progress (bool): Show a progress bar over the batches.
 
     Returns:
         ``(items, scores)``, both ``[B, k]``, best first; where a user has fewer than
         :obj:`k` items left, the tail has item ``-1`` and score ``-inf``.
     """
+    from tqdm import tqdm
+
     from .evaluate import UserItems, top_k_unseen
     num_users, num_items = adj.num_users, adj.num_nodes - adj.num_users
     if not 1 <= k <= num_items:
         raise UserInputError(f'-k must lie in 1..{num_items}, got {k}')
     exclude = UserItems(exclude_index.cpu(), num_users)
     score_fn = model.score_fn(adj)
+    device = next(model.parameters()).device
     items, scores = [], []
-    for start in range(0, users.numel(), batch_size):
+    for start in tqdm(range(0, users.numel(), batch_size), desc='ranking', unit='batch',
+                      disable=None if progress else True, leave=False):
         chunk = users[start:start + batch_size]
-        device = next(model.parameters()).device
         values, top = top_k_unseen(score_fn(chunk.to(device)).float(), chunk, exclude, k)
         top[values == float('-inf')] = -1
         items.append(top.cpu())
@@ -100,8 +103,6 @@ def recommend_command(run_dir: str, users: Tuple[str, ...], all_users: bool, k: 
       pyg-llminit recommend runs/quick --user A1YJEY40YUW4SE
       pyg-llminit recommend runs/quick --all-users -k 20 --out recs.json
     """
-    from tqdm import tqdm
-
     from .io import writable_file, write_json
     from .train import resolve_device
     writable_file(out)
@@ -112,23 +113,20 @@ def recommend_command(run_dir: str, users: Tuple[str, ...], all_users: bool, k: 
     run = load_run(run_dir, root, resolve_device(device))
     ids: List[str] = list(run.data['user'].ids) if all_users else list(users)
     index = torch.arange(len(ids)) if all_users else user_index(run.data, ids)
-    pairs = known_pairs(run, exclude)
-    chunk = 4096
-    results: Dict[str, List[Dict]] = {}
+    items, scores = recommend(run.model, run.adj, index, known_pairs(run, exclude), k,
+                              progress=all_users)
     item_ids, titles = run.data['item'].ids, getattr(run.data['item'], 'title', None)
-    for start in tqdm(range(0, len(ids), chunk), desc='ranking', unit='chunk', disable=None,
-                      leave=False):
-        items, scores = recommend(run.model, run.adj, index[start:start + chunk], pairs, k)
-        for user, row, vals in zip(ids[start:start + chunk], items.tolist(), scores.tolist()):
-            results[user] = [{'item': item_ids[i], 'score': round(v, 6)}
-                             for i, v in zip(row, vals) if i >= 0]
-            if not all_users:
-                click.echo(f'\nuser {user} ({run.config["model"]}, {run_dir})')
-                click.echo(f'{"#":>3}  {"item":>12}  {"score":>8}  title')
-                for rank, (i, v) in enumerate(zip(row, vals), 1):
-                    if i >= 0:
-                        title = titles[i][:70] if titles is not None else ''
-                        click.echo(f'{rank:3d}  {item_ids[i]:>12}  {v:8.4f}  {title}')
+    results: Dict[str, List[Dict]] = {}
+    for user, row, vals in zip(ids, items.tolist(), scores.tolist()):
+        results[user] = [{'item': item_ids[i], 'score': round(v, 6)}
+                         for i, v in zip(row, vals) if i >= 0]
+        if not all_users:
+            click.echo(f'\nuser {user} ({run.config["model"]}, {run_dir})')
+            click.echo(f'{"#":>3}  {"item":>12}  {"score":>8}  title')
+            for rank, (i, v) in enumerate(zip(row, vals), 1):
+                if i >= 0:
+                    title = titles[i][:70] if titles is not None else ''
+                    click.echo(f'{rank:3d}  {item_ids[i]:>12}  {v:8.4f}  {title}')
     if out:
         write_json(out, results)
         click.echo(f'{len(results):,} lists of up to {k} items written to {out}')
