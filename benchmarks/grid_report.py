@@ -124,17 +124,24 @@ def update_doc(text: str, runs: Dict) -> str:
     seeds = sorted({int(k.rsplit('/', 1)[1]) for k in runs})
     missing = missing_runs(runs)
     total = sum(len(i) for i in PAPER_GRID.values()) * len(PAPER_SEEDS)
-    groups: Dict[str, List[str]] = {}
+    seeds_of: Dict[str, List[str]] = {}
     for key in missing:
         name, seed = key.rsplit('/', 1)
-        groups.setdefault(name, []).append(seed)
+        seeds_of.setdefault(name, []).append(seed)
     note = (f'{total - len(missing)} of the {total} runs of the issue\'s grid are done'
-            + ('; missing: ' + ', '.join(f'{k} ({", ".join(v)})' for k, v in groups.items())
+            + ('; missing: ' + ', '.join(f'{k} ({", ".join(v)})' for k, v in seeds_of.items())
                + '.' if missing else '.'))
-    groups = group_table(runs, models, inits, seeds)
+    hours: Dict[str, float] = {}
+    for r in runs.values():
+        device = r.get('device', 'device not recorded')
+        hours[device] = hours.get(device, 0.0) + r.get('wall_seconds', 0.0) / 3600
+    note += (' Run times added up, by device (runs overlapped two or more at a time, so the '
+             'elapsed time was shorter): '
+             + ', '.join(f'{d}: {h:.1f} h' for d, h in sorted(hours.items())) + '.')
+    by_group = group_table(runs, models, inits, seeds)
     block = (f'{DOC_BEGIN}\n{table(runs, models, inits, seeds, speed=False)}\n\n{note}\n'
              + (f'\nBy user group (runs that recorded it; gain over none on the same seeds):'
-                f'\n\n{groups}\n' if groups else ''))
+                f'\n\n{by_group}\n' if by_group else ''))
     return text[:begin] + block + text[end:]
 
 
