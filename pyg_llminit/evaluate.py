@@ -111,14 +111,15 @@ class RankingEvaluator:
         return self.evaluate_top(self._top_fn(score_fn, device))
 
     @torch.no_grad()
-    def evaluate_groups(self, score_fn: ScoreFn, group: Tensor, names: Sequence[str],
-                        device: Optional[torch.device] = None
+    def evaluate_groups(self, score_fn: ScoreFn, group: Optional[Tensor],
+                        names: Sequence[str], device: Optional[torch.device] = None
                         ) -> Tuple[Dict[str, float], Dict[str, Dict[str, float]]]:
         r"""The metrics over all users and, from the same ranking pass, within each group.
 
         Args:
             score_fn (callable): As in :meth:`evaluate`.
-            group (Tensor): Group id in ``0..len(names)-1`` of every user, ``[num_users]``.
+            group (Tensor, optional): Group id in ``0..len(names)-1`` of every user,
+                ``[num_users]``; ``None``: no groups (the second result is empty).
             names (Sequence[str]): Group names.
             device (torch.device, optional): As in :meth:`evaluate`.
 
@@ -126,7 +127,8 @@ class RankingEvaluator:
             ``(overall, {name: {'users': n, 'recall@10': ..., ...}})``; groups without a
             labelled user are left out.
         """
-        return self._run(self._top_fn(score_fn, device), group.cpu(), list(names))
+        return self._run(self._top_fn(score_fn, device),
+                         None if group is None else group.cpu(), list(names))
 
     @torch.no_grad()
     def evaluate_top(self, top_fn: Callable[[Tensor], Tensor]) -> Dict[str, float]:

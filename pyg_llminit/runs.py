@@ -99,14 +99,11 @@ def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
     num_users, num_items = run.data['user'].num_nodes, run.data['item'].num_nodes
     evaluator = RankingEvaluator(num_users, num_items, labels, exclude, k=k,
                                  batch_size=batch_size)
-    device = next(run.model.parameters()).device
-    score_fn = run.model.score_fn(run.adj)
-    result: Dict = {'split': split}
-    if user_groups:
-        group, names = degree_groups(train, num_users, user_groups)
-        result['metrics'], result['by_user_degree'] = evaluator.evaluate_groups(
-            score_fn, group, names, device=device)
-    else:
-        result['metrics'] = evaluator.evaluate(score_fn, device=device)
+    group, names = degree_groups(train, num_users, user_groups) if user_groups else (None, ())
+    metrics, by_degree = evaluator.evaluate_groups(
+        run.model.score_fn(run.adj), group, names,
+        device=next(run.model.parameters()).device)
+    result: Dict = {'split': split, 'metrics': metrics,
+                    **({'by_user_degree': by_degree} if user_groups else {})}
     result['most_popular'] = evaluator.evaluate(popularity_scores(train, num_items))
     return result

@@ -246,13 +246,10 @@ class Trainer:
             return {}
         assert best_state is not None
         self.model.load_state_dict(best_state)
-        by_degree = None
-        if self.user_groups is None:
-            test = self.evaluate(self.test_eval)
-        else:
-            self.model.eval()
-            test, by_degree = self.test_eval.evaluate_groups(
-                self.model.score_fn(self.adj), *self.user_groups, device=self.device)
+        self.model.eval()
+        test, by_degree = self.test_eval.evaluate_groups(
+            self.model.score_fn(self.adj), *(self.user_groups or (None, ())),
+            device=self.device)
         popular = self.test_eval.evaluate(
             popularity_scores(self.train_index, self.test_eval.num_items))
         return {
@@ -263,5 +260,5 @@ class Trainer:
             'valid': best_val,
             'test': test,
             'test_most_popular': popular,
-            **({'test_by_user_degree': by_degree} if by_degree is not None else {}),
+            **({'test_by_user_degree': by_degree} if self.user_groups else {}),
         }

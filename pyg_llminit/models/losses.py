@@ -90,5 +90,5 @@ def check_ratio(name: str, value: float) -> float:
     return float(value)
 
 
-__all__ = ['bpr_loss', 'l2_reg', 'info_nce', 'supervised_contrastive_loss', 'check_positive', 'check_non_negative',
-           'check_ratio']
+__all__ = ['bpr_loss', 'l2_reg', 'info_nce', 'supervised_contrastive_loss', 'check_positive',
+           'check_non_negative', 'check_ratio']
