@@ -185,9 +185,10 @@ def report(runs: Dict, args: argparse.Namespace, todo: List, wall: float) -> str
     init_order = [i for i in INITS if any(f'/{i}/' in k for k in runs)]
     all_seeds = sorted({int(k.rsplit('/', 1)[1]) for k in runs})
     caps = sorted({r.get('epochs_cap', 300) for r in runs.values()})
+    batches = sorted({r.get('batch_size', 2048) for r in runs.values()})
     return (f'Devices: {"; ".join(devices) or platform.machine()}. '
             f'Encoder {args.encoder}, scale {args.scale}, epochs cap '
-            f'{"/".join(map(str, caps))}.'
+            f'{"/".join(map(str, caps))}, batch {"/".join(map(str, batches))}.'
             + (f' This invocation: {len(todo)} runs, {wall / 60:.1f} min wall with '
                f'--jobs {args.jobs}.' if todo else '') + '\n\n'
             + table(runs, model_order, init_order, all_seeds) + '\n'

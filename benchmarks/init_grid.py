@@ -67,7 +67,7 @@ def _splits(order: str = 'time'):
 
 def run_one(model_name: str, init: str, seed: int, epochs: int, device: str,
             embedding: Optional[torch.Tensor], scale: str, threads: int = 0,
-            order: str = 'time') -> Dict:
+            order: str = 'time', batch_size: int = 2048) -> Dict:
     if threads:
         torch.set_num_threads(threads)
     train, val, test = _splits(order)
@@ -80,13 +80,13 @@ def run_one(model_name: str, init: str, seed: int, epochs: int, device: str,
                                              scale=scale, progress=False)
         model.init_from_x(user_x, item_x)
     trainer = Trainer(model, train, val, test,
-                      TrainConfig(epochs=epochs, seed=seed, device=device), log=lambda s: None)
+                      TrainConfig(epochs=epochs, seed=seed, device=device, batch_size=batch_size), log=lambda s: None)
     results = trainer.fit()
     results['val_curve'] = [h.val['ndcg@10'] for h in trainer.history]
     results['train_epoch_seconds'] = statistics.median(
         h.seconds - h.eval_seconds for h in trainer.history)
     results.update(wall_seconds=time.perf_counter() - start, epochs_cap=epochs, scale=scale,
-                   order=order,
+                   order=order, batch_size=batch_size,
                    torch=torch.__version__,
                    device=torch.cuda.get_device_name() if device.startswith('cuda')
                    else f'{platform.machine()} CPU, {torch.get_num_threads()} threads')
@@ -108,6 +108,9 @@ def main() -> None:
     parser.add_argument('--scale', default='none', help="--init-scale: none, xavier, or a std")
     parser.add_argument('--order', default='time', choices=['time', 'random'],
                         help="each user's history order for the leave-one-out split")
+    parser.add_argument('--batch-size', type=int, default=2048,
+                        help='training batch (the paper: 256 for SGCL); keep one value per '
+                        '--out file, whose table pools every run in it')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--jobs', type=int, default=1)
     parser.add_argument('--out', default=str(HERE / 'init_grid.json'))
@@ -161,13 +164,15 @@ def main() -> None:
         with ProcessPoolExecutor(args.jobs, mp_context=get_context('spawn')) as pool:
             futures = {pool.submit(run_one, m, i, s, args.epochs, args.device,
                                    embedding if i != 'none' else None, args.scale,
-                                   threads, args.order): f'{m}/{i}/{s}' for m, i, s in todo}
+                                   threads, args.order, args.batch_size): f'{m}/{i}/{s}'
+                       for m, i, s in todo}
             for future in as_completed(futures):
                 record(futures[future], future.result())
     else:
         for m, i, s in todo:
             record(f'{m}/{i}/{s}', run_one(m, i, s, args.epochs, args.device, embedding,
-                                           args.scale, order=args.order))
+                                           args.scale, order=args.order,
+                                           batch_size=args.batch_size))
     md = report(runs, args, todo, time.perf_counter() - grid_start)
     print(md)
     write_text(out.with_suffix('.md'), md)

@@ -1,12 +1,10 @@
 """What every recommender of this package shares: user and item tables in one embedding
 (users first, then items, as in PyG's :class:`~torch_geometric.nn.models.LightGCN`), the
-one path that initialises them from node features ``x``, and the BPR loss."""
+one path that initialises them from node features ``x``."""
 from typing import Callable, Dict, Optional, Tuple
 
 import torch
 from torch import Tensor
-
-from .losses import bpr_loss, l2_reg  # noqa: F401 - re-exported for the backbones
 
 
 class Recommender(torch.nn.Module):
