@@ -185,9 +185,11 @@ def report(runs: Dict, args: argparse.Namespace, todo: List, wall: float) -> str
     init_order = [i for i in INITS if any(f'/{i}/' in k for k in runs)]
     all_seeds = sorted({int(k.rsplit('/', 1)[1]) for k in runs})
     caps = sorted({r.get('epochs_cap', 300) for r in runs.values()})
+    # What each run recorded, not this invocation's flags (a --merge run trains nothing).
     batches = sorted({r.get('batch_size', 2048) for r in runs.values()})
+    scales = sorted({str(r.get('scale', 'none')) for r in runs.values()})
     return (f'Devices: {"; ".join(devices) or platform.machine()}. '
-            f'Encoder {args.encoder}, scale {args.scale}, epochs cap '
+            f'Encoder {args.encoder}, scale {"/".join(scales)}, epochs cap '
             f'{"/".join(map(str, caps))}, batch {"/".join(map(str, batches))}.'
             + (f' This invocation: {len(todo)} runs, {wall / 60:.1f} min wall with '
                f'--jobs {args.jobs}.' if todo else '') + '\n\n'
