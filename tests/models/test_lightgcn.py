@@ -106,7 +106,7 @@ def test_batch_restricted_propagation_equals_full(small_graph, num_layers):
     model.zero_grad()
     users, items = model(adj)  # full propagation, then gather
     u = users[user]
-    from pyg_llminit.models.base import bpr_loss, l2_reg
+    from pyg_llminit.models.losses import bpr_loss, l2_reg
     ego_u, ego_i = model.ego_embeddings()
     full = bpr_loss((u * items[pos]).sum(-1), (u * items[neg]).sum(-1)) + \
         model.reg_weight * l2_reg(ego_u[user], ego_i[pos], ego_i[neg])
