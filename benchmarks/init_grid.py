@@ -80,7 +80,8 @@ def run_one(model_name: str, init: str, seed: int, epochs: int, device: str,
                                              scale=scale, progress=False)
         model.init_from_x(user_x, item_x)
     trainer = Trainer(model, train, val, test,
-                      TrainConfig(epochs=epochs, seed=seed, device=device, batch_size=batch_size), log=lambda s: None)
+                      TrainConfig(epochs=epochs, seed=seed, device=device,
+                                  batch_size=batch_size), log=lambda s: None)
     results = trainer.fit()
     results['val_curve'] = [h.val['ndcg@10'] for h in trainer.history]
     results['train_epoch_seconds'] = statistics.median(
