@@ -188,9 +188,11 @@ def report(runs: Dict, args: argparse.Namespace, todo: List, wall: float) -> str
     # What each run recorded, not this invocation's flags (a --merge run trains nothing).
     batches = sorted({r.get('batch_size', 2048) for r in runs.values()})
     scales = sorted({str(r.get('scale', 'none')) for r in runs.values()})
+    patiences = sorted({r.get('patience', 10) for r in runs.values()})
     return (f'Devices: {"; ".join(devices) or platform.machine()}. '
             f'Encoder {args.encoder}, scale {"/".join(scales)}, epochs cap '
-            f'{"/".join(map(str, caps))}, batch {"/".join(map(str, batches))}.'
+            f'{"/".join(map(str, caps))}, batch {"/".join(map(str, batches))}, patience '
+            f'{"/".join(map(str, patiences))}.'
             + (f' This invocation: {len(todo)} runs, {wall / 60:.1f} min wall with '
                f'--jobs {args.jobs}.' if todo else '') + '\n\n'
             + table(runs, model_order, init_order, all_seeds) + '\n'

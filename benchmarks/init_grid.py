@@ -1,7 +1,8 @@
 """Backbone x initialisation x seed grid on Amazon Beauty, resumable, optionally in parallel.
 
 For every (model, init, seed): leave-one-out in time order, d = 128, 2 layers, Adam 1e-3,
-batch 2048, early stopping on validation NDCG@10 (patience 10); test metrics at the best
+batch 2048 (``--batch-size``), early stopping on validation NDCG@10 (patience 10,
+``--patience``); test metrics at the best
 validation epoch. Each finished run is merged into the JSON file at once (atomically, under a
 file lock, re-reading the file first), so the script can be stopped and restarted and only
 runs what is missing, and several invocations may share one file. At the end it writes a
@@ -67,7 +68,7 @@ def _splits(order: str = 'time'):
 
 def run_one(model_name: str, init: str, seed: int, epochs: int, device: str,
             embedding: Optional[torch.Tensor], scale: str, threads: int = 0,
-            order: str = 'time', batch_size: int = 2048) -> Dict:
+            order: str = 'time', batch_size: int = 2048, patience: int = 10) -> Dict:
     if threads:
         torch.set_num_threads(threads)
     train, val, test = _splits(order)
@@ -81,13 +82,14 @@ def run_one(model_name: str, init: str, seed: int, epochs: int, device: str,
         model.init_from_x(user_x, item_x)
     trainer = Trainer(model, train, val, test,
                       TrainConfig(epochs=epochs, seed=seed, device=device,
-                                  batch_size=batch_size), log=lambda s: None)
+                                  batch_size=batch_size, patience=patience),
+                      log=lambda s: None)
     results = trainer.fit()
     results['val_curve'] = [h.val['ndcg@10'] for h in trainer.history]
     results['train_epoch_seconds'] = statistics.median(
         h.seconds - h.eval_seconds for h in trainer.history)
     results.update(wall_seconds=time.perf_counter() - start, epochs_cap=epochs, scale=scale,
-                   order=order, batch_size=batch_size,
+                   order=order, batch_size=batch_size, patience=patience,
                    torch=torch.__version__,
                    device=torch.cuda.get_device_name() if device.startswith('cuda')
                    else f'{platform.machine()} CPU, {torch.get_num_threads()} threads')
@@ -112,6 +114,9 @@ def main() -> None:
     parser.add_argument('--batch-size', type=int, default=2048,
                         help='training batch (the paper: 256 for SGCL); keep one value per '
                         '--out file, whose table pools every run in it')
+    parser.add_argument('--patience', type=int, default=10,
+                        help='early-stopping patience in epochs (the protocol: 10); keep one '
+                        'value per --out file, as for --batch-size')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--jobs', type=int, default=1)
     parser.add_argument('--out', default=str(HERE / 'init_grid.json'))
@@ -165,7 +170,8 @@ def main() -> None:
         with ProcessPoolExecutor(args.jobs, mp_context=get_context('spawn')) as pool:
             futures = {pool.submit(run_one, m, i, s, args.epochs, args.device,
                                    embedding if i != 'none' else None, args.scale,
-                                   threads, args.order, args.batch_size): f'{m}/{i}/{s}'
+                                   threads, args.order, args.batch_size,
+                                   args.patience): f'{m}/{i}/{s}'
                        for m, i, s in todo}
             for future in as_completed(futures):
                 record(futures[future], future.result())
@@ -173,7 +179,8 @@ def main() -> None:
         for m, i, s in todo:
             record(f'{m}/{i}/{s}', run_one(m, i, s, args.epochs, args.device, embedding,
                                            args.scale, order=args.order,
-                                           batch_size=args.batch_size))
+                                           batch_size=args.batch_size,
+                                           patience=args.patience))
     md = report(runs, args, todo, time.perf_counter() - grid_start)
     print(md)
     write_text(out.with_suffix('.md'), md)

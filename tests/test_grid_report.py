@@ -81,6 +81,7 @@ def test_merge_command_adds_part_files_and_rewrites_both_tables(tmp_path, monkey
     out.write_text('{"lightgcn/none/2020": %s}' % json.dumps(RUNS['lightgcn/none/2020']))
     part.write_text(json.dumps({'lightgcn/variance/2020': {**RUNS['lightgcn/variance/2020'],
                                                            'batch_size': 256,
+                                                           'patience': 30,
                                                            'scale': 'xavier'}}))
     doc = tmp_path / 'DOC.md'
     doc.write_text(f'intro\n{grid_report.DOC_BEGIN}\n{grid_report.DOC_END}\n')
@@ -90,7 +91,7 @@ def test_merge_command_adds_part_files_and_rewrites_both_tables(tmp_path, monkey
     assert set(json.loads(out.read_text())) == {'lightgcn/none/2020', 'lightgcn/variance/2020'}
     table = out.with_suffix('.md').read_text()
     assert '| lightgcn | variance | 0.0550 | 0.0275 | +37.5% / +37.5% |' in table
-    assert 'batch 256/2048.' in table  # a run without the field was trained at 2048
+    assert 'batch 256/2048, patience 10/30.' in table  # a run without them: 2048, 10
     assert 'scale none/xavier,' in table  # from the runs, not from the flags
     assert '2 of the 60 runs' in doc.read_text()
 
