@@ -112,6 +112,12 @@ def missing_runs(runs: Dict) -> List[str]:
 DOC_BEGIN, DOC_END = '<!-- init_grid table -->', '<!-- /init_grid table -->'
 
 
+def device_name(run: Dict) -> str:
+    r"""The machine a run recorded; runs stored before ``init_grid.py`` wrote "1 thread"
+    say "1 threads", shown the new way so that both group together."""
+    return run.get('device', 'device not recorded').replace(' 1 threads', ' 1 thread')
+
+
 def update_doc(text: str, runs: Dict) -> str:
     r""":obj:`text` (a markdown document) with the part between :data:`DOC_BEGIN` and
     :data:`DOC_END` replaced by the table of :obj:`runs` (no speed column) and a count of
@@ -133,7 +139,7 @@ def update_doc(text: str, runs: Dict) -> str:
                + '.' if missing else '.'))
     hours: Dict[str, float] = {}
     for r in runs.values():
-        device = r.get('device', 'device not recorded')
+        device = device_name(r)
         hours[device] = hours.get(device, 0.0) + r.get('wall_seconds', 0.0) / 3600
     note += (' Run times added up, by device (runs overlapped two or more at a time, so the '
              'elapsed time was shorter): '
@@ -179,7 +185,7 @@ def write_doc(path: Optional[str], runs: Dict) -> None:
 
 def report(runs: Dict, args: argparse.Namespace, todo: List, wall: float) -> str:
     r"""The markdown table of every run in the file, in a fixed order."""
-    devices = sorted({f'{r["device"]} (torch {r.get("torch", "?")})'
+    devices = sorted({f'{device_name(r)} (torch {r.get("torch", "?")})'
                       for r in runs.values() if 'device' in r})
     model_order = [m for m in MODELS if any(k.startswith(f'{m}/') for k in runs)]
     init_order = [i for i in INITS if any(f'/{i}/' in k for k in runs)]
@@ -189,8 +195,9 @@ def report(runs: Dict, args: argparse.Namespace, todo: List, wall: float) -> str
     batches = sorted({r.get('batch_size', 2048) for r in runs.values()})
     scales = sorted({str(r.get('scale', 'none')) for r in runs.values()})
     patiences = sorted({r.get('patience', 10) for r in runs.values()})
+    encoders = sorted({str(r.get('encoder', args.encoder)) for r in runs.values()})
     return (f'Devices: {"; ".join(devices) or platform.machine()}. '
-            f'Encoder {args.encoder}, scale {"/".join(scales)}, epochs cap '
+            f'Encoder {"/".join(encoders)}, scale {"/".join(scales)}, epochs cap '
             f'{"/".join(map(str, caps))}, batch {"/".join(map(str, batches))}, patience '
             f'{"/".join(map(str, patiences))}.'
             + (f' This invocation: {len(todo)} runs, {wall / 60:.1f} min wall with '

@@ -58,6 +58,10 @@ from pyg_llminit.train import TrainConfig, Trainer  # noqa: E402
 _SPLITS = {}
 
 
+def threads_text(n: int) -> str:
+    return f'{n} thread' if n == 1 else f'{n} threads'
+
+
 def _splits(order: str = 'time'):
     r"""Leave-one-out splits of Beauty, per-user history in time order or in the authors'
     random order (one fixed split seed, 2020, so every run of a grid shares the split)."""
@@ -92,7 +96,7 @@ def run_one(model_name: str, init: str, seed: int, epochs: int, device: str,
                    order=order, batch_size=batch_size, patience=patience,
                    torch=torch.__version__,
                    device=torch.cuda.get_device_name() if device.startswith('cuda')
-                   else f'{platform.machine()} CPU, {torch.get_num_threads()} threads')
+                   else f'{platform.machine()} CPU, {threads_text(torch.get_num_threads())}')
     return results
 
 

@@ -82,6 +82,7 @@ def test_merge_command_adds_part_files_and_rewrites_both_tables(tmp_path, monkey
     part.write_text(json.dumps({'lightgcn/variance/2020': {**RUNS['lightgcn/variance/2020'],
                                                            'batch_size': 256,
                                                            'patience': 30,
+                                                           'encoder': 'smollm2',
                                                            'scale': 'xavier'}}))
     doc = tmp_path / 'DOC.md'
     doc.write_text(f'intro\n{grid_report.DOC_BEGIN}\n{grid_report.DOC_END}\n')
@@ -92,7 +93,7 @@ def test_merge_command_adds_part_files_and_rewrites_both_tables(tmp_path, monkey
     table = out.with_suffix('.md').read_text()
     assert '| lightgcn | variance | 0.0550 | 0.0275 | +37.5% / +37.5% |' in table
     assert 'batch 256/2048, patience 10/30.' in table  # a run without them: 2048, 10
-    assert 'scale none/xavier,' in table  # from the runs, not from the flags
+    assert 'Encoder minilm/smollm2, scale none/xavier,' in table  # from the runs, not flags
     assert '2 of the 60 runs' in doc.read_text()
 
 
@@ -111,3 +112,15 @@ def test_group_table_means_and_paired_gains():
     assert variance == '| lightgcn | variance | 0.0300 (+50.0%) | 0.0400 (+0.0%) | 1 |'
     assert 'By user group' in grid_report.update_doc(
         f'{grid_report.DOC_BEGIN}\n{grid_report.DOC_END}\n', runs)
+
+
+def test_run_times_group_old_and_new_spellings_of_one_thread():
+    runs = {'lightgcn/none/2020': {**RUNS['lightgcn/none/2020'], 'wall_seconds': 1800.0,
+                                   'device': 'x86_64 CPU, 1 threads'},  # stored before the fix
+            'lightgcn/none/2021': {**RUNS['lightgcn/none/2021'], 'wall_seconds': 3600.0,
+                                   'device': f'x86_64 CPU, {init_grid.threads_text(1)}'},
+            'lightgcn/variance/2020': {**RUNS['lightgcn/variance/2020'],
+                                       'device': f'x86_64 CPU, {init_grid.threads_text(2)}'}}
+    text = grid_report.update_doc(f'{grid_report.DOC_BEGIN}\n{grid_report.DOC_END}\n', runs)
+    assert 'x86_64 CPU, 1 thread: 1.5 h, x86_64 CPU, 2 threads: 0.0 h.' in text
+    assert '1 threads' not in text
