@@ -2,8 +2,7 @@
 
 For every (model, init, seed): leave-one-out in time order, d = 128, 2 layers, Adam 1e-3,
 batch 2048 (``--batch-size``), early stopping on validation NDCG@10 (patience 10,
-``--patience``); test metrics at the best
-validation epoch. Each finished run is merged into the JSON file at once (atomically, under a
+``--patience``); test metrics at the best validation epoch. Each finished run is merged into the JSON file at once (atomically, under a
 file lock, re-reading the file first), so the script can be stopped and restarted and only
 runs what is missing, and several invocations may share one file. At the end it writes a
 markdown table beside the JSON: test Recall@10 and NDCG@10 (mean +- std over seeds), the gain
