@@ -2,17 +2,17 @@
 
 For every (model, init, seed): leave-one-out in time order, d = 128, 2 layers, Adam 1e-3,
 batch 2048 (``--batch-size``), early stopping on validation NDCG@10 (patience 10,
-``--patience``); test metrics at the best validation epoch. Each finished run is merged into the JSON file at once (atomically, under a
-file lock, re-reading the file first), so the script can be stopped and restarted and only
-runs what is missing, and several invocations may share one file. At the end it writes a
-markdown table beside the JSON: test Recall@10 and NDCG@10 (mean +- std over seeds), the gain
-over ``none`` of the same model, seconds per epoch, and the first epoch at which each init
-reaches the best validation NDCG@10 of ``none`` (same model and seed). ``--doc FILE``
-also rewrites the table block of a markdown document (e.g. ``BACKBONES.md``), with the runs
-still missing from the issue's grid; ``--merge A.json B.json`` adds the runs of other
-grids' files (e.g. from another machine) and rewrites the tables. The tables and the
-merging live in ``grid_report.py``; runs that recorded test metrics per user group get a
-second table of them.
+``--patience``); test metrics at the best validation epoch. Each finished run is merged into
+the JSON file at once (atomically, under a file lock, re-reading the file first), so the
+script can be stopped and restarted and only runs what is missing, and several invocations
+may share one file. At the end it writes a markdown table beside the JSON: test Recall@10
+and NDCG@10 (mean +- std over seeds), the gain over ``none`` of the same model, seconds per
+epoch, and the first epoch at which each init reaches the best validation NDCG@10 of
+``none`` (same model and seed). ``--doc FILE`` also rewrites the table block of a markdown
+document (e.g. ``BACKBONES.md``), with the runs still missing from the issue's grid;
+``--merge A.json B.json`` adds the runs of other grids' files (e.g. from another machine)
+and rewrites the tables. The tables and the merging live in ``grid_report.py``; runs that
+recorded test metrics per user group get a second table of them.
 
 The item embeddings are encoded once in the parent (``--encoder``, cached) or read from a
 file (``--embedding``, a ``[num_items, d_LLM]`` tensor saved by ``--save-embedding``), so
