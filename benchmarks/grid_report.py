@@ -190,16 +190,15 @@ def report(runs: Dict, args: argparse.Namespace, todo: List, wall: float) -> str
     model_order = [m for m in MODELS if any(k.startswith(f'{m}/') for k in runs)]
     init_order = [i for i in INITS if any(f'/{i}/' in k for k in runs)]
     all_seeds = sorted({int(k.rsplit('/', 1)[1]) for k in runs})
-    caps = sorted({r.get('epochs_cap', 300) for r in runs.values()})
-    # What each run recorded, not this invocation's flags (a --merge run trains nothing).
-    batches = sorted({r.get('batch_size', 2048) for r in runs.values()})
-    scales = sorted({str(r.get('scale', 'none')) for r in runs.values()})
-    patiences = sorted({r.get('patience', 10) for r in runs.values()})
-    encoders = sorted({str(r.get('encoder', args.encoder)) for r in runs.values()})
+    # What each run recorded, not this invocation's flags (a --merge run trains nothing);
+    # the default is what runs stored before the field existed used.
+    def recorded(field: str, default) -> str:
+        values = {r.get(field, default) for r in runs.values()}  # numbers, or a scale's str
+        return '/'.join(map(str, sorted(values, key=lambda v: (isinstance(v, str), v))))
     return (f'Devices: {"; ".join(devices) or platform.machine()}. '
-            f'Encoder {"/".join(encoders)}, scale {"/".join(scales)}, epochs cap '
-            f'{"/".join(map(str, caps))}, batch {"/".join(map(str, batches))}, patience '
-            f'{"/".join(map(str, patiences))}.'
+            f'Encoder {recorded("encoder", args.encoder)}, scale {recorded("scale", "none")}, '
+            f'epochs cap {recorded("epochs_cap", 300)}, batch {recorded("batch_size", 2048)}, '
+            f'patience {recorded("patience", 10)}.'
             + (f' This invocation: {len(todo)} runs, {wall / 60:.1f} min wall with '
                f'--jobs {args.jobs}.' if todo else '') + '\n\n'
             + table(runs, model_order, init_order, all_seeds) + '\n'

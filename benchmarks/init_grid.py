@@ -169,21 +169,20 @@ def main() -> None:
               f'{result["test"]["ndcg@10"]:.4f}, best epoch {result["best_epoch"]}, '
               f'{result["wall_seconds"]:.0f} s', flush=True)
 
+    # Every run's training settings, passed the same way in both branches.
+    settings = dict(epochs=args.epochs, device=args.device, scale=args.scale,
+                    order=args.order, batch_size=args.batch_size, patience=args.patience)
     if args.jobs > 1 and len(todo) > 1:
         with ProcessPoolExecutor(args.jobs, mp_context=get_context('spawn')) as pool:
-            futures = {pool.submit(run_one, m, i, s, args.epochs, args.device,
-                                   embedding if i != 'none' else None, args.scale,
-                                   threads, args.order, args.batch_size,
-                                   args.patience): f'{m}/{i}/{s}'
+            futures = {pool.submit(run_one, m, i, s, threads=threads,
+                                   embedding=embedding if i != 'none' else None,
+                                   **settings): f'{m}/{i}/{s}'
                        for m, i, s in todo}
             for future in as_completed(futures):
                 record(futures[future], future.result())
     else:
         for m, i, s in todo:
-            record(f'{m}/{i}/{s}', run_one(m, i, s, args.epochs, args.device, embedding,
-                                           args.scale, order=args.order,
-                                           batch_size=args.batch_size,
-                                           patience=args.patience))
+            record(f'{m}/{i}/{s}', run_one(m, i, s, embedding=embedding, **settings))
     md = report(runs, args, todo, time.perf_counter() - grid_start)
     print(md)
     write_text(out.with_suffix('.md'), md)
