@@ -372,6 +372,10 @@ def _run(argv: Optional[List[str]]) -> None:
     except UserInputError as e:
         click.echo(f'error: {rank}{e}', err=True)
         sys.exit(2)
+    except (KeyboardInterrupt, click.exceptions.Abort):  # before RuntimeError: Abort is one
+        click.echo(f'error: {rank}interrupted; files already in the run folder are complete, '
+                   'nothing was half-written', err=True)
+        sys.exit(130)
     except (torch.distributed.DistError, RuntimeError) as e:
         if not (isinstance(e, torch.distributed.DistError) or _broken_group(e)):
             raise  # a bug, not a peer that died: keep the traceback
@@ -382,9 +386,5 @@ def _run(argv: Optional[List[str]]) -> None:
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo(f'error: {rank}interrupted; files already in the run folder are complete, '
-                   'nothing was half-written', err=True)
-        sys.exit(130)
     finally:
         signal.signal(signal.SIGTERM, previous)

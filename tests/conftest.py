@@ -39,6 +39,12 @@ def write_csv_graph(folder):
     return folder
 
 
+@pytest.fixture
+def csv_graph(tmp_path):
+    r"""The folder of :func:`write_csv_graph`'s small CSV graph."""
+    return write_csv_graph(tmp_path / 'graph')
+
+
 @pytest.fixture(scope='session')
 def finished_run(tmp_path_factory):
     r"""``(run folder, graph folder, cache root)`` of a 2-epoch NGCF ``train`` run on a

@@ -1,4 +1,5 @@
 import json
+import signal
 import subprocess
 import sys
 
@@ -53,6 +54,38 @@ def test_unwritable_out_folder(tmp_path, capsys):
         main(['train', '--out', str(blocker / 'run')])
     assert exc.value.code == 2
     assert capsys.readouterr().err.startswith('error: --out')
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_is_one_line_and_leaves_complete_files(signum, csv_graph, tmp_path):
+    r"""Ctrl-C (SIGINT) or SIGTERM in the middle of training, sent to a real process."""
+    import os
+    out = tmp_path / 'run'
+    env = {**os.environ, 'PYG_LLMINIT_HOME': str(tmp_path / 'home'), 'PYTHONUNBUFFERED': '1'}
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'pyg_llminit', 'train', '--graph', str(tmp_path / 'graph'),
+         '--dim', '8', '--batch-size', '16', '--epochs', '100000', '--patience', '100000',
+         '--out', str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        # the second epoch line: epoch 1's history.json and best.pt are written by then
+        epochs = 0
+        for line in proc.stdout:
+            epochs += line.startswith('epoch')
+            if epochs == 2:
+                break
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith('error: interrupted'), err
+    names = sorted(p.name for p in out.iterdir())
+    assert 'results.json' not in names and not [n for n in names if '.tmp' in n], names
+    assert json.loads((out / 'history.json').read_text())  # complete, at least one epoch
+    assert torch.load(out / 'best.pt', weights_only=True)
 
 
 @pytest.mark.slow
