@@ -51,7 +51,8 @@ def _check_dim(dim: Optional[int], strategy: str, width: int) -> int:
                                  f'None or {width}, got {dim}')
         return width
     if dim is None or not 1 <= dim <= width:
-        raise UserInputError(f'dim must be in [1, {width}] (the embedding width), got {dim}')
+        raise UserInputError(f'dim must be in [1, {width}]: LLMInit selects dim of the item '
+                             f'embedding\'s {width} dimensions; got {dim}')
     return int(dim)
 
 

@@ -218,8 +218,9 @@ def test_features_reach_backbone():
 
 # --- validation ----------------------------------------------------------------------------
 BAD_INIT = [
-    (dict(dim=0), r'dim must be in \[1, 8\] \(the embedding width\), got 0'),
-    (dict(dim=9), r'dim must be in \[1, 8\] \(the embedding width\), got 9'),
+    (dict(dim=0), r"dim must be in \[1, 8\]: LLMInit selects dim of the item embedding's "
+                  r'8 dimensions; got 0'),
+    (dict(dim=9), r"dim must be in \[1, 8\]: .* got 9"),
     (dict(dim=None), r'dim must be in \[1, 8\]'),
     (dict(strategy='max'), r"unknown LLMInit strategy 'max' \(choose from uniform, "
      r'variance, random, pca, full\)'),
