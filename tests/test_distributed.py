@@ -8,7 +8,6 @@ import subprocess
 import sys
 import warnings
 
-import numpy as np
 import pytest
 import torch
 
@@ -103,23 +102,12 @@ def test_shards_partition_a_permutation():
     assert joined.unique().numel() == 9 and set(joined.tolist()) <= set(perm.tolist())
 
 
-def write_csv_graph(folder):
-    rng = np.random.default_rng(1)
-    folder.mkdir()
-    lines = ['user_id,item_id,timestamp']
-    for u in range(40):
-        for t, i in enumerate(rng.choice(30, rng.integers(5, 10), replace=False)):
-            lines.append(f'u{u},i{i},{t}')
-    (folder / 'interactions.csv').write_text('\n'.join(lines) + '\n')
-
-
 def torchrun(args, tmp_path):
     return run_torchrun(['-m', 'pyg_llminit', 'train'], args, tmp_path)
 
 
 @pytest.mark.slow
-def test_torchrun_cli_trains_and_only_rank_0_writes(tmp_path):
-    write_csv_graph(tmp_path / 'graph')
+def test_torchrun_cli_trains_and_only_rank_0_writes(csv_graph, tmp_path):
     proc = torchrun(['--graph', str(tmp_path / 'graph'), '--epochs', '2', '--batch-size', '64',
                      '--dim', '8', '--device', 'cpu', '--out', str(tmp_path / 'run')], tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -131,8 +119,7 @@ def test_torchrun_cli_trains_and_only_rank_0_writes(tmp_path):
 
 
 @pytest.mark.slow
-def test_torchrun_batch_size_must_divide(tmp_path):
-    write_csv_graph(tmp_path / 'graph')
+def test_torchrun_batch_size_must_divide(csv_graph, tmp_path):
     proc = torchrun(['--graph', str(tmp_path / 'graph'), '--epochs', '1', '--batch-size', '63',
                      '--device', 'cpu', '--out', str(tmp_path / 'run')], tmp_path)
     assert proc.returncode != 0
@@ -154,8 +141,7 @@ def test_torchrun_a_data_error_on_rank_0_stops_every_rank(tmp_path):
 
 
 @pytest.mark.slow
-def test_torchrun_a_rank_that_dies_stops_the_run_without_half_written_files(tmp_path):
-    write_csv_graph(tmp_path / 'graph')
+def test_torchrun_a_rank_that_dies_stops_the_run_without_half_written_files(csv_graph, tmp_path):
     home = tmp_path / 'home'
     cmd = torchrun_command('-m', 'pyg_llminit', 'train', '--graph', str(tmp_path / 'graph'),
                            '--dim', '8', '--batch-size', '64', '--epochs', '100000',
