@@ -161,10 +161,14 @@ def test_unknown_encoder_is_one_line_error_and_leaves_nothing(tmp_path, monkeypa
     assert not list((tmp_path / 'home').rglob('*.safetensors'))
 
 
-def test_cli_models_are_the_package_models():
-    from pyg_llminit.cli import MODELS as CLI_MODELS
+def test_cli_choices_are_the_package_models_and_inits():
+    r"""The CLI keeps its own lists (importing PyG would slow ``--help`` by 2.5 s)."""
+    from pyg_llminit.initialize import INITS
     from pyg_llminit.models import MODELS
+    from pyg_llminit.train_command import INITS as CLI_INITS
+    from pyg_llminit.train_command import MODELS as CLI_MODELS
     assert sorted(CLI_MODELS) == sorted(MODELS)
+    assert sorted(CLI_INITS) == sorted(INITS)
 
 
 @pytest.mark.parametrize('args, message', [
