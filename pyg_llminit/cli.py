@@ -47,7 +47,7 @@ def stats(graph: str, root: Optional[str]) -> None:
 
 
 @cli.command()
-@click.option('--graph', default='amazon', show_default=True, help='Graph name or path.')
+@click.option('--graph', default='amazon', show_default=True, help=GRAPH_HELP)
 @click.option('--encoder', default='minilm', show_default=True,
               help="'minilm', 'smollm2', 'gemma3-270m', a folder or a Hugging Face id.")
 @click.option('--text-fields', default='title', show_default=True,
