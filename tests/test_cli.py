@@ -1,7 +1,9 @@
 import json
+import os
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 import torch
@@ -17,7 +19,6 @@ from pyg_llminit.errors import UserInputError
 def run_cli(args, tmp_path, check_exit=0):
     r"""Runs ``python -m pyg_llminit`` in a subprocess, as a user would."""
     env_home = {'PYG_LLMINIT_HOME': str(tmp_path / 'home')}
-    import os
     proc = subprocess.run([sys.executable, '-m', 'pyg_llminit', *args], capture_output=True,
                           text=True, env={**os.environ, **env_home}, timeout=900)
     assert proc.returncode == check_exit, proc.stdout + proc.stderr
@@ -57,16 +58,20 @@ def test_unwritable_out_folder(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])
 def test_interrupted_run_is_one_line_and_leaves_complete_files(signum, csv_graph, tmp_path):
     r"""Ctrl-C (SIGINT) or SIGTERM in the middle of training, sent to a real process."""
-    import os
-    out = tmp_path / 'run'
+    out, err_file = tmp_path / 'run', tmp_path / 'stderr.txt'
     env = {**os.environ, 'PYG_LLMINIT_HOME': str(tmp_path / 'home'), 'PYTHONUNBUFFERED': '1'}
-    proc = subprocess.Popen(
-        [sys.executable, '-m', 'pyg_llminit', 'train', '--graph', str(tmp_path / 'graph'),
-         '--dim', '8', '--batch-size', '16', '--epochs', '100000', '--patience', '100000',
-         '--out', str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    with open(err_file, 'w') as err_out:
+        proc = subprocess.Popen(
+            [sys.executable, '-m', 'pyg_llminit', 'train', '--graph', str(csv_graph),
+             '--dim', '8', '--batch-size', '16', '--epochs', '100000', '--patience', '100000',
+             '--out', str(out)], stdout=subprocess.PIPE, stderr=err_out, text=True, env=env,
+            # a runner started with SIGINT ignored (a background job) would pass that on
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    watchdog = threading.Timer(120, proc.kill)  # a hung child ends the read loop below
+    watchdog.start()
     try:
         # the second epoch line: epoch 1's history.json and best.pt are written by then
         epochs = 0
@@ -74,11 +79,14 @@ def test_interrupted_run_is_one_line_and_leaves_complete_files(signum, csv_graph
             epochs += line.startswith('epoch')
             if epochs == 2:
                 break
+        assert epochs == 2, 'the run ended or hung before its second epoch'
         proc.send_signal(signum)
-        _, err = proc.communicate(timeout=60)
+        proc.communicate(timeout=60)
     finally:
+        watchdog.cancel()
         if proc.poll() is None:
             proc.kill()
+    err = err_file.read_text()
     assert proc.returncode == 130, err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith('error: interrupted'), err

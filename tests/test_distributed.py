@@ -108,7 +108,7 @@ def torchrun(args, tmp_path):
 
 @pytest.mark.slow
 def test_torchrun_cli_trains_and_only_rank_0_writes(csv_graph, tmp_path):
-    proc = torchrun(['--graph', str(tmp_path / 'graph'), '--epochs', '2', '--batch-size', '64',
+    proc = torchrun(['--graph', str(csv_graph), '--epochs', '2', '--batch-size', '64',
                      '--dim', '8', '--device', 'cpu', '--out', str(tmp_path / 'run')], tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count('test most-popular') == 1  # one results table, from rank 0
@@ -120,7 +120,7 @@ def test_torchrun_cli_trains_and_only_rank_0_writes(csv_graph, tmp_path):
 
 @pytest.mark.slow
 def test_torchrun_batch_size_must_divide(csv_graph, tmp_path):
-    proc = torchrun(['--graph', str(tmp_path / 'graph'), '--epochs', '1', '--batch-size', '63',
+    proc = torchrun(['--graph', str(csv_graph), '--epochs', '1', '--batch-size', '63',
                      '--device', 'cpu', '--out', str(tmp_path / 'run')], tmp_path)
     assert proc.returncode != 0
     for rank in (0, 1):
@@ -143,7 +143,7 @@ def test_torchrun_a_data_error_on_rank_0_stops_every_rank(tmp_path):
 @pytest.mark.slow
 def test_torchrun_a_rank_that_dies_stops_the_run_without_half_written_files(csv_graph, tmp_path):
     home = tmp_path / 'home'
-    cmd = torchrun_command('-m', 'pyg_llminit', 'train', '--graph', str(tmp_path / 'graph'),
+    cmd = torchrun_command('-m', 'pyg_llminit', 'train', '--graph', str(csv_graph),
                            '--dim', '8', '--batch-size', '64', '--epochs', '100000',
                            '--patience', '100000', '--device', 'cpu',
                            '--out', str(tmp_path / 'run'))
