@@ -13,8 +13,8 @@ Usage::
 
     python benchmarks/busy_cpu.py [--steps 40] [--repeats 2]
 
-Prints a markdown table: per setting, the median step (ms) over the timed blocks and the
-validation (s), idle and busy.
+Prints a markdown table: per setting, the threads torch used, the median step (ms) over the
+timed blocks and the validation (s), idle and busy.
 """
 import argparse
 import json
@@ -87,9 +87,9 @@ def main() -> None:
     print(f'machine: {platform.machine()}, {os.cpu_count()} cores, '
           f'CPython {platform.python_version()}; Beauty LightGCN, d=128, 2 layers, batch 2048; '
           f'{args.repeats} runs per setting, 3 blocks of {args.steps} steps each\n')
-    print('| setting | step idle (ms) | step, one core busy (ms) | validation idle (s) '
+    print('| setting | threads | step idle (ms) | step, one core busy (ms) | validation idle (s) '
           '| validation, one core busy (s) |')
-    print('| --- | --- | --- | --- | --- |')
+    print('| --- | --- | --- | --- | --- | --- |')
     for name in SETTINGS:
         cells = []
         for key in ('step_ms', 'val_s'):
@@ -98,7 +98,8 @@ def main() -> None:
                 values = [v for r in runs for v in (r[key] if key == 'step_ms' else [r[key]])]
                 cells.append(f'{statistics.median(values):.1f}' if key == 'step_ms'
                              else f'{statistics.median(values):.2f}')
-        print(f'| {name} | ' + ' | '.join(cells) + ' |')
+        threads = sorted({r['threads'] for busy in (False, True) for r in results[name, busy]})
+        print(f'| {name} | {",".join(map(str, threads))} | ' + ' | '.join(cells) + ' |')
 
 
 if __name__ == '__main__':
