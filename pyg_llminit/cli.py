@@ -13,7 +13,7 @@ import click
 import torch
 
 from .errors import UserInputError
-from .options import GRAPH_HELP, parse_topk, parse_user_groups, split_fields
+from .options import GRAPH_HELP, parse_topk, parse_user_groups
 from .recommend import recommend_command
 from .report import groups_table, stats_table, text_table
 from .train_command import train_command
@@ -69,7 +69,8 @@ def embed(graph: str, encoder: str, text_fields: str, text_template: Optional[st
     from .text import encode_items
     data = load_graph(graph, root)
     start = time.perf_counter()
-    emb = encode_items(data, encoder, fields=split_fields(text_fields), template=text_template)
+    # encode_items splits and de-duplicates 'title,brand' itself (text.recipe.normalize_fields)
+    emb = encode_items(data, encoder, fields=text_fields, template=text_template)
     click.echo(f'{graph}: {emb.size(0):,} items x {emb.size(1)} dims from {encoder} '
                f'({time.perf_counter() - start:.1f} s, cached)')
 

@@ -34,7 +34,7 @@ def parse_scale(value: Optional[str], num_nodes: int, dim: int) -> Optional[floa
 
 
 def llminit_features(train_data: HeteroData, init: str, dim: Optional[int],
-                     encoder: str = 'minilm', fields: Sequence[str] = ('title',),
+                     encoder: str = 'minilm', fields: Union[str, Sequence[str]] = ('title',),
                      template: Optional[str] = None, popular_ratio: float = 0.2,
                      scale: Union[None, str, float] = None, seed: int = 2020,
                      cache_dir: Optional[str] = None, progress: bool = True,

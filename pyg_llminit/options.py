@@ -29,7 +29,3 @@ def parse_fanout(value: Optional[str]) -> Optional[Tuple[int, ...]]:
 
 def parse_user_groups(value: str) -> Optional[Tuple[int, ...]]:
     return None if value == 'none' else tuple(parse_ints('--user-groups', value))
-
-
-def split_fields(value: str) -> List[str]:
-    return [f.strip() for f in value.split(',') if f.strip()]

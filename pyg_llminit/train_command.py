@@ -10,8 +10,7 @@ import torch
 
 from .config import config_callback, model_options_of
 from .errors import UserInputError
-from .options import (GRAPH_HELP, parse_fanout, parse_topk, parse_user_groups,
-                      split_fields)
+from .options import GRAPH_HELP, parse_fanout, parse_topk, parse_user_groups
 from .report import groups_table, results_table, stats_table
 
 MODELS = ['lightgcn', 'sgl', 'sgcl', 'mf', 'ngcf', 'simgcl', 'xsimgcl']
@@ -163,7 +162,7 @@ def train_command(graph: str, model: str, model_options: Tuple[str, ...], init: 
             from .initialize import describe, llminit_features
             features = llminit_features(
                 train_data, init, None if init == 'full' else dim, encoder,
-                split_fields(text_fields), text_template, popular_ratio, init_scale, seed)
+                text_fields, text_template, popular_ratio, init_scale, seed)
             echo(f'{features[2]}; {describe(features[0], features[1])}')
         return train_data, val_data, test_data, features
 
