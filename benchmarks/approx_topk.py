@@ -4,33 +4,37 @@ ranking, on LightGCN embeddings of Amazon Beauty.
 Trains LightGCN for ``--epochs`` (default 20), then ranks every test user's items exactly
 and approximately for several ``num_cells_to_visit`` values; reports the share of the exact
 top-20 recovered, test Recall@10 / NDCG@10 from each list, and the seconds each took.
-Writes ``approx_topk.json`` and prints a markdown table.
+Writes ``benchmarks/results/approx_topk.json`` (or ``--out``) and prints a markdown table.
+
+Usage::
+
+    python benchmarks/approx_topk.py [--epochs 20] [--visits 1,4,16,64]
 """
 import argparse
 import platform
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parent))
+from pyg_llminit.datasets import AmazonBeauty
+from pyg_llminit.evaluation.retrieval import approximate_top_items, top_k_overlap
+from pyg_llminit.io import write_json
+from pyg_llminit.models import LightGCN
+from pyg_llminit.training import TrainConfig, Trainer
+from pyg_llminit.training.allocator import retain_freed_memory
+from pyg_llminit.transforms.split import LeaveOneOutSplit
 
-from pyg_llminit.datasets import AmazonBeauty  # noqa: E402
-from pyg_llminit.io import write_json  # noqa: E402
-from pyg_llminit.models import LightGCN  # noqa: E402
-from pyg_llminit.retrieval import approximate_top_items, top_k_overlap  # noqa: E402
-from pyg_llminit.split import LeaveOneOutSplit  # noqa: E402
-from pyg_llminit.train import TrainConfig, Trainer  # noqa: E402
+RESULTS = Path(__file__).parent / 'results'
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--epochs', type=int, default=20)
     parser.add_argument('--visits', default='1,4,16,64')
-    parser.add_argument('--out', default=str(HERE / 'approx_topk.json'))
+    parser.add_argument('--out', default=str(RESULTS / 'approx_topk.json'))
     args = parser.parse_args()
+    retain_freed_memory()  # as the CLI's train command (the Trainer used to call it)
     train, val, test = LeaveOneOutSplit()(AmazonBeauty()[0])
     torch.manual_seed(2020)
     model = LightGCN(train['user'].num_nodes, train['item'].num_nodes, 128, 2)
@@ -38,7 +42,7 @@ def main() -> None:
                                                            patience=args.epochs),
                       log=lambda s: None)
     trainer.fit()
-    evaluator = trainer.test_eval
+    evaluator = trainer.test_evaluator
     with torch.no_grad():
         user_emb, item_emb = model(trainer.adj)
     users = evaluator.users

@@ -1,32 +1,32 @@
 """Times one training epoch and one full evaluation of every backbone on Amazon Beauty.
 
 Setting: leave-one-out in time order, d = 128, 2 layers, batch 2048, Adam lr 1e-3, each
-model's default hyper-parameters; the same :class:`~pyg_llminit.train.Trainer` step the CLI
-runs (per-epoch work such as SGL's views included). Reports the best and the mean of
-``--repeats`` epochs after one warm-up epoch, and the ratio to LightGCN measured in the same
-run. Writes ``backbone_epoch.json`` (or ``--out``) and prints a markdown table.
+model's default hyper-parameters; the same :class:`~pyg_llminit.training.Trainer` step (its
+own fused Adam) the CLI runs (per-epoch work such as SGL's views included), with glibc
+keeping freed buffers as in the CLI. Reports the best and the mean of ``--repeats`` epochs
+after one warm-up epoch, and the ratio to LightGCN measured in the same run. Writes
+``benchmarks/results/backbone_epoch.json`` (or ``--out``) and prints a markdown table.
 
 Usage::
 
     python benchmarks/backbone_epoch.py [--models lightgcn,sgl] [--repeats 2] [--device cuda]
 """
 import argparse
-import json
 import platform
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
+from pyg_llminit.catalog import MODELS
+from pyg_llminit.datasets import AmazonBeauty
+from pyg_llminit.io import write_json
+from pyg_llminit.models import build_model
+from pyg_llminit.training import TrainConfig, Trainer
+from pyg_llminit.training.allocator import retain_freed_memory
+from pyg_llminit.transforms.split import LeaveOneOutSplit
 
-from pyg_llminit.datasets import AmazonBeauty  # noqa: E402
-from pyg_llminit.io import write_json  # noqa: E402
-from pyg_llminit.models import MODELS, build_model  # noqa: E402
-from pyg_llminit.split import LeaveOneOutSplit  # noqa: E402
-from pyg_llminit.train import TrainConfig, Trainer  # noqa: E402
+RESULTS = Path(__file__).parent / 'results'
 
 
 def sync(device: str) -> None:
@@ -50,8 +50,9 @@ def main() -> None:
     parser.add_argument('--models', default=','.join(MODELS))
     parser.add_argument('--repeats', type=int, default=2)
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--out', default=str(HERE / 'backbone_epoch.json'))
+    parser.add_argument('--out', default=str(RESULTS / 'backbone_epoch.json'))
     args = parser.parse_args()
+    retain_freed_memory()  # as the CLI's train command
     train, val, test = LeaveOneOutSplit()(AmazonBeauty()[0])
     nu, ni = train['user'].num_nodes, train['item'].num_nodes
     device_name = (torch.cuda.get_device_name() if args.device.startswith('cuda') else
@@ -63,12 +64,9 @@ def main() -> None:
         model = build_model(name, nu, ni, embedding_dim=128, num_layers=2)
         trainer = Trainer(model, train, val, test, TrainConfig(device=args.device),
                           log=lambda s: None)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
-        gen = torch.Generator().manual_seed(0)
-        trainer.train_epoch(opt, gen, 0)  # warm-up
-        epoch = timed(lambda: trainer.train_epoch(opt, gen, 0), args.repeats, args.device)
-        evaluation = timed(lambda: trainer.evaluate(trainer.val_eval), args.repeats,
-                           args.device)
+        trainer.train_epoch()  # warm-up
+        epoch = timed(trainer.train_epoch, args.repeats, args.device)
+        evaluation = timed(trainer.validate, args.repeats, args.device)
         results[name] = {'train_epoch_s': epoch, 'eval_s': evaluation,
                          'parameters': sum(p.numel() for p in model.parameters())}
         print(f'{name}: epoch {epoch[0]:.2f} s, eval {evaluation[0]:.2f} s', flush=True)

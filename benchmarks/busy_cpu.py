@@ -36,22 +36,23 @@ WORKER = r'''
 import json, sys, time, torch
 from pyg_llminit.datasets import AmazonBeauty
 from pyg_llminit.models import LightGCN
-from pyg_llminit.split import LeaveOneOutSplit
-from pyg_llminit.train import TrainConfig, Trainer
+from pyg_llminit.training import TrainConfig, Trainer
+from pyg_llminit.training.allocator import retain_freed_memory
+from pyg_llminit.transforms.split import LeaveOneOutSplit
+retain_freed_memory()  # as the CLI's train command
 steps = int(sys.argv[1])
 data = AmazonBeauty()[0]
 train, val, test = LeaveOneOutSplit()(data)
 model = LightGCN(data['user'].num_nodes, data['item'].num_nodes)
 trainer = Trainer(model, train, val, test, TrainConfig(), log=lambda s: None)
-opt, gen = trainer.make_optimizer(), torch.Generator().manual_seed(0)
-trainer.train_epoch(opt, gen, 0, max_steps=5)  # warm-up
+trainer.train_epoch(max_steps=5)  # warm-up
 blocks = []
 for _ in range(3):
     t = time.perf_counter()
-    trainer.train_epoch(opt, gen, 0, max_steps=steps)
+    trainer.train_epoch(max_steps=steps)
     blocks.append((time.perf_counter() - t) / steps * 1000)
 t = time.perf_counter()
-trainer.evaluate(trainer.val_eval)
+trainer.validate()
 print(json.dumps({'step_ms': blocks, 'val_s': time.perf_counter() - t,
                   'threads': torch.get_num_threads()}))
 '''

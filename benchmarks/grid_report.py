@@ -1,21 +1,24 @@
-"""Tables of a backbone x init x seed grid (``init_grid.py``'s JSON files): the markdown
-table of test metrics, gains over ``none`` and convergence, the per-user-group table, the
-block of a markdown document it rewrites, and merging of grid files under a lock."""
+"""Tables of a backbone x init x seed grid (``init_grid.py``'s JSON files in
+``benchmarks/results/``): the markdown table of test metrics, gains over ``none`` and
+convergence, the per-user-group table, the block of a markdown document it rewrites, and
+merging of grid files under a lock.
+
+Run as a script, it prints the table of grid files without writing anything::
+
+    python benchmarks/grid_report.py benchmarks/results/backbones.json
+
+(``init_grid.py --report`` / ``--merge`` write the table beside the JSON and ``--doc``'s
+block.)"""
 import argparse
 import fcntl
 import json
 import platform
 import statistics
-import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
-sys.path.insert(0, str(Path(__file__).parents[1]))  # run from a checkout without installing
-
-from pyg_llminit.initialize import INITS  # noqa: E402
-from pyg_llminit.io import PathLike, atomic_path, write_json  # noqa: E402
-from pyg_llminit.models import MODELS  # noqa: E402
-
+from pyg_llminit.catalog import INITS, MODELS
+from pyg_llminit.io import PathLike, atomic_path, write_json
 
 def first_epoch_reaching(curve: List[float], target: float) -> Optional[int]:
     return next((i + 1 for i, v in enumerate(curve) if v >= target), None)
@@ -204,3 +207,18 @@ def report(runs: Dict, args: argparse.Namespace, todo: List, wall: float) -> str
             + table(runs, model_order, init_order, all_seeds) + '\n'
             + (f'\n{groups}\n' if (groups := group_table(runs, model_order, init_order,
                                                          all_seeds)) else ''))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description='Prints the markdown table of init_grid.py '
+                                     'JSON files (writes nothing).')
+    parser.add_argument('json', nargs='+', help='grid files (init_grid.py --out)')
+    parser.add_argument('--encoder', default='minilm',
+                        help='shown for runs that did not record their encoder')
+    args = parser.parse_args()
+    for path in args.json:
+        print(report(load_runs(Path(path)), args, [], 0.0))
+
+
+if __name__ == '__main__':
+    main()

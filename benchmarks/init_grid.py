@@ -3,16 +3,19 @@
 For every (model, init, seed): leave-one-out in time order, d = 128, 2 layers, Adam 1e-3,
 batch 2048 (``--batch-size``), early stopping on validation NDCG@10 (patience 10,
 ``--patience``); test metrics at the best validation epoch. Each finished run is merged into
-the JSON file at once (atomically, under a file lock, re-reading the file first), so the
-script can be stopped and restarted and only runs what is missing, and several invocations
-may share one file. At the end it writes a markdown table beside the JSON: test Recall@10
-and NDCG@10 (mean +- std over seeds), the gain over ``none`` of the same model, seconds per
-epoch, and the first epoch at which each init reaches the best validation NDCG@10 of
-``none`` (same model and seed). ``--doc FILE`` also rewrites the table block of a markdown
-document (e.g. ``BACKBONES.md``), with the runs still missing from the issue's grid;
-``--merge A.json B.json`` adds the runs of other grids' files (e.g. from another machine)
-and rewrites the tables. The tables and the merging live in ``grid_report.py``; runs that
-recorded test metrics per user group get a second table of them.
+the JSON file at once (``--out``, default ``benchmarks/results/init_grid.json``;
+atomically, under a file lock, re-reading the file first), so the script can be stopped and
+restarted and only runs what is missing, and several invocations may share one file. At the
+end it writes a markdown table beside the JSON: test Recall@10 and NDCG@10 (mean +- std over
+seeds), the gain over ``none`` of the same model, seconds per epoch, and the first epoch at
+which each init reaches the best validation NDCG@10 of ``none`` (same model and seed).
+``--doc FILE`` also rewrites the table block of a markdown document (e.g. ``BACKBONES.md``),
+with the runs still missing from the issue's grid; ``--merge A.json B.json`` adds the runs
+of other grids' files (e.g. from another machine) and rewrites the tables. The tables and
+the merging live in ``grid_report.py``; runs that recorded test metrics per user group get a
+second table of them. Each run is built as the command line builds it
+(``pyg_llminit.experiment``: :func:`prepare`, :func:`create_model`, then the
+:class:`Trainer`), with split seed 2020 whatever the run's seed.
 
 The item embeddings are encoded once in the parent (``--encoder``, cached) or read from a
 file (``--embedding``, a ``[num_items, d_LLM]`` tensor saved by ``--save-embedding``), so
@@ -23,17 +26,18 @@ threads fight and epochs get 20-30x slower (measured on this project's 2-core VM
 
 Usage::
 
-    python benchmarks/init_grid.py --models lightgcn --out benchmarks/llminit_inits.json
+    python benchmarks/init_grid.py --models lightgcn --out benchmarks/results/llminit_inits.json
     python benchmarks/init_grid.py --models lightgcn,sgl,sgcl --inits none,random,uniform,variance
     python benchmarks/init_grid.py --device cuda --jobs 8 --embedding beauty_minilm.safetensors
-    python benchmarks/init_grid.py --out benchmarks/backbones.json --merge other.json \
+    python benchmarks/init_grid.py --out benchmarks/results/backbones.json --merge other.json \
         --doc benchmarks/BACKBONES.md
+    python benchmarks/init_grid.py --out benchmarks/results/backbones.json --report
 """
 import argparse
+import importlib.util
 import os
 import platform
 import statistics
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
@@ -42,50 +46,61 @@ from typing import Dict, Optional
 
 import torch
 
+from pyg_llminit.experiment import ExperimentConfig, create_model, prepare
+from pyg_llminit.training import TrainConfig, Trainer
+from pyg_llminit.training.allocator import retain_freed_memory
+
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
-sys.path.insert(0, str(HERE))  # grid_report
+RESULTS = HERE / 'results'
 
-from grid_report import (  # noqa: E402
-    DOC_BEGIN, DOC_END, load_runs, merge_runs, report, write_doc, write_text)
-from pyg_llminit.datasets import AmazonBeauty  # noqa: E402
-from pyg_llminit.initialize import llminit_features  # noqa: E402
-from pyg_llminit.models import build_model  # noqa: E402
-from pyg_llminit.split import LeaveOneOutSplit  # noqa: E402
-from pyg_llminit.train import TrainConfig, Trainer  # noqa: E402
 
-_SPLITS = {}
+def load_sibling(name: str):
+    r"""The module ``benchmarks/<name>.py`` beside this script (the benchmarks are scripts,
+    not a package, so it is loaded from its file rather than imported)."""
+    spec = importlib.util.spec_from_file_location(name, HERE / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+grid_report = load_sibling('grid_report')
+DOC_BEGIN, DOC_END = grid_report.DOC_BEGIN, grid_report.DOC_END
+load_runs, merge_runs, report = grid_report.load_runs, grid_report.merge_runs, grid_report.report
+write_doc, write_text = grid_report.write_doc, grid_report.write_text
+
+#: One fixed split seed, so that every run of a grid shares the split (whatever its seed).
+SPLIT_SEED = 2020
 
 
 def threads_text(n: int) -> str:
     return f'{n} thread' if n == 1 else f'{n} threads'
 
 
-def _splits(order: str = 'time'):
-    r"""Leave-one-out splits of Beauty, per-user history in time order or in the authors'
-    random order (one fixed split seed, 2020, so every run of a grid shares the split)."""
-    if order not in _SPLITS:
-        _SPLITS[order] = LeaveOneOutSplit(order=order, seed=2020)(AmazonBeauty()[0])
-    return _SPLITS[order]
+def grid_config(model_name: str = 'lightgcn', init: str = 'none', seed: int = 2020,
+                epochs: int = 300, device: str = 'cpu', scale: str = 'none',
+                order: str = 'time', batch_size: int = 2048, patience: int = 10
+                ) -> ExperimentConfig:
+    r"""One run of the grid: Beauty, leave-one-out with each user's history in time order
+    or in the authors' random order (split seed :data:`SPLIT_SEED`), d = 128, 2 layers."""
+    return ExperimentConfig(
+        graph='amazon', split='loo', order=order, split_seed=SPLIT_SEED, model=model_name,
+        embedding_dim=128, num_layers=2, init=init, init_scale=scale,
+        train=TrainConfig(epochs=epochs, seed=seed, device=device, batch_size=batch_size,
+                          patience=patience))
 
 
 def run_one(model_name: str, init: str, seed: int, epochs: int, device: str,
             embedding: Optional[torch.Tensor], scale: str, threads: int = 0,
             order: str = 'time', batch_size: int = 2048, patience: int = 10) -> Dict:
+    retain_freed_memory()  # as the CLI's train command (the Trainer leaves it to callers)
     if threads:
         torch.set_num_threads(threads)
-    train, val, test = _splits(order)
+    config = grid_config(model_name, init, seed, epochs, device, scale, order, batch_size,
+                         patience)
     start = time.perf_counter()
-    torch.manual_seed(seed)
-    model = build_model(model_name, train['user'].num_nodes, train['item'].num_nodes,
-                        embedding_dim=128, num_layers=2)
-    if init != 'none':
-        user_x, item_x, _ = llminit_features(train, init, 128, embedding=embedding, seed=seed,
-                                             scale=scale, progress=False)
-        model.init_from_x(user_x, item_x)
-    trainer = Trainer(model, train, val, test,
-                      TrainConfig(epochs=epochs, seed=seed, device=device,
-                                  batch_size=batch_size, patience=patience),
+    prepared = prepare(config, log=lambda s: None, embedding=embedding)
+    model = create_model(config, prepared)
+    trainer = Trainer(model, prepared.train, prepared.val, prepared.test, config.train,
                       log=lambda s: None)
     results = trainer.fit()
     results['val_curve'] = [h.val['ndcg@10'] for h in trainer.history]
@@ -122,7 +137,7 @@ def main() -> None:
                         'value per --out file, as for --batch-size')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--jobs', type=int, default=1)
-    parser.add_argument('--out', default=str(HERE / 'init_grid.json'))
+    parser.add_argument('--out', default=str(RESULTS / 'init_grid.json'))
     parser.add_argument('--report', action='store_true',
                         help='only rewrite the markdown table from the JSON file')
     parser.add_argument('--merge', nargs='+', metavar='JSON',
@@ -142,7 +157,8 @@ def main() -> None:
         write_text(out.with_suffix('.md'), report(runs, args, [], 0.0))
         write_doc(args.doc, runs)
         return
-    train = _splits(args.order)[0]  # also builds the processed cache before any worker starts
+    # the training graph to encode; also builds the processed cache before any worker starts
+    train = prepare(grid_config(order=args.order), log=lambda s: None, features=False).train
 
     from pyg_llminit.text import encode_items, load_embedding, save_embedding
     if args.embedding:

@@ -2,7 +2,8 @@
 
 Same split, model, seed and number of epochs (early stopping off, so both see the same
 number of passes); reports seconds per training epoch and test metrics at the best
-validation epoch. Writes ``minibatch_vs_full.json`` and prints a markdown table.
+validation epoch. Writes ``benchmarks/results/minibatch_vs_full.json`` (or ``--out``) and
+prints a markdown table.
 
 Usage::
 
@@ -10,27 +11,27 @@ Usage::
 """
 import argparse
 import platform
-import sys
 from pathlib import Path
 
 import torch
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parent))
+from pyg_llminit.datasets import AmazonBeauty
+from pyg_llminit.io import write_json
+from pyg_llminit.models import LightGCN
+from pyg_llminit.training import TrainConfig, Trainer
+from pyg_llminit.training.allocator import retain_freed_memory
+from pyg_llminit.transforms.split import LeaveOneOutSplit
 
-from pyg_llminit.datasets import AmazonBeauty  # noqa: E402
-from pyg_llminit.io import write_json  # noqa: E402
-from pyg_llminit.models import LightGCN  # noqa: E402
-from pyg_llminit.split import LeaveOneOutSplit  # noqa: E402
-from pyg_llminit.train import TrainConfig, Trainer  # noqa: E402
+RESULTS = Path(__file__).parent / 'results'
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--epochs', type=int, default=20)
     parser.add_argument('--fanout', default='10,5')
-    parser.add_argument('--out', default=str(HERE / 'minibatch_vs_full.json'))
+    parser.add_argument('--out', default=str(RESULTS / 'minibatch_vs_full.json'))
     args = parser.parse_args()
+    retain_freed_memory()  # as the CLI's train command
     train, val, test = LeaveOneOutSplit()(AmazonBeauty()[0])
     rows = {}
     for loader in ('full', 'neighbor'):

@@ -3,9 +3,10 @@
 Each size runs in a fresh process (so its peak RSS is its own): generate the graph
 (:func:`~pyg_llminit.datasets.synthetic_graph`, random item vectors in place of text),
 leave-one-out split, LLMInit-Var from the random vectors, then one epoch of LightGCN
-(d 64, 2 layers; LLMInit-Var from 128-d random vectors) with the mini-batch loader (``LinkNeighborLoader``, fan-out 10,5,
-batch 8192) or the full-graph loader. Reports edges per second, the epoch time and the peak
-RSS; writes ``scale.json`` and prints a markdown table.
+(d 64, 2 layers; LLMInit-Var from 128-d random vectors) with the mini-batch loader
+(``LinkNeighborLoader``, fan-out 10,5, batch 8192) or the full-graph loader. Reports edges
+per second, the epoch time and the peak RSS; writes ``benchmarks/results/scale.json`` (or
+``--out``) and prints a markdown table.
 
 Usage::
 
@@ -20,18 +21,18 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).parent
+RESULTS = Path(__file__).parent / 'results'
 
 
 def one(num_edges: int, loader: str, batch_size: int, fanout: str,
         max_steps: int = 0) -> dict:
-    import torch
-    sys.path.insert(0, str(HERE.parent))
     from pyg_llminit.datasets import synthetic_graph
     from pyg_llminit.models import LightGCN
-    from pyg_llminit.split import LeaveOneOutSplit
-    from pyg_llminit.train import TrainConfig, Trainer
+    from pyg_llminit.training import TrainConfig, Trainer
+    from pyg_llminit.training.allocator import retain_freed_memory
     from pyg_llminit.transforms import LLMInit
+    from pyg_llminit.transforms.split import LeaveOneOutSplit
+    retain_freed_memory()  # as the CLI's train command
     times = {}
     start = time.perf_counter()
     data = synthetic_graph(num_edges, embedding_dim=128)
@@ -47,19 +48,18 @@ def one(num_edges: int, loader: str, batch_size: int, fanout: str,
                          fanout=tuple(int(f) for f in fanout.split(',')))
     trainer = Trainer(model, train, val, test, config, log=lambda s: None)
     times['setup_s'] = time.perf_counter() - start
-    optimizer = trainer.make_optimizer()
     start = time.perf_counter()
-    loss = trainer.train_epoch(optimizer, torch.Generator().manual_seed(0), 1,
-                               max_steps=max_steps or None)
+    loss = trainer.train_epoch(1, max_steps=max_steps or None)
     seconds = time.perf_counter() - start
     edges = trainer.train_index.size(1)
     steps_per_epoch = -(-edges // batch_size)
-    measured = min(trainer.steps * batch_size, edges)  # seed edges actually trained on
+    steps = min(max_steps or len(trainer.batches), len(trainer.batches))  # steps it ran
+    measured = min(steps * batch_size, edges)  # seed edges actually trained on
     return {'edges': int(data['user', 'rates', 'item'].num_edges), 'train_edges': int(edges),
             'users': data['user'].num_nodes, 'items': data['item'].num_nodes,
-            'steps': trainer.steps, 'steps_per_epoch': steps_per_epoch,
-            'full_epoch': trainer.steps >= steps_per_epoch, 'measured_s': seconds,
-            'epoch_s': seconds * steps_per_epoch / trainer.steps,
+            'steps': steps, 'steps_per_epoch': steps_per_epoch,
+            'full_epoch': steps >= steps_per_epoch, 'measured_s': seconds,
+            'epoch_s': seconds * steps_per_epoch / steps,
             'edges_per_s': measured / seconds, 'loss': loss,
             'peak_rss_gb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20,
             'loader': loader, 'batch_size': batch_size, 'fanout': fanout, **times}
@@ -75,7 +75,7 @@ def main() -> None:
                         help='stop each epoch after this many steps (0: whole epoch); the '
                         'epoch time is then projected from the measured steps')
     parser.add_argument('--one', type=int, help=argparse.SUPPRESS)
-    parser.add_argument('--out', default=str(HERE / 'scale.json'))
+    parser.add_argument('--out', default=str(RESULTS / 'scale.json'))
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(args.one, args.loader, args.batch_size, args.fanout,

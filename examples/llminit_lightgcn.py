@@ -32,8 +32,9 @@ import torch
 from torch_geometric.nn import LightGCN
 
 from pyg_llminit.datasets import AmazonBeauty
-from pyg_llminit.evaluate import RankingEvaluator, embedding_scores
-from pyg_llminit.split import LeaveOneOutSplit
+from pyg_llminit.evaluation import RankingEvaluator
+from pyg_llminit.models import embedding_scores
+from pyg_llminit.transforms.split import LeaveOneOutSplit
 from pyg_llminit.text import encode_items
 from pyg_llminit.transforms import LLMInit
 

@@ -1,10 +1,39 @@
 """The one exception type for user mistakes (bad input, unknown names, unusable paths).
 
-The CLI turns a :class:`UserInputError` into a one-line ``error: ...`` message and exit
-code 2; anything else is a bug and keeps its traceback.
+The library names the parameter at fault in its own terms (``embedding_dim must be at least
+1``); the command line shows the same error in its flag names (``--dim must be at least
+1``), one ``error: ...`` line and exit code 2. Anything else is a bug and keeps its
+traceback.
 """
+from typing import Optional
 
 
 class UserInputError(ValueError):
     r"""Raised for a problem the user can fix: an unknown dataset name, a malformed file,
-    an impossible dimension, a graph left empty by filtering, an unwritable folder."""
+    an impossible dimension, a graph left empty by filtering, an unwritable folder.
+
+    Args:
+        message (str): What is wrong, in one line.
+        param (str, optional): The parameter at fault; the message then starts with its
+            name, which the command line replaces by the flag that sets it.
+    """
+    def __init__(self, message: str, param: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+    def in_terms_of(self, flags: dict) -> str:
+        r"""The message with the parameter's name replaced by ``flags[param]`` (default:
+        ``--param-name``)."""
+        message = str(self)
+        if self.param is None or not message.startswith(self.param):
+            return message
+        flag = flags.get(self.param, '--' + self.param.replace('_', '-'))
+        return flag + message[len(self.param):]
+
+
+def invalid(param: str, problem: str) -> UserInputError:
+    r"""``UserInputError(f'{param} {problem}', param)``: a bad value of :obj:`param`."""
+    return UserInputError(f'{param} {problem}', param=param)
+
+
+__all__ = ['UserInputError', 'invalid']

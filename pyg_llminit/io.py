@@ -8,7 +8,7 @@ from typing import Any, Iterator, Optional, Union
 
 import torch
 
-from .errors import UserInputError
+from .errors import invalid
 
 PathLike = Union[str, os.PathLike]
 
@@ -38,16 +38,24 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
-def writable_file(path: Optional[PathLike], option: str = '--out') -> Optional[Path]:
+def writable_file(path: Optional[PathLike], param: str = 'out') -> Optional[Path]:
     r""":obj:`path` as a :class:`Path` (``None`` stays ``None``) after checking that its
-    folder exists and is writable, so a long job fails before it starts, not at the end."""
+    folder exists and is writable, so a long job fails before it starts, not at the end;
+    :obj:`param` names the parameter in the error."""
     if path is None:
         return None
     parent = Path(path).absolute().parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise UserInputError(f'{option} {path}: cannot write there ({parent} is not a '
-                             'writable folder)')
+        raise invalid(param, f'{path}: cannot write there ({parent} is not a writable '
+                      'folder)')
     return Path(path)
+
+
+def pyg_llminit_home() -> Path:
+    r"""The package's cache folder: ``$PYG_LLMINIT_HOME``, by default
+    ``~/.cache/pyg-llminit`` (processed graphs, item embeddings, text models)."""
+    return Path(os.environ.get('PYG_LLMINIT_HOME',
+                               Path.home() / '.cache' / 'pyg-llminit')).expanduser()
 
 
 def write_json(path: PathLike, obj: Any) -> None:

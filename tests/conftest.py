@@ -52,7 +52,7 @@ def finished_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('finished_run')
     graph = write_csv_graph(tmp / 'shop')
     out = tmp / 'run'
-    from pyg_llminit.cli import main
+    from pyg_llminit.cli.main import main
     main(['train', '--graph', str(graph), '--model', 'ngcf', '--dim', '8', '--epochs', '2',
           '--batch-size', '16', '--device', 'cpu', '--root', str(tmp / 'cache'),
           '--out', str(out)])
@@ -64,7 +64,7 @@ def cli_error(capsys):
     r"""``check(argv, message)``: the CLI run on :obj:`argv` exits with code 2 and prints
     exactly one line to stderr, starting with :obj:`message`."""
     def check(argv, message):
-        from pyg_llminit.cli import main
+        from pyg_llminit.cli.main import main
         with pytest.raises(SystemExit) as exc:
             main(argv)
         assert exc.value.code == 2

@@ -5,11 +5,12 @@ import pytest
 import torch
 
 from pyg_llminit.datasets.graph import EDGE_TYPE
-from pyg_llminit.evaluate import RankingEvaluator
+from pyg_llminit.evaluation.ranking import RankingEvaluator
 from pyg_llminit.models import MODELS, build_model, normalized_adjacency
-from pyg_llminit.sampling import NegativeSampler
-from pyg_llminit.split import LeaveOneOutSplit, label_index, train_index
-from pyg_llminit.train import TrainConfig, Trainer
+from pyg_llminit.training.sampling import NegativeSampler
+from pyg_llminit.transforms.split import LeaveOneOutSplit, label_index, train_index
+from pyg_llminit.experiment import RunFolder
+from pyg_llminit.training import TrainConfig, Trainer
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
 
@@ -54,7 +55,7 @@ def test_trainer_on_gpu_beats_most_popular(beauty, tmp_path):
     train, val, test = LeaveOneOutSplit()(beauty)
     model = build_model('lightgcn', beauty['user'].num_nodes, beauty['item'].num_nodes)
     trainer = Trainer(model, train, val, test, TrainConfig(epochs=5, device='cuda'),
-                      out_dir=tmp_path, log=lambda s: None)
+                      writer=RunFolder(tmp_path), log=lambda s: None)
     results = trainer.fit()
     assert next(model.parameters()).is_cuda
     assert results['test']['ndcg@10'] > results['test_most_popular']['ndcg@10']

@@ -1,16 +1,19 @@
 """The tables and file merging of ``benchmarks/grid_report.py`` and ``init_grid.py --merge``
-(the grid's runs themselves take hours)."""
+(the grid's runs themselves take hours), and the committed tables of
+``benchmarks/results/``."""
+import argparse
 import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
+BENCHMARKS = Path(__file__).parents[1] / 'benchmarks'
+RESULTS = BENCHMARKS / 'results'
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(
-        name, Path(__file__).parents[1] / 'benchmarks' / f'{name}.py')
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f'{name}.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -124,3 +127,19 @@ def test_run_times_group_old_and_new_spellings_of_one_thread():
     text = grid_report.update_doc(f'{grid_report.DOC_BEGIN}\n{grid_report.DOC_END}\n', runs)
     assert 'x86_64 CPU, 1 thread: 1.5 h, x86_64 CPU, 2 threads: 0.0 h.' in text
     assert '1 threads' not in text
+
+
+@pytest.mark.parametrize('table', sorted(p.name for p in RESULTS.glob('*.md')))
+def test_committed_tables_regenerate_unchanged_from_their_json(table):
+    # what `init_grid.py --report --out benchmarks/results/<grid>.json` writes (row order
+    # included: see grid_report.INIT_ORDER)
+    md = RESULTS / table
+    runs = grid_report.load_runs(md.with_suffix('.json'))
+    args = argparse.Namespace(encoder='minilm', jobs=1)  # init_grid.py's defaults
+    assert grid_report.report(runs, args, [], 0.0) == md.read_text()
+
+
+def test_backbones_doc_block_is_the_one_its_json_gives():
+    doc = (BENCHMARKS / 'BACKBONES.md').read_text()
+    runs = grid_report.load_runs(RESULTS / 'backbones.json')
+    assert grid_report.update_doc(doc, runs) == doc

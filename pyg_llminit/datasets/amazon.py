@@ -8,7 +8,7 @@ import re
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from ..errors import UserInputError
-from .base import InteractionDataset, check_filters, fetch, filter_tag, parse_number
+from .base import InteractionDataset, check_filters, fetch, filter_tag, ratings_from_rows
 
 URL = 'http://snap.stanford.edu/data/amazon/productGraph/categoryFiles'
 
@@ -50,25 +50,12 @@ def normalize_category(name: str) -> str:
 def read_ratings(path: str, min_rating: Optional[float] = None) -> Dict[str, list]:
     r"""Reads a ``ratings_<Category>.csv`` file (no header; ``user,item,rating,timestamp``),
     dropping the rows below :obj:`min_rating` while reading to save memory."""
-    out: Dict[str, list] = {'user_ids': [], 'item_ids': [], 'rating': [], 'time': []}
     try:
         with open(path, newline='', encoding='utf-8') as f:
-            for line, row in enumerate(csv.reader(f), start=1):
-                if not row:
-                    continue
-                if len(row) != 4:
-                    raise UserInputError(f'{path}: line {line}: {len(row)} fields, expected '
-                                         '4 (user,item,rating,timestamp)')
-                rating = parse_number(row[2], path, line, 'rating')
-                if min_rating is not None and rating < min_rating:
-                    continue
-                out['user_ids'].append(row[0])
-                out['item_ids'].append(row[1])
-                out['rating'].append(rating)
-                out['time'].append(parse_number(row[3], path, line, 'timestamp', True))
+            rows = ((line, row) for line, row in enumerate(csv.reader(f), start=1) if row)
+            return ratings_from_rows(rows, path, 'user,item,rating,timestamp', min_rating)
     except (UnicodeDecodeError, csv.Error) as e:
         raise UserInputError(f'{path}: cannot read ({e})') from None
-    return out
 
 
 def _text(value) -> str:

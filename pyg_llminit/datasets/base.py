@@ -2,20 +2,19 @@
 processed file, and processing through :func:`~.graph.build_interaction_graph`."""
 import os
 import os.path as osp
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from torch_geometric.data import HeteroData, InMemoryDataset, download_url
 
 from ..errors import UserInputError
+from ..io import pyg_llminit_home
 from .graph import build_interaction_graph
 
 
 def default_root(name: str) -> str:
     r"""Where processed graphs are cached: ``$PYG_LLMINIT_HOME/<name>``, by default under
     ``~/.cache/pyg-llminit``."""
-    home = os.environ.get('PYG_LLMINIT_HOME',
-                          osp.join(osp.expanduser('~'), '.cache', 'pyg-llminit'))
-    return osp.join(home, name)
+    return str(pyg_llminit_home() / name)
 
 
 def parse_number(value: str, path: str, line: int, column: str, integer: bool = False):
@@ -27,6 +26,33 @@ def parse_number(value: str, path: str, line: int, column: str, integer: bool = 
     except (TypeError, ValueError, OverflowError):
         raise UserInputError(f"{path}: line {line}: column '{column}': cannot parse "
                              f"{value!r} as a number") from None
+
+
+def ratings_from_rows(rows: Iterable[Tuple[int, List[str]]], path: str, layout: str,
+                      min_rating: Optional[float] = None) -> Dict[str, list]:
+    r"""``user, item, rating, timestamp`` rows -> the rating lists of
+    :func:`~.graph.build_interaction_graph`, dropping ratings below :obj:`min_rating` while
+    reading (to save memory). Shared by every raw ratings file format.
+
+    Args:
+        rows (Iterable): ``(line number, fields)`` per non-empty line.
+        path (str): The file, for error messages.
+        layout (str): The expected fields as the file writes them, for error messages.
+        min_rating (float, optional): Keep ratings ``>= min_rating``.
+    """
+    out: Dict[str, list] = {'user_ids': [], 'item_ids': [], 'rating': [], 'time': []}
+    for line, fields in rows:
+        if len(fields) != 4:
+            raise UserInputError(f'{path}: line {line}: {len(fields)} fields, expected 4 '
+                                 f'({layout})')
+        rating = parse_number(fields[2], path, line, 'rating')
+        if min_rating is not None and rating < min_rating:
+            continue
+        out['user_ids'].append(fields[0].strip())
+        out['item_ids'].append(fields[1].strip())
+        out['rating'].append(rating)
+        out['time'].append(parse_number(fields[3], path, line, 'timestamp', True))
+    return out
 
 
 def check_filters(min_rating: Optional[float], k_core: int) -> Tuple[Optional[float], int]:

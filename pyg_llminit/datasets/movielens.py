@@ -7,7 +7,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from torch_geometric.data import extract_zip
 
 from ..errors import UserInputError
-from .base import InteractionDataset, check_filters, fetch, filter_tag, parse_number
+from .base import (InteractionDataset, check_filters, fetch, filter_tag, parse_number,
+                   ratings_from_rows)
 
 URL = 'https://files.grouplens.org/datasets/movielens/ml-{}.zip'
 VARIANTS = ('100k', '1m')
@@ -53,16 +54,8 @@ def _lines(path: str, encoding: str = 'latin-1') -> Iterator[Tuple[int, str]]:
 def read_ratings(path: str, sep: str) -> Dict[str, list]:
     r"""Reads ``u.data`` (``sep='\t'``) or ``ratings.dat`` (``sep='::'``):
     ``user, item, rating, timestamp`` per line."""
-    out: Dict[str, list] = {'user_ids': [], 'item_ids': [], 'rating': [], 'time': []}
-    for line, text in _lines(path):
-        fields = text.split(sep)
-        if len(fields) != 4:
-            raise UserInputError(f'{path}: line {line}: {len(fields)} fields, expected 4 '
-                                 f'(user{sep}item{sep}rating{sep}timestamp)')
-        out['user_ids'].append(fields[0].strip())
-        out['item_ids'].append(fields[1].strip())
-        out['rating'].append(parse_number(fields[2], path, line, 'rating'))
-        out['time'].append(parse_number(fields[3], path, line, 'timestamp', True))
+    rows = ((line, text.split(sep)) for line, text in _lines(path))
+    out = ratings_from_rows(rows, path, f'user{sep}item{sep}rating{sep}timestamp')
     if not out['user_ids']:
         raise UserInputError(f'{path}: no ratings')
     return out

@@ -4,6 +4,8 @@ from typing import Callable, Dict, Optional
 
 from torch_geometric.data import HeteroData
 
+from ..catalog import AMAZON_2014, GRAPH_ALIASES
+from ..catalog import GRAPHS as CATALOG
 from ..errors import UserInputError
 from .amazon import Amazon2014, normalize_category
 from .beauty import AmazonBeauty
@@ -13,7 +15,6 @@ from .movielens import MovieLens
 #: A loader: ``(root, force_reload, min_rating, k_core) -> HeteroData``; ``None`` filters
 #: mean the loader's defaults.
 Loader = Callable[[Optional[str], bool, Optional[float], Optional[int]], HeteroData]
-AMAZON_2014 = 'amazon-2014'
 
 
 def _filters(min_rating: Optional[float], k_core: Optional[int],
@@ -41,17 +42,14 @@ def _movielens(variant: str) -> Loader:
     return load
 
 
-GRAPHS: Dict[str, Loader] = {
-    'amazon': _beauty,
-    'toys-and-games': _amazon_2014('Toys_and_Games'),
-    'tools-and-home-improvement': _amazon_2014('Tools_and_Home_Improvement'),
-    'office-products': _amazon_2014('Office_Products'),
-    'movielens-100k': _movielens('100k'),
-    'movielens-1m': _movielens('1m'),
+#: Loader factories by kind (see :data:`pyg_llminit.catalog.GRAPHS`).
+_KINDS: Dict[str, Callable[[Optional[str]], Loader]] = {
+    'embedded-beauty': lambda _: _beauty,
+    AMAZON_2014: _amazon_2014,
+    'movielens': _movielens,
 }
-ALIASES = {'amazon-beauty': 'amazon', 'beauty': 'amazon', 'ml-100k': 'movielens-100k',
-           'ml-1m': 'movielens-1m', 'toys': 'toys-and-games',
-           'tools': 'tools-and-home-improvement', 'office': 'office-products'}
+GRAPHS: Dict[str, Loader] = {name: _KINDS[kind](arg) for name, (kind, arg) in CATALOG.items()}
+ALIASES = GRAPH_ALIASES
 
 
 def _looks_like_path(name: str) -> bool:

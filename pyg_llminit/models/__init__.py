@@ -2,18 +2,20 @@
 import inspect
 from typing import Any
 
+from .. import catalog
 from ..errors import UserInputError
 from .base import Recommender
+from .scoring import embedding_scores
 from .lightgcn import LightGCN
 from .mf import MF
 from .ngcf import NGCF
 from .sgcl import SGCL
 from .sgl import SGL
 from .simgcl import SimGCL, XSimGCL
-from .propagation import normalized_adjacency
+from .adjacency import NormalizedAdjacency, SubgraphAdjacency, normalized_adjacency
 
-MODELS = {'lightgcn': LightGCN, 'sgl': SGL, 'sgcl': SGCL, 'mf': MF, 'ngcf': NGCF,
-          'simgcl': SimGCL, 'xsimgcl': XSimGCL}
+#: ``name -> class``, from :data:`pyg_llminit.catalog.MODELS`.
+MODELS = {name: globals()[cls_name] for name, cls_name in catalog.MODELS.items()}
 SHARED_OPTIONS = ('embedding_dim', 'num_layers')
 
 
@@ -51,4 +53,6 @@ def build_model(name: str, num_users: int, num_items: int, **kwargs: Any) -> Rec
     return cls(num_users, num_items, **options)
 
 
-__all__ = ['LightGCN', 'SGL', 'SGCL', 'MF', 'NGCF', 'SimGCL', 'XSimGCL', 'Recommender', 'build_model', 'normalized_adjacency', 'MODELS']
+__all__ = ['LightGCN', 'SGL', 'SGCL', 'MF', 'NGCF', 'SimGCL', 'XSimGCL', 'Recommender',
+           'build_model', 'MODELS', 'NormalizedAdjacency', 'SubgraphAdjacency',
+           'normalized_adjacency', 'embedding_scores']

@@ -6,6 +6,8 @@ from typing import Callable, Dict, Optional, Tuple
 import torch
 from torch import Tensor
 
+from .scoring import embedding_scores
+
 
 class Recommender(torch.nn.Module):
     r"""Base class: subclasses own ``self.embedding`` (an ``nn.Embedding`` of
@@ -56,11 +58,11 @@ class Recommender(torch.nn.Module):
 
     def ego(self, adj=None) -> Tensor:
         r"""Layer-0 embeddings of the nodes :obj:`adj` spans ``[N_adj, d]``: the whole
-        table, or the rows :obj:`adj.node_id` of a sampled subgraph (mini-batch training
-        indexes the table by the sampled nodes' global ids)."""
-        node_id = getattr(adj, 'node_id', None)
+        table, or a sampled subgraph's rows of it (mini-batch training indexes the table by
+        the sampled nodes' global ids, see
+        :meth:`~pyg_llminit.models.adjacency.NormalizedAdjacency.rows_of`)."""
         w = self.embedding.weight
-        return w if node_id is None else w.index_select(0, node_id)  # backward: index_add
+        return w if adj is None else adj.rows_of(w)
 
     def ego_embeddings(self) -> Tuple[Tensor, Tensor]:
         w = self.embedding.weight
@@ -70,6 +72,5 @@ class Recommender(torch.nn.Module):
     def score_fn(self, adj) -> Callable[[Tensor], Tensor]:
         r"""Full-ranking scores: propagates once, then ``users [B] -> scores [B, I]``, each
         chunk written into one reused buffer (valid until the next call, as
-        :class:`~pyg_llminit.evaluate.RankingEvaluator` consumes them)."""
-        from ..evaluate import embedding_scores
+        :class:`~pyg_llminit.evaluation.ranking.RankingEvaluator` consumes them)."""
         return embedding_scores(*self(adj), reuse_buffer=True)

@@ -7,7 +7,8 @@ from torch_geometric.nn.models import LightGCN as PyGLightGCN
 
 from .base import Recommender
 from .losses import bpr_loss, check_non_negative, l2_reg
-from .propagation import NormalizedAdjacency, propagate_layers
+from .adjacency import NormalizedAdjacency
+from .propagation import propagate_layers
 
 
 class LightGCN(Recommender):

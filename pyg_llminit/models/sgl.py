@@ -6,7 +6,7 @@ from torch import Tensor
 
 from .lightgcn import LightGCN
 from .losses import check_non_negative, check_positive, check_ratio, info_nce
-from .propagation import NormalizedAdjacency
+from .adjacency import NormalizedAdjacency
 
 
 class SGL(LightGCN):
@@ -52,7 +52,7 @@ class SGL(LightGCN):
                       adj.drop_edges(self.drop_ratio, generator))
 
     def loss(self, adj, user: Tensor, pos: Tensor, neg: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
-        if getattr(adj, 'node_id', None) is not None:  # a sampled subgraph: its own views
+        if adj.sampled:  # a sampled subgraph: its own views
             views = (adj.drop_edges(self.drop_ratio), adj.drop_edges(self.drop_ratio))
         else:
             if self.views is None:

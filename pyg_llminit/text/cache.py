@@ -23,7 +23,8 @@ from torch_geometric.data import HeteroData
 
 from ..errors import UserInputError
 from ..io import PathLike, atomic_path, load_torch
-from .encoder import TextEncoder, pyg_llminit_home
+from ..io import pyg_llminit_home
+from .encoder import TextEncoder
 from .presets import DEFAULT_ENCODER, resolve_encoder
 from .recipe import Fields, item_texts, recipe_identity
 

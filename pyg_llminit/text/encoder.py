@@ -10,7 +10,6 @@ pooling and hidden layer. Named offline models are in :mod:`pyg_llminit.text.pre
 import hashlib
 import inspect
 import json
-import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -264,10 +263,4 @@ class TextEncoder:
                 f'normalize={self.normalize}, device={self.device!r})')
 
 
-def pyg_llminit_home() -> Path:
-    r"""``$PYG_LLMINIT_HOME``, by default ``~/.cache/pyg-llminit``."""
-    return Path(os.environ.get('PYG_LLMINIT_HOME',
-                               Path.home() / '.cache' / 'pyg-llminit')).expanduser()
-
-
-__all__: List[str] = ['TextEncoder', 'pool', 'POOLINGS', 'file_sha256', 'pyg_llminit_home']
+__all__: List[str] = ['TextEncoder', 'pool', 'POOLINGS', 'file_sha256']

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Tuple, Union
 
 from ..errors import UserInputError
-from .encoder import TextEncoder, _one_line, pyg_llminit_home
+from ..io import pyg_llminit_home
+from .encoder import TextEncoder, _one_line
 
 log = logging.getLogger(__name__)
 DEFAULT_ENCODER = 'minilm'

@@ -1,6 +1,9 @@
-"""PyG transforms of this package: :class:`LLMInit` (arXiv 2503.01814) and its helpers."""
+"""PyG transforms of this package: the per-user splits (:class:`LeaveOneOutSplit`,
+:class:`RatioSplit`) and :class:`LLMInit` (arXiv 2503.01814) with its helpers."""
 from .llminit import (STRATEGIES, LLMInit, apply_selection, num_popular, select_dims,
                       xavier_std)
+from .split import LeaveOneOutSplit, RatioSplit, label_index, parse_split, train_index
 
-__all__ = ['LLMInit', 'select_dims', 'apply_selection', 'num_popular', 'xavier_std',
+__all__ = ['LeaveOneOutSplit', 'RatioSplit', 'parse_split', 'train_index', 'label_index',
+           'LLMInit', 'select_dims', 'apply_selection', 'num_popular', 'xavier_std',
            'STRATEGIES']

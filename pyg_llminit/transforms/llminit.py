@@ -15,9 +15,9 @@ from torch_geometric.transforms import BaseTransform
 from torch_geometric.utils import scatter
 
 from ..datasets.graph import EDGE_TYPE
+from ..catalog import STRATEGIES
 from ..errors import UserInputError
 
-STRATEGIES = ('uniform', 'variance', 'random', 'pca', 'full')
 USER_POOLINGS = ('mean', )
 
 
@@ -149,7 +149,7 @@ class LLMInit(BaseTransform):
     :meth:`~pyg_llminit.models.base.Recommender.init_from_x`.
 
     Apply it to the graphs returned by a split (e.g.
-    :class:`~pyg_llminit.split.LeaveOneOutSplit`), or to any graph whose ``edge_index``
+    :class:`~pyg_llminit.transforms.split.LeaveOneOutSplit`), or to any graph whose ``edge_index``
     holds TRAINING edges only: every edge there feeds user pooling and the item degrees of
     ``'variance'``, so validation/test edges would leak. Users without any such edge get the
     mean of all item rows ``E[:, S]`` (finite, never NaN). The selection is kept at graph

@@ -3,7 +3,7 @@ import torch
 
 from pyg_llminit.datasets import EDGE_TYPE, REV_EDGE_TYPE, synthetic_graph
 from pyg_llminit.errors import UserInputError
-from pyg_llminit.split import LeaveOneOutSplit
+from pyg_llminit.transforms.split import LeaveOneOutSplit
 
 
 def test_synthetic_graph_shape_degrees_and_determinism():

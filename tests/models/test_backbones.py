@@ -11,8 +11,8 @@ from pyg_llminit.errors import UserInputError
 from pyg_llminit.models import (MF, MODELS, NGCF, SGCL, SGL, LightGCN, SimGCL, XSimGCL,
                                 build_model, normalized_adjacency)
 from pyg_llminit.models.losses import info_nce
-from pyg_llminit.sampling import NegativeSampler
-from pyg_llminit.split import LeaveOneOutSplit
+from pyg_llminit.training.sampling import NegativeSampler
+from pyg_llminit.transforms.split import LeaveOneOutSplit
 
 OUT_DIM = {'ngcf': 16 * 3}  # NGCF concatenates its L + 1 = 3 layers
 
@@ -181,7 +181,7 @@ def test_unknown_option_is_named():
 @pytest.mark.parametrize('name, epochs', [('mf', 8), ('ngcf', 2), ('sgl', 3), ('sgcl', 1),
                                           ('simgcl', 1), ('xsimgcl', 1)])
 def test_each_backbone_beats_most_popular_on_beauty(name, epochs, beauty):
-    from pyg_llminit.train import TrainConfig, Trainer
+    from pyg_llminit.training import TrainConfig, Trainer
     train, val, test = LeaveOneOutSplit()(beauty)
     torch.manual_seed(0)
     model = build_model(name, beauty['user'].num_nodes, beauty['item'].num_nodes)

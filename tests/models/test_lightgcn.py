@@ -4,8 +4,8 @@ import torch
 from pyg_llminit.datasets.graph import EDGE_TYPE
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.models import LightGCN, build_model, normalized_adjacency
-from pyg_llminit.sampling import NegativeSampler
-from pyg_llminit.split import LeaveOneOutSplit
+from pyg_llminit.training.sampling import NegativeSampler
+from pyg_llminit.transforms.split import LeaveOneOutSplit
 
 
 def test_normalized_adjacency_matches_dense_formula():

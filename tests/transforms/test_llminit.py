@@ -9,7 +9,7 @@ from torch_geometric.transforms import Compose, NormalizeFeatures
 from pyg_llminit.datasets import EDGE_TYPE, build_interaction_graph
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.models import LightGCN
-from pyg_llminit.split import LeaveOneOutSplit
+from pyg_llminit.transforms.split import LeaveOneOutSplit
 from pyg_llminit.transforms import LLMInit, num_popular, select_dims, xavier_std
 
 

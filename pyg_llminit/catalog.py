@@ -1,0 +1,52 @@
+"""The names a user picks from: backbones, initialisations and graphs.
+
+Plain data, no torch import: the command line reads its choices and help texts from here
+without loading PyG (``pyg-llminit --help`` stays fast), and :mod:`pyg_llminit.models`,
+:mod:`pyg_llminit.transforms` and :mod:`pyg_llminit.datasets` build their registries from
+the same entries, so every name has one source.
+"""
+from typing import Dict, Optional, Tuple
+
+#: ``--model`` name -> class name in :mod:`pyg_llminit.models`.
+MODELS: Dict[str, str] = {
+    'lightgcn': 'LightGCN',
+    'sgl': 'SGL',
+    'sgcl': 'SGCL',
+    'mf': 'MF',
+    'ngcf': 'NGCF',
+    'simgcl': 'SimGCL',
+    'xsimgcl': 'XSimGCL',
+}
+
+#: LLMInit's selections of the item text embedding's dimensions (arXiv 2503.01814) and two
+#: baselines: ``'pca'`` projects, ``'full'`` keeps every dimension.
+STRATEGIES: Tuple[str, ...] = ('uniform', 'variance', 'random', 'pca', 'full')
+
+#: Initialisations: ``'none'`` is the backbone's own (the baseline), the rest LLMInit's.
+INITS: Tuple[str, ...] = ('none',) + STRATEGIES
+
+#: ``--graph`` name -> ``(loader kind, its argument)``: the embedded Beauty graph, a category
+#: of the 2014 Amazon release, or a MovieLens variant.
+GRAPHS: Dict[str, Tuple[str, Optional[str]]] = {
+    'amazon': ('embedded-beauty', None),
+    'toys-and-games': ('amazon-2014', 'Toys_and_Games'),
+    'tools-and-home-improvement': ('amazon-2014', 'Tools_and_Home_Improvement'),
+    'office-products': ('amazon-2014', 'Office_Products'),
+    'movielens-100k': ('movielens', '100k'),
+    'movielens-1m': ('movielens', '1m'),
+}
+GRAPH_ALIASES: Dict[str, str] = {
+    'amazon-beauty': 'amazon', 'beauty': 'amazon', 'ml-100k': 'movielens-100k',
+    'ml-1m': 'movielens-1m', 'toys': 'toys-and-games', 'tools': 'tools-and-home-improvement',
+    'office': 'office-products'}
+#: ``amazon-2014:<Category>`` names any category of the 2014 Amazon release.
+AMAZON_2014 = 'amazon-2014'
+
+GRAPH_HELP = ("Graph: 'amazon' (embedded Amazon Beauty 2014 5-core), "
+              + ', '.join(f"'{name}'" for name, (kind, _) in GRAPHS.items()
+                          if kind == AMAZON_2014)
+              + f", '{AMAZON_2014}:<Category>', 'ml-100k', 'ml-1m', or a path to RecBole "
+              "atomic files / a CSV folder.")
+
+__all__ = ['MODELS', 'STRATEGIES', 'INITS', 'GRAPHS', 'GRAPH_ALIASES', 'AMAZON_2014',
+           'GRAPH_HELP']

@@ -1,0 +1,53 @@
+"""``pyg-llminit evaluate``: a finished run's best checkpoint scored again."""
+from typing import Optional
+
+import click
+
+from .options import DEVICE_HELP, ROOT_HELP, parse_topk, parse_user_groups
+
+
+@click.command('evaluate')
+@click.argument('run_dir', metavar='RUN')
+@click.option('--on', 'split', type=click.Choice(['test', 'valid']), default='test',
+              show_default=True, help="The held-out interactions to rank: the run's test or "
+              "validation split.")
+@click.option('--topk', default='10,20', show_default=True, help='Cut-offs K of the metrics.')
+@click.option('--user-groups', default='5,10,20', show_default=True,
+              help="Upper bounds of the groups of users by training interactions; 'none' "
+              "skips the per-group table.")
+@click.option('--out', default=None, help='Also write the results as JSON (atomically).')
+@click.option('--root', default=None, help=ROOT_HELP)
+@click.option('--device', default='auto', show_default=True, help=DEVICE_HELP)
+def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
+                     out: Optional[str], root: Optional[str], device: str) -> None:
+    """Evaluate the best checkpoint of a finished train run again.
+
+    Rebuilds the run's graph, split and model from RUN/config.json and RUN/best.pt and
+    ranks all items for every user of the split (training items masked; for test also the
+    validation items), with other cut-offs or user groups than the run used, e.g. to see
+    the sparse users of a run made before per-group metrics existed.
+
+    \b
+    Examples:
+      pyg-llminit evaluate runs/quick
+      pyg-llminit evaluate runs/quick --topk 5,10,50 --user-groups 3,5,8,15
+    """
+    from ..evaluation.groups import check_group_edges
+    from ..experiment import evaluate_run, load_run
+    from ..experiment.tables import groups_table, metrics_table
+    from ..io import writable_file, write_json
+    from ..training import resolve_device
+    ks, groups = parse_topk(topk), parse_user_groups(user_groups)
+    if groups:
+        check_group_edges(groups)
+    out_path = writable_file(out)
+    run = load_run(run_dir, root, resolve_device(device))
+    result = evaluate_run(run, split, ks, groups)
+    click.echo(f'{run_dir}: {run.config.model} on {run.config.graph}, {split}')
+    click.echo(metrics_table({split: result[split],
+                              f'{split} most-popular': result[f'{split}_most_popular']}))
+    if f'{split}_by_user_degree' in result:
+        click.echo(f'\n{split} by training interactions per user')
+        click.echo(groups_table(result[f'{split}_by_user_degree']))
+    if out_path is not None:
+        write_json(out_path, {'run': str(run_dir), **result})

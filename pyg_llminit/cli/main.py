@@ -1,0 +1,98 @@
+"""The ``pyg-llminit`` command group (also ``python -m pyg_llminit``) and its entry point,
+which turns user mistakes and interruptions into one ``error:`` line."""
+import os
+import signal
+import sys
+import traceback
+from typing import List, Optional
+
+import click
+
+from ..errors import UserInputError
+from .embed import embed_command
+from .evaluate import evaluate_command
+from .options import FLAGS
+from .recommend import recommend_command
+from .stats import stats_command
+from .train import train_command
+
+
+@click.group(context_settings={'help_option_names': ['-h', '--help'], 'max_content_width': 100})
+@click.version_option(package_name='pyg-llminit')
+def cli() -> None:
+    """LLMInit for PyTorch Geometric: train collaborative-filtering recommenders on
+    bipartite user-item graphs, optionally starting from language-model item embeddings.
+
+    \b
+    Start here:
+      pyg-llminit train --graph amazon              LightGCN on the embedded Amazon Beauty
+      pyg-llminit stats --graph amazon              what a graph holds
+      pyg-llminit train --help                      every training option
+      pyg-llminit recommend RUN --user ID           top-10 items from a finished run
+      pyg-llminit evaluate RUN                      a finished run's metrics again
+    """
+
+
+for command in (train_command, evaluate_command, recommend_command, embed_command,
+                stats_command):
+    cli.add_command(command)
+
+
+def _distributed_failure(error: RuntimeError) -> bool:
+    r"""Whether ``error`` is torch.distributed (gloo, NCCL) reporting a peer that vanished."""
+    import torch.distributed as dist
+    if isinstance(error, dist.DistError):
+        return True
+    text = str(error)
+    return (dist.is_available() and dist.is_initialized()
+            and any(w in text for w in ('gloo', 'NCCL', 'Connection reset', 'Connection closed')))
+
+
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt  # unwinds like Ctrl-C: open temporary files are removed
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    r"""Entry point: user mistakes end in one ``error:`` line and exit code 2; Ctrl-C and
+    SIGTERM (torchrun stopping the ranks after one failed) leave no half-written file."""
+    if int(os.environ.get('WORLD_SIZE', '1')) <= 1:
+        return _run(argv)
+    from ..training.distributed import exit_rank
+    code = 0
+    try:
+        _run(argv)
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else int(e.code is not None)
+    except BaseException:  # noqa: BLE001 - a bug: show it, then exit like any failed rank
+        traceback.print_exc()
+        code = 1
+    exit_rank(code)
+
+
+def _run(argv: Optional[List[str]]) -> None:
+    rank = f"rank {os.environ['RANK']}: " if int(os.environ.get('WORLD_SIZE', '1')) > 1 else ''
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        cli.main(args=argv, prog_name='pyg-llminit', standalone_mode=False)
+    except UserInputError as e:  # the library names parameters; show the flags
+        click.echo(f'error: {rank}{e.in_terms_of(FLAGS)}', err=True)
+        sys.exit(2)
+    except (KeyboardInterrupt, click.exceptions.Abort):  # before RuntimeError: Abort is one
+        click.echo(f'error: {rank}interrupted; files already in the run folder are complete, '
+                   'nothing was half-written', err=True)
+        sys.exit(130)
+    except RuntimeError as e:
+        if not _distributed_failure(e):
+            raise  # a bug, not a peer that died: keep the traceback
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        click.echo(f'error: {rank}distributed training stopped (did another rank fail?): '
+                   f'{first}', err=True)
+        sys.exit(1)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+__all__ = ['cli', 'main']

@@ -1,0 +1,47 @@
+"""What the ``pyg-llminit`` commands share: option values parsed into what the package
+takes, help texts, and the flag that sets each library parameter (so a library error in
+parameter names is shown in flag names)."""
+from typing import Dict, List, Optional, Tuple
+
+from ..catalog import GRAPH_HELP
+from ..errors import UserInputError
+
+#: Library parameter -> the flag that sets it, where the two names differ (otherwise
+#: ``--`` + the name with dashes).
+FLAGS: Dict[str, str] = {'embedding_dim': '--dim', 'num_layers': '--layers',
+                         'reg_weight': '--reg', 'k': '-k', 'fields': '--text-fields',
+                         'template': '--text-template', 'loader': '--loader'}
+
+ROOT_HELP = ('Cache folder for processed graphs (default: $PYG_LLMINIT_HOME or '
+             '~/.cache/pyg-llminit).')
+DEVICE_HELP = "'cpu', 'cuda', 'cuda:1', or 'auto'."
+
+
+def flag(param: str) -> str:
+    return FLAGS.get(param, '--' + param.replace('_', '-'))
+
+
+def parse_ints(option: str, value: str) -> List[int]:
+    try:
+        return [int(v) for v in value.split(',')]
+    except ValueError:
+        raise UserInputError(f"{option} takes comma-separated integers, got '{value}'") from None
+
+
+def parse_topk(value: str) -> Tuple[int, ...]:
+    ks = sorted(set(parse_ints('--topk', value)))
+    if not ks or ks[0] < 1:
+        raise UserInputError(f'--topk values must be positive, got {value}')
+    return tuple(ks)
+
+
+def parse_fanout(value: Optional[str]) -> Optional[Tuple[int, ...]]:
+    return None if value is None else tuple(parse_ints('--fanout', value))
+
+
+def parse_user_groups(value: str) -> Optional[Tuple[int, ...]]:
+    return None if value == 'none' else tuple(parse_ints('--user-groups', value))
+
+
+__all__ = ['FLAGS', 'GRAPH_HELP', 'ROOT_HELP', 'DEVICE_HELP', 'flag', 'parse_ints',
+           'parse_topk', 'parse_fanout', 'parse_user_groups']

@@ -1,0 +1,63 @@
+"""The held-out protocol shared by training and by re-evaluating a finished run.
+
+Validation ranks every item but the user's training items; test also hides the validation
+items. A split's results have one schema wherever they come from: ``{split: metrics,
+f'{split}_most_popular': metrics, f'{split}_by_user_degree': {group: metrics}}``.
+"""
+from typing import Dict, Optional, Sequence
+
+import torch
+from torch import Tensor
+
+from ..errors import invalid
+from .groups import degree_groups
+from .ranking import RankingEvaluator, popularity_scores
+from .topk import ScoreFn
+
+SPLITS = ('valid', 'test')
+
+
+def held_out_evaluator(split: str, train_index: Tensor, val_index: Tensor,
+                       test_index: Tensor, num_users: int, num_items: int,
+                       k: Sequence[int] = (10, 20), batch_size: int = 1024
+                       ) -> RankingEvaluator:
+    r"""The evaluator of :obj:`split` (``'valid'`` or ``'test'``), masked as above.
+
+    Args:
+        split (str): ``'valid'`` or ``'test'``.
+        train_index, val_index, test_index (Tensor): ``(user, item)`` pairs ``[2, *]``.
+        num_users (int), num_items (int): Node counts.
+        k (Sequence[int]): Cut-offs.
+        batch_size (int): Users scored at once.
+    """
+    if split not in SPLITS:
+        raise invalid('split', f"must be 'valid' or 'test', got '{split}'")
+    exclude = [train_index] if split == 'valid' else [train_index, val_index]
+    labels = val_index if split == 'valid' else test_index
+    return RankingEvaluator(num_users, num_items, labels, exclude, k=k,
+                            batch_size=batch_size)
+
+
+@torch.no_grad()
+def evaluate_held_out(evaluator: RankingEvaluator, score_fn: ScoreFn, split: str,
+                      train_index: Tensor, user_groups: Optional[Sequence[int]] = None,
+                      device: Optional[torch.device] = None) -> Dict:
+    r"""A model's metrics on a split beside the most-popular ranking's, and with
+    :obj:`user_groups` also per group of users by training interactions, from one ranking
+    pass.
+
+    Returns:
+        ``{split, f'{split}_most_popular'}`` and, with groups, ``f'{split}_by_user_degree'``
+        (see :meth:`~pyg_llminit.evaluation.RankingEvaluator.evaluate_groups`).
+    """
+    group, names = (degree_groups(train_index, evaluator.num_users, user_groups)
+                    if user_groups else (None, ()))
+    metrics, by_degree = evaluator.evaluate_groups(score_fn, group, names, device=device)
+    popular = evaluator.evaluate(popularity_scores(train_index, evaluator.num_items))
+    result: Dict = {split: metrics, f'{split}_most_popular': popular}
+    if user_groups:
+        result[f'{split}_by_user_degree'] = by_degree
+    return result
+
+
+__all__ = ['SPLITS', 'held_out_evaluator', 'evaluate_held_out']

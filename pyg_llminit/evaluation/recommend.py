@@ -1,0 +1,54 @@
+"""Top-K recommendations from a trained model: every item ranked for given users, the
+items they already know masked, as the evaluation does."""
+from typing import TYPE_CHECKING, Sequence, Tuple
+
+import torch
+from torch import Tensor
+
+from ..errors import UserInputError, invalid
+from .topk import UserItems, ranked_lists
+
+if TYPE_CHECKING:
+    from torch_geometric.data import HeteroData
+
+    from ..models.base import Recommender
+    from ..models.adjacency import NormalizedAdjacency
+
+
+def user_index(data: 'HeteroData', user_ids: Sequence[str]) -> Tensor:
+    r"""Node indices ``[len(user_ids)]`` of original user ids; an unknown id is an error."""
+    position = {u: i for i, u in enumerate(data['user'].ids)}
+    unknown = [u for u in user_ids if u not in position]
+    if unknown:
+        raise UserInputError(f"unknown user id '{unknown[0]}' (the graph has "
+                             f"{len(position):,} users, e.g. '{data['user'].ids[0]}')")
+    return torch.tensor([position[u] for u in user_ids], dtype=torch.long)
+
+
+@torch.no_grad()
+def recommend(model: 'Recommender', adj: 'NormalizedAdjacency', users: Tensor,
+              exclude_index: Tensor, k: int = 10, batch_size: int = 1024,
+              progress: bool = False) -> Tuple[Tensor, Tensor]:
+    r"""The top-:obj:`k` items of each user, known items excluded.
+
+    Args:
+        model (Recommender): A trained backbone.
+        adj (NormalizedAdjacency): The adjacency it propagates over (training edges).
+        users (Tensor): User indices ``[B]``.
+        exclude_index (Tensor): ``(user, item)`` pairs never recommended, ``[2, E]``.
+        k (int): List length, at most the number of items.
+        batch_size (int): Users scored at once (the propagation runs once, before).
+        progress (bool): Show a progress bar over the batches.
+
+    Returns:
+        ``(items, scores)``, both ``[B, k]``, best first; where a user has fewer than
+        :obj:`k` items left, the tail has item ``-1`` and score ``-inf``.
+    """
+    if not 1 <= k <= adj.num_items:
+        raise invalid('k', f'must lie in 1..{adj.num_items}, got {k}')
+    exclude = UserItems(exclude_index.cpu(), adj.num_users)
+    device = next(model.parameters()).device
+    return ranked_lists(model.score_fn(adj), users, exclude, k, batch_size, device, progress)
+
+
+__all__ = ['recommend', 'user_index']

@@ -1,0 +1,129 @@
+"""One config for a whole experiment, in the library's names: graph, split, backbone,
+initialisation and training. A run folder's ``config.json`` is its :meth:`to_dict`."""
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Dict, Optional
+
+from .. import catalog
+from ..errors import UserInputError, invalid
+from ..training.config import TrainConfig
+from .features import check_init_scale
+
+
+@dataclass
+class ExperimentConfig:
+    r"""Everything a run depends on (besides the machine and cache folders).
+
+    Args:
+        graph (str): Graph name or path (see :func:`~pyg_llminit.datasets.load_graph`).
+        min_rating (float, optional), k_core (int, optional): Interaction filters
+            (``None``: the graph's defaults).
+        split (str): ``'loo'`` (leave-one-out) or ratios such as ``'0.8,0.1,0.1'``.
+        order (str): Order of each user's history for the split, ``'time'`` or ``'random'``.
+        split_seed (int, optional): Seed of a random-order split (default: ``train.seed``).
+        model (str): Backbone (see :data:`pyg_llminit.catalog.MODELS`).
+        embedding_dim (int), num_layers (int), reg_weight (float): The backbone's size,
+            propagation depth and L2 weight.
+        model_options (dict): The backbone's other hyper-parameters (e.g. ``ssl_weight``).
+        init (str): ``'none'`` (the backbone's own) or an LLMInit strategy.
+        encoder (str): Text model for :obj:`init`: a preset, a folder or a hub id.
+        text_fields (str): Comma-separated item text fields.
+        text_template (str, optional): Item text as a format string (overrides fields).
+        popular_ratio (float): Share of most popular items for ``init='variance'``.
+        init_scale (str): ``'none'``, ``'xavier'`` or a target std of the LLMInit features.
+        train (TrainConfig): Optimisation and evaluation settings.
+    """
+    graph: str = 'amazon'
+    min_rating: Optional[float] = None
+    k_core: Optional[int] = None
+    split: str = 'loo'
+    order: str = 'time'
+    split_seed: Optional[int] = None
+    model: str = 'lightgcn'
+    embedding_dim: int = 128
+    num_layers: int = 2
+    reg_weight: float = 1e-5
+    model_options: Dict[str, Any] = field(default_factory=dict)
+    init: str = 'none'
+    encoder: str = 'minilm'
+    text_fields: str = 'title'
+    text_template: Optional[str] = None
+    popular_ratio: float = 0.2
+    init_scale: str = 'none'
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.train, dict):
+            self.train = TrainConfig(**self.train)
+        self.check()
+
+    def check(self) -> None:
+        r"""What can be checked before any data is loaded or text encoded."""
+        if self.model not in catalog.MODELS:
+            raise invalid('model', f"'{self.model}' is unknown (choose from "
+                          f"{', '.join(catalog.MODELS)})")
+        if self.init not in catalog.INITS:
+            raise invalid('init', f"'{self.init}' is unknown (choose from "
+                          f"{', '.join(catalog.INITS)})")
+        from ..transforms.split import parse_split
+        parse_split(self.split, order=self.order)  # a malformed split or order fails here
+        for name, low in (('embedding_dim', 1), ('num_layers', 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise invalid(name, f'must be an integer of at least {low}, got {value!r}')
+        for name in ('reg_weight', 'popular_ratio'):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                    not math.isfinite(value) or value < 0:
+                raise invalid(name, f'must be a finite number >= 0, got {value!r}')
+        check_init_scale(self.init_scale)
+        self.check_model_options()
+
+    def check_model_options(self) -> None:
+        r"""The backbone's hyper-parameters, checked by the backbone's own constructor on
+        a one-user, one-item graph (a few kilobytes), so that a bad option fails before
+        the graph is loaded or any text is encoded."""
+        from ..models import build_model
+        build_model(self.model, 1, 1, **self.model_kwargs())
+
+    def model_kwargs(self) -> Dict[str, Any]:
+        r"""Keyword arguments of :func:`~pyg_llminit.models.build_model`."""
+        return dict(embedding_dim=self.embedding_dim, num_layers=self.num_layers,
+                    reg_weight=self.reg_weight, **self.model_options)
+
+    @property
+    def uses_text(self) -> bool:
+        return self.init != 'none'
+
+    def to_dict(self) -> Dict[str, Any]:
+        r"""A JSON-ready dict (tuples as lists)."""
+        def plain(value: Any) -> Any:
+            if isinstance(value, (tuple, list)):
+                return [plain(v) for v in value]
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            return value
+        return plain(asdict(self))
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]) -> 'ExperimentConfig':
+        r"""The config of a :meth:`to_dict` (e.g. a run folder's ``config.json``)."""
+        if not isinstance(values, dict):
+            raise UserInputError('an experiment config must be a mapping of names to values')
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise UserInputError(f"unknown experiment setting '{unknown[0]}' (known: "
+                                 f"{', '.join(sorted(known))})")
+        train = dict(values.get('train') or {})
+        train_known = {f.name for f in fields(TrainConfig)}
+        if set(train) - train_known:
+            raise UserInputError(f"unknown training setting "
+                                 f"'{sorted(set(train) - train_known)[0]}'")
+        for key in ('topk', 'fanout', 'user_groups'):
+            if isinstance(train.get(key), list):
+                train[key] = tuple(train[key])
+        return cls(**{**values, 'train': TrainConfig(**train)})
+
+
+__all__ = ['ExperimentConfig']

@@ -1,0 +1,155 @@
+"""The experiment pipeline, used alike by the command line, :func:`load_run` and the
+benchmarks: :func:`prepare` (graph, split, LLMInit features), :func:`create_model` and
+:func:`run_experiment` (both, then training, the results table and the run folder).
+
+Example:
+    >>> from pyg_llminit.experiment import ExperimentConfig, run_experiment
+    >>> from pyg_llminit.training import TrainConfig
+    >>> config = ExperimentConfig(graph='amazon', init='variance',
+    ...                           train=TrainConfig(epochs=50))
+    >>> results = run_experiment(config, out='runs/variance')
+"""
+import dataclasses
+from typing import TYPE_CHECKING, Callable, Dict, NamedTuple, Optional, Union
+
+import torch
+from torch import Tensor
+
+from .config import ExperimentConfig
+from .runs import RunFolder
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from torch_geometric.data import HeteroData
+
+    from ..models.base import Recommender
+
+Log = Callable[[str], None]
+
+
+class Prepared(NamedTuple):
+    r"""A loaded graph, its split, and (for an LLMInit config) the initial user and item
+    features ``[U, d]`` / ``[I, d]`` computed from the training graph only."""
+    data: 'HeteroData'
+    train: 'HeteroData'
+    val: 'HeteroData'
+    test: 'HeteroData'
+    user_x: Optional[Tensor] = None
+    item_x: Optional[Tensor] = None
+
+
+def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = print,
+            embedding: Optional[Tensor] = None, features: bool = True) -> Prepared:
+    r"""Loads the graph, prints its statistics, splits it and, for an LLMInit
+    :obj:`config`, computes the initial features.
+
+    Args:
+        config (ExperimentConfig): The experiment.
+        root (str, optional): Cache folder for processed graphs.
+        log (callable): Receives the statistics and a line per step.
+        embedding (Tensor, optional): Precomputed item embeddings ``[I, d_LLM]`` instead of
+            encoding the item texts with ``config.encoder``.
+        features (bool): Compute the LLMInit features (``False`` to rebuild a trained
+            model, whose weights replace them anyway).
+    """
+    from ..datasets import load_graph
+    from ..datasets.graph import EDGE_TYPE, graph_statistics
+    from ..transforms.split import parse_split
+    from .tables import stats_table
+    data = load_graph(config.graph, root, min_rating=config.min_rating, k_core=config.k_core)
+    log(f'graph {config.graph}')
+    log(stats_table(graph_statistics(data)))
+    seed = config.train.seed if config.split_seed is None else config.split_seed
+    splitter = parse_split(config.split, order=config.order, seed=seed)
+    train, val, test = splitter(data)
+    log(f'split {splitter}: train {train[EDGE_TYPE].num_edges:,}, '
+        f'valid {val[EDGE_TYPE].edge_label_index.size(1):,}, '
+        f'test {test[EDGE_TYPE].edge_label_index.size(1):,}')
+    if not (features and config.uses_text):
+        return Prepared(data, train, val, test)
+    from .features import describe, llminit_features
+    user_x, item_x, transform = llminit_features(
+        train, config.init, None if config.init == 'full' else config.embedding_dim,
+        config.encoder, config.text_fields, config.text_template, config.popular_ratio,
+        config.init_scale, config.train.seed, embedding=embedding)
+    log(f'{transform}; {describe(user_x, item_x)}')
+    return Prepared(data, train, val, test, user_x, item_x)
+
+
+def create_model(config: ExperimentConfig, prepared: Prepared) -> 'Recommender':
+    r"""The backbone of :obj:`config` for :obj:`prepared`'s graph, seeded with
+    ``config.train.seed`` and started from its LLMInit features if it has them."""
+    from ..models import build_model
+    torch.manual_seed(config.train.seed)
+    kwargs = config.model_kwargs()
+    if prepared.item_x is not None:  # 'full' keeps every dim of the text embedding
+        kwargs['embedding_dim'] = prepared.item_x.size(1)
+    model = build_model(config.model, prepared.data['user'].num_nodes,
+                        prepared.data['item'].num_nodes, **kwargs)
+    if prepared.item_x is not None:
+        model.init_from_x(prepared.user_x, prepared.item_x)
+    return model
+
+
+def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = None,
+                   root: Optional[str] = None, log: Log = print,
+                   embedding: Optional[Tensor] = None) -> Dict:
+    r"""Prepares, trains with early stopping and tests one experiment, printing the graph's
+    statistics first and a results table last, and writes its run folder.
+
+    Under ``torchrun`` every process calls it: each trains on its shard with DDP, rank 0
+    prepares the data first (the others then read its caches), prints and writes alone.
+
+    Args:
+        config (ExperimentConfig): The experiment.
+        out (str or Path, optional): Run folder (default:
+            ``runs/<graph>-<model>-<init>-<time>``); checked before anything is loaded.
+        root (str, optional): Cache folder for processed graphs.
+        log (callable): Receives every line of output.
+        embedding (Tensor, optional): Precomputed item embeddings (see :func:`prepare`).
+
+    Returns:
+        The contents of ``results.json``: ``config``, ``world_size``, ``best_epoch``,
+        ``epochs_run``, ``train_seconds``, ``seconds_per_epoch``, ``valid``, ``test``,
+        ``test_most_popular`` and ``test_by_user_degree``; ``{}`` on ranks other than 0.
+    """
+    from ..training import Trainer, resolve_device
+    from ..training.distributed import launched_by_torchrun, rank_zero_first, setup
+    from .tables import groups_table, results_table
+    rank, world = 0, 1
+    if launched_by_torchrun():  # join the group; rank 0 alone prints and writes
+        rank, world, device = setup(config.train.device)
+        config = dataclasses.replace(
+            config, train=dataclasses.replace(config.train, device=device))
+    else:
+        resolve_device(config.train.device)  # an absent GPU fails before any loading
+    log = log if rank == 0 else (lambda line: None)
+    folder = RunFolder.for_new_run(out, config)
+    prepared = rank_zero_first(lambda: prepare(config, root, log, embedding),
+                               config.train.device)
+    if prepared.item_x is not None and prepared.item_x.size(1) != config.embedding_dim:
+        config = dataclasses.replace(config, embedding_dim=prepared.item_x.size(1))
+    model = create_model(config, prepared)
+    log(f'model {model}')
+    trainer = Trainer(model, prepared.train, prepared.val, prepared.test, config.train,
+                      writer=folder if rank == 0 else None, log=log)
+    if rank == 0:
+        folder.write_config(config)
+    results = trainer.fit()
+    if rank != 0:
+        return {}
+    log('')
+    log(results_table(results))
+    if 'test_by_user_degree' in results:
+        log('\ntest by training interactions per user')
+        log(groups_table(results['test_by_user_degree']))
+    log(f'{results["epochs_run"]} epochs, {results["train_seconds"]:.0f} s '
+        f'({results["seconds_per_epoch"]:.1f} s/epoch incl. validation) on '
+        f'{trainer.device}; run folder {folder.path}')
+    results = {'config': config.to_dict(), 'world_size': world, **results}
+    folder.write_results(results)
+    return results
+
+
+__all__ = ['Prepared', 'prepare', 'create_model', 'run_experiment']

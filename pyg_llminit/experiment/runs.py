@@ -1,0 +1,160 @@
+"""Run folders: the one writer of a run's files, and a finished run loaded back.
+
+A run folder holds ``config.json`` (the :class:`~pyg_llminit.experiment.ExperimentConfig`),
+``history.json`` (per epoch: seconds, loss, validation metrics; rewritten after every
+epoch), ``best.pt`` (state dict of the best validation epoch) and ``results.json`` (best
+epoch, validation and test metrics, most-popular on test, per user group). Every file is
+written to a temporary name and renamed, so an interrupted run never leaves a half-written
+file. :func:`load_run` rebuilds graph, split, model and adjacency from a folder;
+:func:`evaluate_run` scores the model again, with other cut-offs or user groups.
+"""
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Sequence, Union
+
+import torch
+
+from ..errors import UserInputError, invalid
+from ..io import load_torch, save_torch, write_json
+from .config import ExperimentConfig
+
+if TYPE_CHECKING:  # the CLI imports this module: keep `pyg-llminit --help` fast
+    from torch_geometric.data import HeteroData
+
+    from ..models.adjacency import NormalizedAdjacency
+    from ..models.base import Recommender
+
+
+class RunFolder:
+    r"""The files of one run, written atomically; creates the folder on the first write,
+    so a run that fails before training leaves nothing behind.
+
+    Args:
+        path (str or Path): The folder.
+    """
+    CONFIG, HISTORY, BEST, RESULTS = 'config.json', 'history.json', 'best.pt', 'results.json'
+
+    def __init__(self, path: Union[str, Path]) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def for_new_run(cls, out: Optional[Union[str, Path]],
+                    config: ExperimentConfig) -> 'RunFolder':
+        r""":obj:`out`, or ``runs/<graph>-<model>-<init>-<time>``, checked for writability
+        before anything is loaded or trained."""
+        if out is None:
+            stamp = time.strftime('%Y%m%d-%H%M%S')
+            name = Path(config.graph).name if Path(config.graph).exists() else config.graph
+            out = Path('runs') / f'{name}-{config.model}-{config.init}-{stamp}'
+        path = Path(out).absolute()
+        existing = next(p for p in [path, *path.parents] if p.exists())
+        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            raise invalid('out', f'{out}: cannot write there ({existing} is not a writable '
+                          'folder)')
+        return cls(path)
+
+    def write_config(self, config: ExperimentConfig) -> None:
+        write_json(self.path / self.CONFIG, config.to_dict())
+
+    def save_history(self, history: List[Dict]) -> None:
+        write_json(self.path / self.HISTORY, history)
+
+    def save_best(self, state: Dict[str, torch.Tensor]) -> None:
+        save_torch(self.path / self.BEST, state)
+
+    def write_results(self, results: Dict[str, Any]) -> None:
+        write_json(self.path / self.RESULTS, results)
+
+    def read_config(self) -> ExperimentConfig:
+        r"""The run's config; a folder that is not a finished run is a user error."""
+        for name in (self.CONFIG, self.BEST):
+            if not (self.path / name).is_file():
+                raise UserInputError(f'{self.path}: no {name} (not the folder of a finished '
+                                     f'pyg-llminit train run)')
+        file = self.path / self.CONFIG
+        try:
+            values = json.loads(file.read_text())
+        except ValueError as e:
+            raise UserInputError(f'{file}: malformed ({e})') from None
+        if isinstance(values, dict) and 'dim' in values:
+            raise UserInputError(f'{file}: written by pyg-llminit before 2026-12 (flat '
+                                 'dim/layers/reg keys); train the run again to load it')
+        try:
+            return ExperimentConfig.from_dict(values)
+        except (TypeError, UserInputError) as e:
+            raise UserInputError(f'{file}: malformed ({e})') from None
+
+    def read_best(self) -> Dict[str, torch.Tensor]:
+        return load_torch(self.path / self.BEST)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}('{self.path}')"
+
+
+class Run(NamedTuple):
+    r"""A rebuilt run: its config, the whole graph, the split's training, validation and
+    test graphs, the model with the best validation weights (in eval mode) and the
+    training adjacency."""
+    config: ExperimentConfig
+    data: 'HeteroData'
+    train: 'HeteroData'
+    val: 'HeteroData'
+    test: 'HeteroData'
+    model: 'Recommender'
+    adj: 'NormalizedAdjacency'
+
+
+def load_run(run_dir: Union[str, Path], root: Optional[str] = None,
+             device: Union[str, torch.device] = 'cpu') -> Run:
+    r"""Rebuilds the model of a finished run folder through the same pipeline that
+    trained it (:func:`~pyg_llminit.experiment.prepare`, without encoding texts).
+
+    Args:
+        run_dir (str or Path): The folder.
+        root (str, optional): Cache folder for processed graphs.
+        device (str or torch.device): Where the model and adjacency go.
+    """
+    from ..models.adjacency import normalized_adjacency
+    from ..transforms.split import train_index
+    from .pipeline import create_model, prepare
+
+    folder = RunFolder(run_dir)
+    config = folder.read_config()
+    prepared = prepare(config, root, log=lambda line: None, features=False)
+    model = create_model(config, prepared)
+    try:
+        model.load_state_dict(folder.read_best())
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0]
+        raise UserInputError(f'{folder.path / folder.BEST} does not fit the model of its '
+                             f'config.json: {first}') from None
+    model.to(device).eval()
+    num_users, num_items = model.num_users, model.num_items
+    adj = normalized_adjacency(train_index(prepared.train), num_users, num_items).to(device)
+    return Run(config, prepared.data, prepared.train, prepared.val, prepared.test, model, adj)
+
+
+@torch.no_grad()
+def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
+                 user_groups: Optional[Sequence[int]] = (5, 10, 20),
+                 batch_size: int = 1024) -> Dict:
+    r"""The run's model on its validation or test split, masked as in training, beside the
+    most-popular ranking, in the schema of the run's ``results.json``.
+
+    Returns:
+        ``{'split': split, split: metrics, f'{split}_most_popular': metrics}`` and, with
+        :obj:`user_groups`, ``f'{split}_by_user_degree'``.
+    """
+    from ..evaluation.protocol import evaluate_held_out, held_out_evaluator
+    from ..transforms.split import label_index, train_index
+    train = train_index(run.train)
+    evaluator = held_out_evaluator(split, train, label_index(run.val), label_index(run.test),
+                                   run.model.num_users, run.model.num_items, k, batch_size)
+    device = next(run.model.parameters()).device
+    return {'split': split, **evaluate_held_out(evaluator, run.model.score_fn(run.adj), split,
+                                                 train, user_groups, device)}
+
+
+__all__ = ['RunFolder', 'Run', 'load_run', 'evaluate_run']

@@ -1,0 +1,44 @@
+"""Plain-text tables of a run's output: graph statistics, metrics side by side, metrics per
+group of users."""
+from typing import Dict, List
+
+
+def text_table(rows: List[List[str]], header: List[str]) -> str:
+    r"""Columns padded to their widest cell, the first left-aligned, the others right."""
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    line = lambda r: '  '.join(str(c).rjust(w) if i else str(c).ljust(w)  # noqa: E731
+                               for i, (c, w) in enumerate(zip(r, widths)))
+    return '\n'.join([line(header), '  '.join('-' * w for w in widths)] + [line(r) for r in rows])
+
+
+def stats_table(stats: Dict[str, float]) -> str:
+    rows = [[k, f'{v:,}' if isinstance(v, int) else f'{v:.4g}'] for k, v in stats.items()]
+    return text_table(rows, ['statistic', 'value'])
+
+
+def metrics_table(columns: Dict[str, Dict[str, float]]) -> str:
+    r"""One row per metric, one column per named set of metrics (the first set's metrics)."""
+    names = list(next(iter(columns.values())))
+    rows = [[name, *(f'{values[name]:.4f}' for values in columns.values())] for name in names]
+    return text_table(rows, ['metric', *columns])
+
+
+def results_table(results: Dict) -> str:
+    r"""A finished run's validation metrics at its best epoch, test, and most-popular on
+    test."""
+    return metrics_table({f'valid (epoch {results["best_epoch"]})': results['valid'],
+                          'test': results['test'],
+                          'test most-popular': results['test_most_popular']})
+
+
+def groups_table(groups: Dict[str, Dict[str, float]]) -> str:
+    r"""Metrics at the smallest K per group of users by training interactions."""
+    metrics = [name for name in next(iter(groups.values())) if '@' in name]
+    k = min(int(name.split('@')[1]) for name in metrics)
+    names = [name for name in metrics if name.endswith(f'@{k}')]
+    rows = [[group, f'{values["users"]:,}', *(f'{values[n]:.4f}' for n in names)]
+            for group, values in groups.items()]
+    return text_table(rows, ['training interactions', 'users', *names])
+
+
+__all__ = ['text_table', 'stats_table', 'metrics_table', 'results_table', 'groups_table']

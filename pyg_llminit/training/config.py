@@ -1,0 +1,86 @@
+"""Optimisation and evaluation settings of the :class:`~pyg_llminit.training.Trainer`."""
+import math
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import torch
+
+from ..errors import invalid
+
+LOADERS = ('full', 'neighbor')
+
+
+@dataclass
+class TrainConfig:
+    r"""Optimisation and evaluation settings (defaults: LightGCN on Beauty as in LLMInit,
+    arXiv 2503.01814, with batch 2048).
+
+    Args:
+        epochs (int): Maximum epochs; early stopping usually ends sooner.
+        batch_size (int): Training interactions per step (the global batch under DDP).
+        lr (float): Adam learning rate.
+        patience (int): Stop after this many epochs without a better :obj:`monitor`.
+        monitor (str): Validation metric for early stopping and model selection.
+        topk (Tuple[int, ...]): Cut-offs K of the metrics.
+        seed (int): Seed of shuffling, negatives and sampled subgraphs.
+        eval_batch_size (int): Users scored at once in evaluation.
+        device (str): ``'cpu'``, ``'cuda'``, ``'cuda:1'`` or ``'auto'``.
+        loader (str): ``'full'`` (every step propagates over the whole graph) or
+            ``'neighbor'`` (PyG's ``LinkNeighborLoader`` samples a subgraph per batch).
+        fanout (Tuple[int, ...], optional): With ``loader='neighbor'``: neighbours sampled
+            per layer (``-1``: all). Default 10 per layer.
+        user_groups (Tuple[int, ...], optional): Upper bounds of the groups of users by
+            training interactions for per-group test metrics; ``None`` skips them.
+    """
+    epochs: int = 300
+    batch_size: int = 2048
+    lr: float = 1e-3
+    patience: int = 10
+    monitor: str = 'ndcg@10'
+    topk: Tuple[int, ...] = (10, 20)
+    seed: int = 2020
+    eval_batch_size: int = 1024
+    device: str = 'cpu'
+    loader: str = 'full'
+    fanout: Optional[Tuple[int, ...]] = None
+    user_groups: Optional[Tuple[int, ...]] = (5, 10, 20)
+
+    def __post_init__(self) -> None:
+        from ..evaluation.groups import check_group_edges
+        for name in ('epochs', 'batch_size', 'eval_batch_size', 'patience'):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise invalid(name, f'must be an integer, got {value!r}')
+            if value < 1:
+                raise invalid(name, f'must be at least 1, got {value}')
+        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or \
+                not (math.isfinite(self.lr) and self.lr > 0):
+            raise invalid('lr', f'must be a positive finite number, got {self.lr!r}')
+        self.topk = tuple(self.topk)
+        if not self.topk or min(self.topk) < 1:
+            raise invalid('topk', f'values must be positive, got {list(self.topk)}')
+        if self.user_groups is not None:
+            self.user_groups = tuple(check_group_edges(self.user_groups))
+        if self.fanout is not None:
+            self.fanout = tuple(self.fanout)
+        if self.loader not in LOADERS:
+            raise invalid('loader', f"must be 'full' or 'neighbor', got '{self.loader}'")
+
+
+def resolve_device(name: str) -> torch.device:
+    r"""``'auto'`` picks CUDA when present; asking for an absent CUDA is a user error."""
+    if name == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise invalid('device', f"'{name}' is not a device") from None
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise invalid('device', f'{name}: no CUDA GPU is available on this machine')
+    if device.type == 'cuda' and (device.index or 0) >= torch.cuda.device_count():
+        raise invalid('device', f'{name}: this machine has {torch.cuda.device_count()} '
+                      'CUDA GPU(s)')
+    return device
+
+
+__all__ = ['TrainConfig', 'resolve_device', 'LOADERS']

@@ -1,0 +1,209 @@
+"""One training loop for every backbone: BPR mini-batches over the training interactions
+(full graph or sampled subgraphs), validation after every epoch, early stopping, test once
+at the best validation epoch."""
+import copy
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Dict, List, Optional, Protocol
+
+import torch
+from torch_geometric.data import HeteroData
+from tqdm.auto import tqdm
+
+from ..datasets.graph import ITEM, USER
+from ..errors import UserInputError, invalid
+from ..evaluation.protocol import evaluate_held_out, held_out_evaluator
+from ..models.adjacency import normalized_adjacency
+from ..models.base import Recommender
+from ..transforms.split import label_index, train_index
+from .batches import FullGraphBatches, NeighborBatches, resolve_fanout
+from .config import TrainConfig, resolve_device
+from .distributed import (broadcast_flag, check_divides, mean_over_ranks, rank_and_world,
+                          shard, wrap)
+from .sampling import NegativeSampler
+
+
+@dataclass
+class EpochLog:
+    epoch: int
+    seconds: float
+    loss: float
+    val: Dict[str, float] = field(default_factory=dict)
+    eval_seconds: float = 0.0
+
+
+class RunWriter(Protocol):
+    r"""Where a :class:`Trainer` records its progress (e.g. a
+    :class:`~pyg_llminit.experiment.RunFolder`)."""
+    def save_history(self, history: List[Dict]) -> None: ...
+
+    def save_best(self, state: Dict[str, torch.Tensor]) -> None: ...
+
+
+class Trainer:
+    r"""Trains a :class:`~pyg_llminit.models.base.Recommender` on split graphs.
+
+    Args:
+        model (Recommender): The backbone (already initialised, e.g. by LLMInit).
+        train_data, val_data, test_data (HeteroData): The output of a split transform.
+        config (TrainConfig): Optimisation and evaluation settings.
+        writer (RunWriter, optional): Receives the history after every epoch and the
+            state dict of every new best validation epoch (rank 0 only under DDP).
+        log (callable): Receives one line per epoch.
+
+    Under ``torchrun`` (a process group initialised), every rank trains on its shard of
+    the interactions with DDP; rank 0 validates, decides when to stop and writes.
+    """
+    def __init__(self, model: Recommender, train_data: HeteroData, val_data: HeteroData,
+                 test_data: HeteroData, config: TrainConfig,
+                 writer: Optional[RunWriter] = None,
+                 log: Callable[[str], None] = print) -> None:
+        self.rank, self.world = rank_and_world()
+        self.config, self.log = config, log if self.rank == 0 else (lambda s: None)
+        self.writer = writer if self.rank == 0 else None  # rank 0 writes, nobody else
+        self.device = resolve_device(config.device)
+        self.model = model.to(self.device)
+        self.loss_fn = model.loss if self.world == 1 else wrap(model, self.device)
+        num_users, num_items = train_data[USER].num_nodes, train_data[ITEM].num_nodes
+        self.train_index = train_index(train_data)
+        if self.train_index.size(1) == 0:
+            raise UserInputError('the training split has no interactions')
+        self.adj = normalized_adjacency(self.train_index, num_users, num_items).to(self.device)
+        self.batches = self._batches(num_users, num_items)
+        val_index, test_index = label_index(val_data), label_index(test_data)
+        if val_index.size(1) == 0 or test_index.size(1) == 0:
+            raise UserInputError('the validation or test split is empty: too few '
+                                 'interactions per user for this split')
+        self.val_evaluator, self.test_evaluator = (
+            held_out_evaluator(split, self.train_index, val_index, test_index, num_users,
+                               num_items, config.topk, config.eval_batch_size)
+            for split in ('valid', 'test'))
+        if config.monitor not in self.val_evaluator.metric_names():
+            raise invalid('monitor', f"'{config.monitor}' is not among the computed metrics "
+                          f"({', '.join(self.val_evaluator.metric_names())})")
+        self.history: List[EpochLog] = []
+        self.optimizer = self.make_optimizer()
+        self.generator, self.neg_generator = self._seed_generators()
+
+    def _batches(self, num_users: int, num_items: int):
+        step_batch = check_divides(self.config.batch_size, self.world)
+        sampler = NegativeSampler(self.train_index, num_items)
+        if self.config.loader == 'full':
+            return FullGraphBatches(self.adj, sampler, step_batch, self.model.needs_negatives,
+                                    self.rank, self.world)
+        layers = getattr(self.model, 'num_layers', None)  # MF has none: seeds only
+        fanout = [] if layers is None else resolve_fanout(self.config.fanout, layers)
+        seeds = self.train_index[:, shard(torch.arange(self.train_index.size(1)),
+                                          self.rank, self.world)]
+        return NeighborBatches(seeds, num_users, num_items, fanout, step_batch, sampler,
+                               graph_index=self.train_index)
+
+    def make_optimizer(self) -> torch.optim.Optimizer:
+        r"""Adam, fused: one kernel for all parameters, several times faster than foreach on
+        CPU. Dense on purpose, also for mini-batches: on a 3M-edge synthetic graph
+        (batch 8192, fan-out 10,5) a step took 1.05 s with fused Adam over the whole table
+        and 1.6 s with torch's SparseAdam over the subgraph's rows (0.56 s in its step)."""
+        return torch.optim.Adam(self.model.parameters(), lr=self.config.lr, fused=True)
+
+    def _seed_generators(self):
+        r"""Seeds this rank's randomness from ``config.seed``: the shuffling generator is
+        the same on every rank (disjoint shards of one permutation); negatives come from it
+        in one process and from a per-rank generator under DDP. The global RNG, which
+        drives ``LinkNeighborLoader`` and SimGCL's noise, is seeded per rank."""
+        seed = self.config.seed + 7919 * self.rank
+        torch.manual_seed(seed)
+        generator = torch.Generator().manual_seed(self.config.seed)
+        return generator, None if self.world == 1 else torch.Generator().manual_seed(seed)
+
+    def train_epoch(self, epoch: int = 0, max_steps: Optional[int] = None) -> float:
+        r"""One pass over the training interactions (or its first :obj:`max_steps`
+        steps); returns the mean loss over all ranks."""
+        self.model.train()
+        total = torch.zeros((), device=self.device)
+        count = 0
+        steps = len(self.batches) if max_steps is None else min(max_steps, len(self.batches))
+        batches = self.batches.epoch(self.model, self.generator, self.neg_generator)
+        for step, (adj, user, pos, neg) in enumerate(tqdm(
+                batches, total=steps, desc=f'epoch {epoch}', leave=False, disable=None,
+                unit='batch')):
+            if step >= steps:
+                break
+            adj = adj if adj is self.adj else adj.to(self.device)
+            user, pos = user.to(self.device), pos.to(self.device)
+            neg = neg.to(self.device) if neg is not None else None
+            self.optimizer.zero_grad()
+            loss, _ = self.loss_fn(adj, user, pos, neg)
+            loss.backward()
+            self.optimizer.step()
+            total += loss.detach() * user.numel()
+            count += user.numel()
+        mean = float(total) / max(count, 1)
+        return mean if self.world == 1 else mean_over_ranks(mean, self.device)
+
+    @torch.no_grad()
+    def validate(self) -> Dict[str, float]:
+        r"""The validation metrics of the model as it is now."""
+        self.model.eval()
+        return self.val_evaluator.evaluate(self.model.score_fn(self.adj), device=self.device)
+
+    @torch.no_grad()
+    def test(self) -> Dict:
+        r"""Test metrics of the model as it is now, beside most-popular's, and per user
+        group (see :func:`~pyg_llminit.evaluation.evaluate_held_out`)."""
+        self.model.eval()
+        return evaluate_held_out(self.test_evaluator, self.model.score_fn(self.adj), 'test',
+                                 self.train_index, self.config.user_groups, self.device)
+
+    def fit(self) -> Dict:
+        r"""Trains until :obj:`epochs` or early stopping; returns the results (best epoch,
+        validation metrics at that epoch, :meth:`test` of its weights); ``{}`` on ranks
+        other than 0."""
+        cfg = self.config
+        best_score, best_epoch, best_state, best_val = -1.0, 0, None, {}
+        wall = time.perf_counter()
+        for epoch in range(1, cfg.epochs + 1):
+            t0 = time.perf_counter()
+            loss = self.train_epoch(epoch)
+            train_s = time.perf_counter() - t0
+            if self.rank != 0:  # rank 0 validates and decides; the others follow
+                if broadcast_flag(False, self.device):
+                    break
+                continue
+            val = self.validate()
+            total_s = time.perf_counter() - t0
+            self.history.append(EpochLog(epoch, total_s, loss, val, total_s - train_s))
+            score = val[cfg.monitor]
+            improved = score > best_score
+            if improved:
+                best_score, best_epoch, best_val = score, epoch, val
+                best_state = copy.deepcopy(self.model.state_dict())
+                if self.writer is not None:
+                    self.writer.save_best(best_state)
+            self.log(f'epoch {epoch:3d} | train {train_s:5.1f}s | total {total_s:5.1f}s | '
+                     f'loss {loss:.4f} | val {cfg.monitor} {score:.4f}'
+                     f'{"  *" if improved else ""}')
+            if self.writer is not None:
+                self.writer.save_history([asdict(h) for h in self.history])
+            stop = epoch - best_epoch >= cfg.patience
+            if self.world > 1:
+                broadcast_flag(stop, self.device)
+            if stop:
+                self.log(f'early stop: no better {cfg.monitor} for {cfg.patience} epochs')
+                break
+        seconds = time.perf_counter() - wall
+        if self.rank != 0:
+            return {}
+        assert best_state is not None
+        self.model.load_state_dict(best_state)
+        test = self.test()
+        return {
+            'best_epoch': best_epoch,
+            'epochs_run': len(self.history),
+            'train_seconds': seconds,
+            'seconds_per_epoch': seconds / len(self.history),
+            'valid': best_val,
+            **test,
+        }
+
+
+__all__ = ['Trainer', 'EpochLog', 'RunWriter', 'TrainConfig']

@@ -1,0 +1,261 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+import click
+
+from pyg_llminit.cli.main import cli, main
+from pyg_llminit.cli.config_file import config_callback
+from pyg_llminit.errors import UserInputError
+
+
+def run_cli(args, tmp_path, check_exit=0):
+    r"""Runs ``python -m pyg_llminit`` in a subprocess, as a user would."""
+    env_home = {'PYG_LLMINIT_HOME': str(tmp_path / 'home')}
+    proc = subprocess.run([sys.executable, '-m', 'pyg_llminit', *args], capture_output=True,
+                          text=True, env={**os.environ, **env_home}, timeout=900)
+    assert proc.returncode == check_exit, proc.stdout + proc.stderr
+    return proc
+
+
+def test_help_teaches():
+    out = CliRunner().invoke(cli, ['train', '--help']).output
+    for option in ('--graph', '--model', '--init', '--dim', '--layers', '--epochs',
+                   '--batch-size', '--lr', '--seed', '--device', '--out', '--topk', '--split',
+                   '--order', '--encoder', '--text-fields', 'Examples'):
+        assert option in out
+
+
+@pytest.mark.parametrize('args, message', [
+    (['train', '--graph', 'nope'], "error: unknown graph 'nope'"),
+    (['train', '--split', 'half'], "error: unknown split 'half'"),
+    (['train', '--topk', 'ten'], 'error: --topk takes comma-separated integers'),
+    (['train', '--epochs', '0'], 'error: --epochs must be at least 1'),
+    # the library's errors name parameters; the CLI shows them as flags
+    (['train', '--lr', '-1'], 'error: --lr must be a positive finite number'),
+    (['train', '--lr', 'inf'], 'error: --lr must be a positive finite number'),
+    (['train', '--dim', '0'], 'error: --dim must be an integer of at least 1'),
+    (['train', '--layers', '-1'], 'error: --layers must be an integer of at least 0'),
+    (['train', '--init-scale', 'huge', '--init', 'variance'], 'error: --init-scale takes'),
+    (['train', '--user-groups', '10,5'], 'error: --user-groups must be increasing positive'),
+    (['train', '--user-groups', 'few'], 'error: --user-groups takes comma-separated integers'),
+    (['train', '--device', 'cuda:7'] if not torch.cuda.is_available() else
+     ['train', '--device', 'tpu'], 'error: '),
+])
+def test_user_errors_are_one_line_exit_2(args, message, tmp_path, cli_error):
+    cli_error(args + ['--out', str(tmp_path / 'run')], message)
+    assert not (tmp_path / 'run').exists()  # nothing created, nothing half-written
+
+
+def test_unwritable_out_folder(tmp_path, capsys):
+    blocker = tmp_path / 'file'
+    blocker.write_text('')
+    with pytest.raises(SystemExit) as exc:
+        main(['train', '--out', str(blocker / 'run')])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.startswith('error: --out')
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])
+def test_interrupted_run_is_one_line_and_leaves_complete_files(signum, csv_graph, tmp_path):
+    r"""Ctrl-C (SIGINT) or SIGTERM in the middle of training, sent to a real process."""
+    out, err_file = tmp_path / 'run', tmp_path / 'stderr.txt'
+    env = {**os.environ, 'PYG_LLMINIT_HOME': str(tmp_path / 'home'), 'PYTHONUNBUFFERED': '1'}
+    with open(err_file, 'w') as err_out:
+        proc = subprocess.Popen(
+            [sys.executable, '-m', 'pyg_llminit', 'train', '--graph', str(csv_graph),
+             '--dim', '8', '--batch-size', '16', '--epochs', '100000', '--patience', '100000',
+             '--out', str(out)], stdout=subprocess.PIPE, stderr=err_out, text=True, env=env,
+            # a runner started with SIGINT ignored (a background job) would pass that on
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    watchdog = threading.Timer(120, proc.kill)  # a hung child ends the read loop below
+    watchdog.start()
+    try:
+        # the second epoch line: epoch 1's history.json and best.pt are written by then
+        epochs = 0
+        for line in proc.stdout:
+            epochs += line.startswith('epoch')
+            if epochs == 2:
+                break
+        assert epochs == 2, 'the run ended or hung before its second epoch'
+        proc.send_signal(signum)
+        proc.communicate(timeout=60)
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+    err = err_file.read_text()
+    assert proc.returncode == 130, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith('error: interrupted'), err
+    names = sorted(p.name for p in out.iterdir())
+    assert 'results.json' not in names and not [n for n in names if '.tmp' in n], names
+    assert json.loads((out / 'history.json').read_text())  # complete, at least one epoch
+    assert torch.load(out / 'best.pt', weights_only=True)
+
+
+@pytest.mark.slow
+def test_train_end_to_end_on_beauty_beats_most_popular(tmp_path):
+    out = tmp_path / 'run'
+    proc = run_cli(['train', '--graph', 'amazon', '--epochs', '3',
+                    '--out', str(out), '--device', 'cpu'], tmp_path)
+    text = proc.stdout
+    assert text.index('users') < text.index('epoch   1')  # statistics first
+    assert '22,363' in text and '198,502' in text
+    assert 'test most-popular' in text
+    results = json.loads((out / 'results.json').read_text())
+    config = json.loads((out / 'config.json').read_text())
+    history = json.loads((out / 'history.json').read_text())
+    assert config['graph'] == 'amazon' and config['train']['epochs'] == 3
+    assert len(history) == results['epochs_run'] == 3
+    assert set(results['test']) == {f'{m}@{k}' for m in
+                                   ('recall', 'ndcg', 'hit', 'precision', 'mrr')
+                                   for k in (10, 20)}
+    # One test item per user: Recall@K equals Hit@K.
+    assert results['test']['recall@10'] == pytest.approx(results['test']['hit@10'])
+    assert results['test']['ndcg@10'] > results['test_most_popular']['ndcg@10']
+    assert results['test_most_popular']['ndcg@10'] == pytest.approx(0.0055, abs=5e-4)
+    # test per group of users by training interactions (default groups 5, 10, 20): the
+    # groups partition the 22,363 test users and their user-weighted mean is the overall
+    groups = results['test_by_user_degree']
+    assert list(groups) == ['<=5', '6-10', '11-20', '>20']
+    assert sum(g['users'] for g in groups.values()) == 22_363
+    for name, value in results['test'].items():
+        mean = sum(g['users'] * g[name] for g in groups.values()) / 22_363
+        assert mean == pytest.approx(value, abs=1e-5)
+    assert 'test by training interactions per user' in text and '<=5' in text
+    state = torch.load(out / 'best.pt', weights_only=True)
+    assert state['gnn.embedding.weight'].shape == (22_363 + 12_101, 128)
+    assert not list(out.glob('.*.tmp'))
+
+
+def test_stats_prints_graph_statistics(tmp_path, monkeypatch):
+    monkeypatch.setenv('PYG_LLMINIT_HOME', str(tmp_path))
+    result = CliRunner().invoke(cli, ['stats', '--graph', 'amazon-beauty'])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(None, 1) for line in result.output.splitlines()[2:])
+    assert lines['users'].strip() == '22,363'
+    assert lines['items'].strip() == '12,101'
+    assert lines['interactions'].strip() == '198,502'
+    assert (tmp_path / 'amazon-beauty' / 'processed' / 'data.pt').exists()
+
+
+@pytest.mark.slow
+def test_train_with_llminit_variance_on_beauty(tmp_path):
+    out = tmp_path / 'run'
+    proc = run_cli(['train', '--graph', 'amazon', '--init', 'variance', '--epochs', '2',
+                    '--out', str(out), '--device', 'cpu'], tmp_path)
+    assert "LLMInit(dim=128, strategy='variance'" in proc.stdout
+    config = json.loads((out / 'config.json').read_text())
+    results = json.loads((out / 'results.json').read_text())
+    assert config['init'] == 'variance' and config['encoder'] == 'minilm'
+    assert results['test']['ndcg@10'] > results['test_most_popular']['ndcg@10']
+    # The item embeddings were cached: a second encoding reads the file.
+    cached = list((tmp_path / 'home' / 'embeddings').rglob('*.safetensors'))
+    assert len(cached) == 1
+
+
+def test_unknown_encoder_is_one_line_error_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv('PYG_LLMINIT_HOME', str(tmp_path / 'home'))
+    with pytest.raises(SystemExit) as exc:
+        main(['train', '--init', 'variance', '--encoder', 'nope', '--out',
+              str(tmp_path / 'run')])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: unknown text model 'nope'") and '\n' not in err
+    assert not (tmp_path / 'run').exists()
+    assert not list((tmp_path / 'home').rglob('*.safetensors'))
+
+
+def test_help_reads_the_catalog_without_loading_pyg():
+    r"""The CLI's choices come from :mod:`pyg_llminit.catalog`, as the package's registries
+    do, and ``--help`` never imports PyG (that would slow it by 2.5 s)."""
+    code = ('import sys\n'
+            'from pyg_llminit.cli import main\n'
+            'try:\n'
+            '    main(["train", "--help"])\n'
+            'except SystemExit:\n'
+            '    pass\n'
+            'print("torch_geometric" in sys.modules)')
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          check=True)
+    assert proc.stdout.strip().splitlines()[-1] == 'False'
+    assert '[lightgcn|sgl|sgcl|mf|ngcf|simgcl|xsimgcl]' in proc.stdout
+    from pyg_llminit import catalog
+    from pyg_llminit.models import MODELS
+    assert list(MODELS) == list(catalog.MODELS)
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--model', 'sgl', '--model-option', 'ssl_tau=0'], 'error: ssl_tau must be positive'),
+    (['--model', 'sgl', '--model-option', 'drop_ratio=1.5'], 'error: drop_ratio must lie in'),
+    (['--model', 'sgcl', '--model-option', 'tau=abc'],
+     "error: option 'tau' of model 'sgcl' takes a number, got 'abc'"),
+    (['--model', 'mf', '--model-option', 'ssl_tau=0.2'],
+     "error: model 'mf' has no option 'ssl_tau'"),
+    (['--model-option', 'noequals'], "error: --model-option takes KEY=VALUE"),
+    (['--model', 'simgcl', '--model-option', 'eps=-1'], 'error: eps must be non-negative'),
+])
+def test_bad_model_options_are_one_line_exit_2(args, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(['train', *args, '--out', str(tmp_path / 'run')])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(message) and '\n' not in err, err
+    assert not (tmp_path / 'run').exists()
+
+
+def test_config_file_sets_defaults_and_the_command_line_wins(tmp_path):
+    from pyg_llminit.cli.config_file import model_options_of
+    config = tmp_path / 'run.toml'
+    config.write_text('model = "sgl"\nepochs = 7\ntopk = [5, 10]\n\n[model_options]\n'
+                      'ssl_weight = 0.1\ndrop_ratio = 0.2\n')
+    seen = {}
+
+    @click.command()
+    @click.option('--model', default='lightgcn')
+    @click.option('--epochs', default=300)
+    @click.option('--topk', default='10,20')
+    @click.option('--model-option', 'model_options', multiple=True)
+    @click.option('--config', is_eager=True, expose_value=False, callback=config_callback)
+    def command(**kwargs):
+        seen.update(kwargs, hyper=model_options_of(click.get_current_context(),
+                                                   kwargs['model_options']))
+
+    command.main(['--config', str(config), '--epochs', '3'], standalone_mode=False)
+    assert seen['model'] == 'sgl' and seen['epochs'] == 3 and seen['topk'] == '5,10'
+    assert seen['hyper'] == {'ssl_weight': 0.1, 'drop_ratio': 0.2}
+    # a --model-option pair overrides its key only; the file's other keys stay
+    command.main(['--config', str(config), '--model-option', 'drop_ratio=0.3',
+                  '--model-option', 'ssl_tau=0.5'], standalone_mode=False)
+    assert seen['hyper'] == {'ssl_weight': 0.1, 'drop_ratio': 0.3, 'ssl_tau': 0.5}
+    config.write_text('modle = "sgl"\n')
+    with pytest.raises(UserInputError, match="unknown option 'modle'"):
+        command.main(['--config', str(config)], standalone_mode=False)
+    config.write_text('model = \n')
+    with pytest.raises(UserInputError, match='is not valid TOML'):
+        command.main(['--config', str(config)], standalone_mode=False)
+
+
+def test_train_reads_a_config_file(tmp_path, capsys):
+    config = tmp_path / 'bad.json'
+    config.write_text('{"model": "sgl", "model_options": {"ssl_tau": -1}}')
+    with pytest.raises(SystemExit) as exc:
+        main(['train', '--config', str(config), '--out', str(tmp_path / 'run')])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.startswith('error: ssl_tau must be positive')
+
+
+def test_shared_settings_are_not_model_options(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(['train', '--model-option', 'reg_weight=0.1', '--out', str(tmp_path / 'run')])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.startswith('error: --model-option reg_weight: set it with --reg')

@@ -1,0 +1,59 @@
+"""ExperimentConfig: library names, round trip, checks before any data is loaded."""
+import json
+
+import pytest
+
+from pyg_llminit.errors import UserInputError
+from pyg_llminit.experiment import ExperimentConfig
+from pyg_llminit.training import TrainConfig
+
+
+def test_round_trip_through_json():
+    config = ExperimentConfig(graph='ml-100k', model='sgl', embedding_dim=64, num_layers=3,
+                              model_options={'ssl_weight': 0.1}, init='variance',
+                              train=TrainConfig(epochs=7, topk=(5, 10), fanout=(4, 4, 2)))
+    values = json.loads(json.dumps(config.to_dict()))
+    assert values['embedding_dim'] == 64 and values['train']['topk'] == [5, 10]
+    assert ExperimentConfig.from_dict(values) == config
+
+
+@pytest.mark.parametrize('kwargs, param, message', [
+    ({'embedding_dim': 0}, 'embedding_dim', 'embedding_dim must be an integer of at least 1'),
+    ({'num_layers': -1}, 'num_layers', 'num_layers must be an integer of at least 0'),
+    ({'reg_weight': float('nan')}, 'reg_weight', 'reg_weight must be a finite number'),
+    ({'model': 'gcmc'}, 'model', "model 'gcmc' is unknown"),
+    ({'init': 'magic'}, 'init', "init 'magic' is unknown"),
+    ({'model': 'sgl', 'model_options': {'ssl_tau': 0}}, None, 'ssl_tau must be positive'),
+    ({'split': 'half'}, None, "unknown split 'half'"),
+])
+def test_errors_name_the_parameter(kwargs, param, message):
+    with pytest.raises(UserInputError, match=message) as err:
+        ExperimentConfig(**kwargs)
+    assert err.value.param == param
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    ({'lr': -1.0}, 'lr must be a positive finite number'),
+    ({'lr': float('inf')}, 'lr must be a positive finite number'),
+    ({'epochs': 0}, 'epochs must be at least 1'),
+    ({'epochs': 1.7}, 'epochs must be an integer'),
+    ({'loader': 'magic'}, "loader must be 'full' or 'neighbor'"),
+    ({'user_groups': (6, 3)}, 'user_groups must be increasing'),
+])
+def test_train_config_errors_speak_in_parameter_names(kwargs, message):
+    with pytest.raises(UserInputError, match=message):
+        TrainConfig(**kwargs)
+
+
+def test_error_in_terms_of_flags():
+    with pytest.raises(UserInputError) as err:
+        ExperimentConfig(embedding_dim=0)
+    assert err.value.in_terms_of({'embedding_dim': '--dim'}).startswith('--dim must be')
+    assert err.value.in_terms_of({}).startswith('--embedding-dim must be')
+
+
+def test_from_dict_refuses_unknown_settings():
+    with pytest.raises(UserInputError, match="unknown experiment setting 'dim'"):
+        ExperimentConfig.from_dict({'dim': 64})
+    with pytest.raises(UserInputError, match="unknown training setting 'epoch'"):
+        ExperimentConfig.from_dict({'train': {'epoch': 3}})

@@ -1,0 +1,61 @@
+"""Finished run folders: the rebuilt model and its evaluation, library and CLI."""
+import json
+
+import pytest
+import torch
+
+from pyg_llminit.cli.main import main
+from pyg_llminit.datasets.graph import EDGE_TYPE
+from pyg_llminit.io import load_torch
+from pyg_llminit.experiment.runs import evaluate_run, load_run
+
+
+def test_load_run_rebuilds_the_best_checkpoint(finished_run):
+    out, graph, root = finished_run
+    run = load_run(out, root=str(root))
+    state = load_torch(out / 'best.pt')
+    assert run.config.model == 'ngcf' and not run.model.training
+    for name, value in run.model.state_dict().items():
+        assert torch.equal(value, state[name]), name
+    # the rebuilt training graph is the run's: leave-one-out keeps all but 2 per user
+    assert run.train[EDGE_TYPE].edge_index.size(1) == run.data[EDGE_TYPE].num_edges - 2 * 30
+
+
+def test_evaluate_run_reproduces_the_runs_own_metrics(finished_run):
+    out, graph, root = finished_run
+    results = json.loads((out / 'results.json').read_text())
+    run = load_run(out, root=str(root))
+    test = evaluate_run(run, 'test')
+    # the rebuilt graph, split, masks and weights give the run's numbers exactly
+    # one schema: the run's results.json and a re-evaluation name things alike
+    for key in ('test', 'test_most_popular', 'test_by_user_degree'):
+        assert test[key] == results[key], key
+    assert evaluate_run(run, 'valid', user_groups=None) == {
+        'split': 'valid', 'valid': results['valid'],
+        'valid_most_popular': evaluate_run(run, 'valid')['valid_most_popular']}
+    more = evaluate_run(run, 'test', k=(3,), user_groups=(5, 6))
+    assert set(more['test']) == {f'{m}@3' for m in ('recall', 'ndcg', 'hit', 'precision',
+                                                      'mrr')}
+    assert sum(g['users'] for g in more['test_by_user_degree'].values()) == 30
+
+
+def test_evaluate_command_prints_and_writes(finished_run, tmp_path, capsys):
+    out, graph, root = finished_run
+    target = tmp_path / 'eval.json'
+    main(['evaluate', str(out), '--on', 'valid', '--topk', '5', '--user-groups', '4,6',
+          '--root', str(root), '--device', 'cpu', '--out', str(target)])
+    text = capsys.readouterr().out
+    assert 'valid most-popular' in text and 'ndcg@5' in text
+    assert 'valid by training interactions per user' in text and '<=4' in text
+    saved = json.loads(target.read_text())
+    assert saved['split'] == 'valid' and set(saved['valid_by_user_degree']) <= {'<=4', '5-6', '>6'}
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--user-groups', '6,4'], 'error: --user-groups must be increasing positive'),
+    (['--topk', 'x'], 'error: --topk takes comma-separated integers'),
+    (['--out', '/proc/none/x.json'], 'error: --out /proc/none/x.json: cannot write there'),
+])
+def test_evaluate_bad_input_is_one_line_exit_2(finished_run, args, message, cli_error):
+    out, graph, root = finished_run
+    cli_error(['evaluate', str(out), '--root', str(root), '--device', 'cpu', *args], message)

@@ -1,0 +1,41 @@
+import pytest
+import torch
+
+from pyg_llminit.errors import UserInputError
+from pyg_llminit.models import build_model
+from pyg_llminit.transforms.split import LeaveOneOutSplit, train_index
+from pyg_llminit.training import TrainConfig, Trainer
+
+
+def fit(small_graph, **config):
+    train, val, test = LeaveOneOutSplit()(small_graph)
+    nu, ni = small_graph['user'].num_nodes, small_graph['item'].num_nodes
+    torch.manual_seed(0)
+    model = build_model('lightgcn', nu, ni, embedding_dim=8, num_layers=2)
+    trainer = Trainer(model, train, val, test, TrainConfig(epochs=2, batch_size=32, **config),
+                      log=lambda s: None)
+    return trainer, trainer.fit(), train
+
+
+def test_test_metrics_per_user_group_by_training_interactions(small_graph):
+    # small_graph: 40 users with 4-12 interactions, so 2-10 in training after leave-one-out
+    trainer, results, train = fit(small_graph, user_groups=(3, 6))
+    groups = results['test_by_user_degree']
+    degree = torch.bincount(train_index(train)[0], minlength=40)
+    expected = {'<=3': int((degree <= 3).sum()), '4-6': int(((degree > 3) & (degree <= 6)).sum()),
+                '>6': int((degree > 6).sum())}
+    assert {name: g['users'] for name, g in groups.items()} == \
+        {name: n for name, n in expected.items() if n}
+    for name, value in results['test'].items():
+        mean = sum(g['users'] * g[name] for g in groups.values()) / 40
+        assert mean == pytest.approx(value, abs=1e-6)
+    # the same model evaluated without groups gives the same overall test metrics
+    assert trainer.test_evaluator.evaluate(trainer.model.score_fn(trainer.adj)) == \
+        results['test']
+
+
+def test_user_groups_can_be_switched_off_and_are_checked(small_graph):
+    _, results, _ = fit(small_graph, user_groups=None)
+    assert 'test_by_user_degree' not in results and 'test' in results
+    with pytest.raises(UserInputError, match='user_groups must be increasing'):
+        TrainConfig(user_groups=(6, 3))
