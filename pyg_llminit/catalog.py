@@ -25,6 +25,15 @@ STRATEGIES: Tuple[str, ...] = ('uniform', 'variance', 'random', 'pca', 'full')
 #: Initialisations: ``'none'`` is the backbone's own (the baseline), the rest LLMInit's.
 INITS: Tuple[str, ...] = ('none',) + STRATEGIES
 
+#: Orders of each user's history for a split: by time, or at random (the LLMInit authors').
+ORDERS: Tuple[str, ...] = ('time', 'random')
+
+#: Training batches: the full graph per step, or PyG's ``LinkNeighborLoader`` subgraphs.
+LOADERS: Tuple[str, ...] = ('full', 'neighbor')
+
+#: The held-out splits a model is evaluated on.
+EVAL_SPLITS: Tuple[str, ...] = ('valid', 'test')
+
 #: ``--graph`` name -> ``(loader kind, its argument)``: the embedded Beauty graph, a category
 #: of the 2014 Amazon release, or a MovieLens variant.
 GRAPHS: Dict[str, Tuple[str, Optional[str]]] = {
@@ -48,5 +57,5 @@ GRAPH_HELP = ("Graph: 'amazon' (embedded Amazon Beauty 2014 5-core), "
               + f", '{AMAZON_2014}:<Category>', 'ml-100k', 'ml-1m', or a path to RecBole "
               "atomic files / a CSV folder.")
 
-__all__ = ['MODELS', 'STRATEGIES', 'INITS', 'GRAPHS', 'GRAPH_ALIASES', 'AMAZON_2014',
-           'GRAPH_HELP']
+__all__ = ['MODELS', 'STRATEGIES', 'INITS', 'ORDERS', 'LOADERS', 'EVAL_SPLITS', 'GRAPHS',
+           'GRAPH_ALIASES', 'AMAZON_2014', 'GRAPH_HELP']

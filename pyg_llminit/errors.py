@@ -5,7 +5,7 @@ The library names the parameter at fault in its own terms (``embedding_dim must 
 1``), one ``error: ...`` line and exit code 2. Anything else is a bug and keeps its
 traceback.
 """
-from typing import Optional
+from typing import Callable, Optional
 
 
 class UserInputError(ValueError):
@@ -21,14 +21,13 @@ class UserInputError(ValueError):
         super().__init__(message)
         self.param = param
 
-    def in_terms_of(self, flags: dict) -> str:
-        r"""The message with the parameter's name replaced by ``flags[param]`` (default:
-        ``--param-name``)."""
+    def in_terms_of(self, flag: Callable[[str], str]) -> str:
+        r"""The message with the parameter's name replaced by ``flag(param)``, e.g. the
+        command-line flag that sets it."""
         message = str(self)
         if self.param is None or not message.startswith(self.param):
             return message
-        flag = flags.get(self.param, '--' + self.param.replace('_', '-'))
-        return flag + message[len(self.param):]
+        return flag(self.param) + message[len(self.param):]
 
 
 def invalid(param: str, problem: str) -> UserInputError:

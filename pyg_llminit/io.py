@@ -44,11 +44,25 @@ def writable_file(path: Optional[PathLike], param: str = 'out') -> Optional[Path
     :obj:`param` names the parameter in the error."""
     if path is None:
         return None
-    parent = Path(path).absolute().parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise invalid(param, f'{path}: cannot write there ({parent} is not a writable '
-                      'folder)')
+    check_writable_folder(Path(path).absolute().parent, param, path, create=False)
     return Path(path)
+
+
+def check_writable_folder(folder: PathLike, param: str, shown: Any = None,
+                          create: bool = True) -> None:
+    r"""Raises a :class:`~pyg_llminit.errors.UserInputError` about :obj:`param` unless
+    :obj:`folder` is a writable folder or, with :obj:`create`, can be created in one (its
+    nearest existing ancestor); :obj:`shown` is the value the user gave."""
+    folder = Path(folder).absolute()
+    existing = next(p for p in [folder, *folder.parents] if p.exists())
+    if not create and existing != folder:
+        problem = f'{folder} does not exist'
+    elif not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        problem = f'{existing} is not a writable folder'
+    else:
+        return
+    raise invalid(param, f'{folder if shown is None else shown}: cannot write there '
+                  f'({problem})')
 
 
 def pyg_llminit_home() -> Path:

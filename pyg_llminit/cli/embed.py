@@ -4,13 +4,13 @@ from typing import Optional
 
 import click
 
-from .options import GRAPH_HELP, ROOT_HELP
+from .options import ENCODER_HELP, GRAPH_HELP, ROOT_HELP
 
 
 @click.command('embed')
 @click.option('--graph', default='amazon', show_default=True, help=GRAPH_HELP)
 @click.option('--encoder', default='minilm', show_default=True,
-              help="'minilm', 'smollm2', 'gemma3-270m', a folder or a Hugging Face id.")
+              help=ENCODER_HELP)
 @click.option('--text-fields', default='title', show_default=True,
               help='Comma-separated item text fields.')
 @click.option('--text-template', default=None, help="Format string, e.g. '{title} by {brand}'.")

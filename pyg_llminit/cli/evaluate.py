@@ -3,12 +3,13 @@ from typing import Optional
 
 import click
 
+from ..catalog import EVAL_SPLITS
 from .options import DEVICE_HELP, ROOT_HELP, parse_topk, parse_user_groups
 
 
 @click.command('evaluate')
 @click.argument('run_dir', metavar='RUN')
-@click.option('--on', 'split', type=click.Choice(['test', 'valid']), default='test',
+@click.option('--on', 'split', type=click.Choice(list(EVAL_SPLITS)), default='test',
               show_default=True, help="The held-out interactions to rank: the run's test or "
               "validation split.")
 @click.option('--topk', default='10,20', show_default=True, help='Cut-offs K of the metrics.')

@@ -11,7 +11,7 @@ import click
 from ..errors import UserInputError
 from .embed import embed_command
 from .evaluate import evaluate_command
-from .options import FLAGS
+from .options import flag
 from .recommend import recommend_command
 from .stats import stats_command
 from .train import train_command
@@ -75,7 +75,7 @@ def _run(argv: Optional[List[str]]) -> None:
     try:
         cli.main(args=argv, prog_name='pyg-llminit', standalone_mode=False)
     except UserInputError as e:  # the library names parameters; show the flags
-        click.echo(f'error: {rank}{e.in_terms_of(FLAGS)}', err=True)
+        click.echo(f'error: {rank}{e.in_terms_of(flag)}', err=True)
         sys.exit(2)
     except (KeyboardInterrupt, click.exceptions.Abort):  # before RuntimeError: Abort is one
         click.echo(f'error: {rank}interrupted; files already in the run folder are complete, '

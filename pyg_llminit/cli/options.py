@@ -10,11 +10,13 @@ from ..errors import UserInputError
 #: ``--`` + the name with dashes).
 FLAGS: Dict[str, str] = {'embedding_dim': '--dim', 'num_layers': '--layers',
                          'reg_weight': '--reg', 'k': '-k', 'fields': '--text-fields',
-                         'template': '--text-template', 'loader': '--loader'}
+                         'template': '--text-template'}
 
 ROOT_HELP = ('Cache folder for processed graphs (default: $PYG_LLMINIT_HOME or '
              '~/.cache/pyg-llminit).')
 DEVICE_HELP = "'cpu', 'cuda', 'cuda:1', or 'auto'."
+ENCODER_HELP = ("a preset ('minilm', 384-d, the default; 'smollm2', 576-d; 'gemma3-270m'), "
+                'a folder or a Hugging Face id.')
 
 
 def flag(param: str) -> str:
@@ -43,5 +45,5 @@ def parse_user_groups(value: str) -> Optional[Tuple[int, ...]]:
     return None if value == 'none' else tuple(parse_ints('--user-groups', value))
 
 
-__all__ = ['FLAGS', 'GRAPH_HELP', 'ROOT_HELP', 'DEVICE_HELP', 'flag', 'parse_ints',
-           'parse_topk', 'parse_fanout', 'parse_user_groups']
+__all__ = ['FLAGS', 'GRAPH_HELP', 'ROOT_HELP', 'DEVICE_HELP', 'ENCODER_HELP', 'flag',
+           'parse_ints', 'parse_topk', 'parse_fanout', 'parse_user_groups']

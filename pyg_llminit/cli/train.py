@@ -7,8 +7,8 @@ import click
 
 from .. import catalog
 from .config_file import config_callback, model_options_of
-from .options import (DEVICE_HELP, GRAPH_HELP, ROOT_HELP, parse_fanout, parse_topk,
-                      parse_user_groups)
+from .options import (DEVICE_HELP, ENCODER_HELP, GRAPH_HELP, ROOT_HELP, parse_fanout,
+                      parse_topk, parse_user_groups)
 
 
 @click.command('train')
@@ -30,8 +30,7 @@ from .options import (DEVICE_HELP, GRAPH_HELP, ROOT_HELP, parse_fanout, parse_to
               "the others are LLMInit's index sampling of the item text embedding "
               "('variance' is the paper's best), 'pca' a projection, 'full' all dims.")
 @click.option('--encoder', default='minilm', show_default=True,
-              help="Text model for --init: 'minilm', 'smollm2', 'gemma3-270m', a folder or "
-              'a Hugging Face id.')
+              help='Text model for --init: ' + ENCODER_HELP)
 @click.option('--text-fields', default='title', show_default=True,
               help="Item text for --init: comma-separated fields (e.g. 'title,brand').")
 @click.option('--text-template', default=None,
@@ -49,7 +48,7 @@ from .options import (DEVICE_HELP, GRAPH_HELP, ROOT_HELP, parse_fanout, parse_to
 @click.option('--patience', default=10, show_default=True,
               help='Stop after this many epochs without a better validation metric.')
 @click.option('--batch-size', default=2048, show_default=True, help='BPR batch size.')
-@click.option('--loader', type=click.Choice(['full', 'neighbor']), default='full',
+@click.option('--loader', type=click.Choice(list(catalog.LOADERS)), default='full',
               show_default=True, help="'full': every step propagates over the whole graph "
               "(fastest where it fits); 'neighbor': PyG's LinkNeighborLoader samples a "
               'subgraph per batch, so memory per step is bounded by --batch-size and --fanout.')
@@ -71,7 +70,7 @@ from .options import (DEVICE_HELP, GRAPH_HELP, ROOT_HELP, parse_fanout, parse_to
               "(LLMInit's gains are said to be largest for sparse users); 'none' skips it.")
 @click.option('--split', default='loo', show_default=True,
               help="'loo' (leave-one-out) or ratios 'train,val,test' such as '0.8,0.1,0.1'.")
-@click.option('--order', type=click.Choice(['time', 'random']), default='time',
+@click.option('--order', type=click.Choice(list(catalog.ORDERS)), default='time',
               show_default=True, help="Order of each user's history for the split "
               "('random' with --seed reproduces the LLMInit authors' variant).")
 @click.option('--root', default=None, help=ROOT_HELP)

@@ -9,12 +9,12 @@ from typing import Dict, Optional, Sequence
 import torch
 from torch import Tensor
 
+from ..catalog import EVAL_SPLITS as SPLITS
 from ..errors import invalid
 from .groups import degree_groups
 from .ranking import RankingEvaluator, popularity_scores
 from .topk import ScoreFn
 
-SPLITS = ('valid', 'test')
 
 
 def held_out_evaluator(split: str, train_index: Tensor, val_index: Tensor,

@@ -5,7 +5,8 @@ For every user with at least one label, all items are scored, the user's exclude
 list is compared with the labels by PyG's link-prediction metrics
 (:class:`torch_geometric.metrics.LinkPredMetricCollection`). Memory is bounded by
 ``batch_size x num_items`` scores at a time. The same pass can also average the metrics
-within groups of users (e.g. by number of training interactions, :func:`degree_groups`):
+within groups of users (e.g. by number of training interactions,
+:func:`~pyg_llminit.evaluation.groups.degree_groups`):
 LLMInit's largest gains are reported for sparse users.
 """
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple

@@ -120,9 +120,6 @@ class ExperimentConfig:
         if set(train) - train_known:
             raise UserInputError(f"unknown training setting "
                                  f"'{sorted(set(train) - train_known)[0]}'")
-        for key in ('topk', 'fanout', 'user_groups'):
-            if isinstance(train.get(key), list):
-                train[key] = tuple(train[key])
         return cls(**{**values, 'train': TrainConfig(**train)})
 
 

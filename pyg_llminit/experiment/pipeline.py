@@ -128,9 +128,9 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
     folder = RunFolder.for_new_run(out, config)
     prepared = rank_zero_first(lambda: prepare(config, root, log, embedding),
                                config.train.device)
-    if prepared.item_x is not None and prepared.item_x.size(1) != config.embedding_dim:
-        config = dataclasses.replace(config, embedding_dim=prepared.item_x.size(1))
     model = create_model(config, prepared)
+    if model.embedding.embedding_dim != config.embedding_dim:  # init 'full': d_LLM wide
+        config = dataclasses.replace(config, embedding_dim=model.embedding.embedding_dim)
     log(f'model {model}')
     trainer = Trainer(model, prepared.train, prepared.val, prepared.test, config.train,
                       writer=folder if rank == 0 else None, log=log)

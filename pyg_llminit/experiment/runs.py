@@ -9,18 +9,17 @@ file. :func:`load_run` rebuilds graph, split, model and adjacency from a folder;
 :func:`evaluate_run` scores the model again, with other cut-offs or user groups.
 """
 import json
-import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Sequence, Union
 
 import torch
 
-from ..errors import UserInputError, invalid
-from ..io import load_torch, save_torch, write_json
+from ..errors import UserInputError
+from ..io import check_writable_folder, load_torch, save_torch, write_json
 from .config import ExperimentConfig
 
-if TYPE_CHECKING:  # the CLI imports this module: keep `pyg-llminit --help` fast
+if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
 
     from ..models.adjacency import NormalizedAdjacency
@@ -48,12 +47,8 @@ class RunFolder:
             stamp = time.strftime('%Y%m%d-%H%M%S')
             name = Path(config.graph).name if Path(config.graph).exists() else config.graph
             out = Path('runs') / f'{name}-{config.model}-{config.init}-{stamp}'
-        path = Path(out).absolute()
-        existing = next(p for p in [path, *path.parents] if p.exists())
-        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-            raise invalid('out', f'{out}: cannot write there ({existing} is not a writable '
-                          'folder)')
-        return cls(path)
+        check_writable_folder(out, 'out', out)
+        return cls(Path(out).absolute())
 
     def write_config(self, config: ExperimentConfig) -> None:
         write_json(self.path / self.CONFIG, config.to_dict())
@@ -79,11 +74,10 @@ class RunFolder:
         except ValueError as e:
             raise UserInputError(f'{file}: malformed ({e})') from None
         if isinstance(values, dict) and 'dim' in values:
-            raise UserInputError(f'{file}: written by pyg-llminit before 2026-12 (flat '
-                                 'dim/layers/reg keys); train the run again to load it')
+            values = _from_flat_config(values)
         try:
             return ExperimentConfig.from_dict(values)
-        except (TypeError, UserInputError) as e:
+        except (TypeError, ValueError) as e:
             raise UserInputError(f'{file}: malformed ({e})') from None
 
     def read_best(self) -> Dict[str, torch.Tensor]:
@@ -91,6 +85,26 @@ class RunFolder:
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}('{self.path}')"
+
+
+def _from_flat_config(values: Dict[str, Any]) -> Dict[str, Any]:
+    r"""The ``config.json`` of runs made before :class:`ExperimentConfig` (one flat dict in
+    the command line's names) in today's form, so those runs still load."""
+    from dataclasses import fields
+    from ..training import TrainConfig
+    renamed = {'dim': 'embedding_dim', 'layers': 'num_layers', 'reg': 'reg_weight'}
+    experiment = {f.name for f in fields(ExperimentConfig)}
+    train = {f.name for f in fields(TrainConfig)}
+    out: Dict[str, Any] = {'train': {}}
+    for key, value in values.items():
+        key = renamed.get(key, key)
+        if key in train:
+            out['train'][key] = value
+        elif key in experiment:
+            out[key] = value  # other keys (world_size, out) described the run, not its setup
+    if out.get('encoder') is None:
+        out.pop('encoder', None)
+    return out
 
 
 class Run(NamedTuple):

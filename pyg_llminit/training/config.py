@@ -5,9 +5,9 @@ from typing import Optional, Tuple
 
 import torch
 
+from ..catalog import LOADERS
 from ..errors import invalid
 
-LOADERS = ('full', 'neighbor')
 
 
 @dataclass
@@ -64,7 +64,7 @@ class TrainConfig:
         if self.fanout is not None:
             self.fanout = tuple(self.fanout)
         if self.loader not in LOADERS:
-            raise invalid('loader', f"must be 'full' or 'neighbor', got '{self.loader}'")
+            raise invalid('loader', f"must be one of {', '.join(LOADERS)}, got '{self.loader}'")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -83,4 +83,4 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-__all__ = ['TrainConfig', 'resolve_device', 'LOADERS']
+__all__ = ['TrainConfig', 'resolve_device']

@@ -82,8 +82,9 @@ class Trainer:
             raise invalid('monitor', f"'{config.monitor}' is not among the computed metrics "
                           f"({', '.join(self.val_evaluator.metric_names())})")
         self.history: List[EpochLog] = []
-        self.optimizer = self.make_optimizer()
-        self.generator, self.neg_generator = self._seed_generators()
+        self.optimizer: Optional[torch.optim.Optimizer] = None
+        self.generator: Optional[torch.Generator] = None
+        self.neg_generator: Optional[torch.Generator] = None
 
     def _batches(self, num_users: int, num_items: int):
         step_batch = check_divides(self.config.batch_size, self.world)
@@ -105,19 +106,24 @@ class Trainer:
         and 1.6 s with torch's SparseAdam over the subgraph's rows (0.56 s in its step)."""
         return torch.optim.Adam(self.model.parameters(), lr=self.config.lr, fused=True)
 
-    def _seed_generators(self):
-        r"""Seeds this rank's randomness from ``config.seed``: the shuffling generator is
-        the same on every rank (disjoint shards of one permutation); negatives come from it
-        in one process and from a per-rank generator under DDP. The global RNG, which
-        drives ``LinkNeighborLoader`` and SimGCL's noise, is seeded per rank."""
+    def start(self) -> None:
+        r"""A fresh optimizer, and this rank's randomness seeded from ``config.seed``:
+        what :meth:`fit` does first (and :meth:`train_epoch`, if called before). The
+        shuffling generator is the same on every rank (disjoint shards of one permutation);
+        negatives come from it in one process and from a per-rank generator under DDP. The
+        global RNG, which drives ``LinkNeighborLoader`` and SimGCL's noise, is seeded per
+        rank."""
+        self.optimizer = self.make_optimizer()
         seed = self.config.seed + 7919 * self.rank
         torch.manual_seed(seed)
-        generator = torch.Generator().manual_seed(self.config.seed)
-        return generator, None if self.world == 1 else torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator().manual_seed(self.config.seed)
+        self.neg_generator = None if self.world == 1 else torch.Generator().manual_seed(seed)
 
     def train_epoch(self, epoch: int = 0, max_steps: Optional[int] = None) -> float:
         r"""One pass over the training interactions (or its first :obj:`max_steps`
         steps); returns the mean loss over all ranks."""
+        if self.optimizer is None:
+            self.start()
         self.model.train()
         total = torch.zeros((), device=self.device)
         count = 0
@@ -159,6 +165,7 @@ class Trainer:
         validation metrics at that epoch, :meth:`test` of its weights); ``{}`` on ranks
         other than 0."""
         cfg = self.config
+        self.start()
         best_score, best_epoch, best_state, best_val = -1.0, 0, None, {}
         wall = time.perf_counter()
         for epoch in range(1, cfg.epochs + 1):

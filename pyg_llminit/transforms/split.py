@@ -14,9 +14,9 @@ from torch_geometric.data import HeteroData
 from torch_geometric.transforms import BaseTransform
 
 from ..datasets.graph import EDGE_TYPE, REV_EDGE_TYPE
+from ..catalog import ORDERS
 from ..errors import UserInputError
 
-ORDERS = ('time', 'random')
 
 
 def _check_order(order: str) -> None:

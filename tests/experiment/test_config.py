@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from pyg_llminit.cli.options import flag
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.experiment import ExperimentConfig
 from pyg_llminit.training import TrainConfig
@@ -37,7 +38,7 @@ def test_errors_name_the_parameter(kwargs, param, message):
     ({'lr': float('inf')}, 'lr must be a positive finite number'),
     ({'epochs': 0}, 'epochs must be at least 1'),
     ({'epochs': 1.7}, 'epochs must be an integer'),
-    ({'loader': 'magic'}, "loader must be 'full' or 'neighbor'"),
+    ({'loader': 'magic'}, 'loader must be one of full, neighbor'),
     ({'user_groups': (6, 3)}, 'user_groups must be increasing'),
 ])
 def test_train_config_errors_speak_in_parameter_names(kwargs, message):
@@ -48,8 +49,8 @@ def test_train_config_errors_speak_in_parameter_names(kwargs, message):
 def test_error_in_terms_of_flags():
     with pytest.raises(UserInputError) as err:
         ExperimentConfig(embedding_dim=0)
-    assert err.value.in_terms_of({'embedding_dim': '--dim'}).startswith('--dim must be')
-    assert err.value.in_terms_of({}).startswith('--embedding-dim must be')
+    assert err.value.in_terms_of(flag).startswith('--dim must be')
+    assert err.value.in_terms_of(str.upper).startswith('EMBEDDING_DIM must be')
 
 
 def test_from_dict_refuses_unknown_settings():

@@ -1,5 +1,6 @@
 """Finished run folders: the rebuilt model and its evaluation, library and CLI."""
 import json
+import shutil
 
 import pytest
 import torch
@@ -59,3 +60,27 @@ def test_evaluate_command_prints_and_writes(finished_run, tmp_path, capsys):
 def test_evaluate_bad_input_is_one_line_exit_2(finished_run, args, message, cli_error):
     out, graph, root = finished_run
     cli_error(['evaluate', str(out), '--root', str(root), '--device', 'cpu', *args], message)
+
+
+def test_runs_written_before_the_experiment_config_still_load(finished_run, tmp_path):
+    r"""Older run folders hold one flat config.json in the command line's names."""
+    out, graph, root = finished_run
+    old = tmp_path / 'old'
+    shutil.copytree(out, old)
+    config = json.loads((out / 'config.json').read_text())
+    flat = {k: v for k, v in config.items()
+            if k not in ('train', 'embedding_dim', 'num_layers', 'reg_weight', 'split_seed')}
+    flat.update(dim=config['embedding_dim'], layers=config['num_layers'],
+                reg=config['reg_weight'], encoder=None, world_size=1, out=str(old),
+                **config['train'])
+    (old / 'config.json').write_text(json.dumps(flat))
+    assert load_run(old, root=str(root)).config == load_run(out, root=str(root)).config
+
+
+def test_a_malformed_config_is_one_line(finished_run, tmp_path, cli_error):
+    out, graph, root = finished_run
+    bad = tmp_path / 'bad'
+    shutil.copytree(out, bad)
+    (bad / 'config.json').write_text(json.dumps({'graph': str(graph), 'train': 'fast'}))
+    cli_error(['evaluate', str(bad), '--root', str(root)], f'error: {bad / "config.json"}: '
+              'malformed')

@@ -37,6 +37,7 @@ def main(out: str, loader: str) -> None:
     config = TrainConfig(epochs=3, batch_size=32, lr=0.01, patience=100, loader=loader,
                          fanout=(3, 3))
     trainer = Trainer(model, train, val, test, config, log=lambda s: None)
+    trainer.start()
     batches = trainer.batches.epoch(model, trainer.generator, trainer.neg_generator)
     # the first 8 negatives of the first batch (padded: batches may differ in size)
     first_neg = torch.full((8,), -1, dtype=torch.long)
@@ -47,6 +48,7 @@ def main(out: str, loader: str) -> None:
     first_neg[:neg.numel()] = neg
     gathered = [torch.zeros_like(first_neg) for _ in range(world)]
     dist.all_gather(gathered, first_neg)
+    trainer.start()  # the first batch drew from the generators: the same start on every rank
     losses = [trainer.train_epoch(e) for e in range(6)]
     weights = [torch.zeros_like(model.embedding.weight) for _ in range(world)]
     dist.all_gather(weights, model.embedding.weight.detach().contiguous())
