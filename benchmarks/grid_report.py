@@ -201,7 +201,7 @@ def report(runs: Dict, args: argparse.Namespace, todo: List, wall: float) -> str
     return (f'Devices: {"; ".join(devices) or platform.machine()}. '
             f'Encoder {recorded("encoder", args.encoder)}, scale {recorded("scale", "none")}, '
             f'epochs cap {recorded("epochs_cap", 300)}, batch {recorded("batch_size", 2048)}, '
-            f'patience {recorded("patience", 10)}.'
+            f'patience {recorded("patience", 10)}, warm-up {recorded("warmup", 0)}.'
             + (f' This invocation: {len(todo)} runs, {wall / 60:.1f} min wall with '
                f'--jobs {args.jobs}.' if todo else '') + '\n\n'
             + table(runs, model_order, init_order, all_seeds) + '\n'

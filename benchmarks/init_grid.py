@@ -78,25 +78,26 @@ def threads_text(n: int) -> str:
 
 def grid_config(model_name: str = 'lightgcn', init: str = 'none', seed: int = 2020,
                 epochs: int = 300, device: str = 'cpu', scale: str = 'none',
-                order: str = 'time', batch_size: int = 2048, patience: int = 10
-                ) -> ExperimentConfig:
+                order: str = 'time', batch_size: int = 2048, patience: int = 10,
+                warmup: int = 30) -> ExperimentConfig:
     r"""One run of the grid: Beauty, leave-one-out with each user's history in time order
     or in the authors' random order (split seed :data:`SPLIT_SEED`), d = 128, 2 layers."""
     return ExperimentConfig(
         graph='amazon', split='loo', order=order, split_seed=SPLIT_SEED, model=model_name,
         embedding_dim=128, num_layers=2, init=init, init_scale=scale,
         train=TrainConfig(epochs=epochs, seed=seed, device=device, batch_size=batch_size,
-                          patience=patience))
+                          patience=patience, warmup=warmup))
 
 
 def run_one(model_name: str, init: str, seed: int, epochs: int, device: str,
             embedding: Optional[torch.Tensor], scale: str, threads: int = 0,
-            order: str = 'time', batch_size: int = 2048, patience: int = 10) -> Dict:
+            order: str = 'time', batch_size: int = 2048, patience: int = 10,
+            warmup: int = 30) -> Dict:
     retain_freed_memory()  # as the CLI's train command (the Trainer leaves it to callers)
     if threads:
         torch.set_num_threads(threads)
     config = grid_config(model_name, init, seed, epochs, device, scale, order, batch_size,
-                         patience)
+                         patience, warmup)
     start = time.perf_counter()
     prepared = prepare(config, log=lambda s: None, embedding=embedding)
     model = create_model(config, prepared)
@@ -107,7 +108,7 @@ def run_one(model_name: str, init: str, seed: int, epochs: int, device: str,
     results['train_epoch_seconds'] = statistics.median(
         h.seconds - h.eval_seconds for h in trainer.history)
     results.update(wall_seconds=time.perf_counter() - start, epochs_cap=epochs, scale=scale,
-                   order=order, batch_size=batch_size, patience=patience,
+                   order=order, batch_size=batch_size, patience=patience, warmup=warmup,
                    torch=torch.__version__,
                    device=torch.cuda.get_device_name() if device.startswith('cuda')
                    else f'{platform.machine()} CPU, {threads_text(torch.get_num_threads())}')
@@ -132,6 +133,9 @@ def main() -> None:
     parser.add_argument('--batch-size', type=int, default=2048,
                         help='training batch (the paper: 256 for SGCL); keep one value per '
                         '--out file, whose table pools every run in it')
+    parser.add_argument('--warmup', type=int, default=30,
+                        help='epochs before patience counts (the package default; the '
+                        'committed grids before 2026-12-03 ran without, i.e. 0)')
     parser.add_argument('--patience', type=int, default=10,
                         help='early-stopping patience in epochs (the protocol: 10); keep one '
                         'value per --out file, as for --batch-size')
@@ -187,7 +191,8 @@ def main() -> None:
 
     # Every run's training settings, passed the same way in both branches.
     settings = dict(epochs=args.epochs, device=args.device, scale=args.scale,
-                    order=args.order, batch_size=args.batch_size, patience=args.patience)
+                    order=args.order, batch_size=args.batch_size, patience=args.patience,
+                    warmup=args.warmup)
     if args.jobs > 1 and len(todo) > 1:
         with ProcessPoolExecutor(args.jobs, mp_context=get_context('spawn')) as pool:
             futures = {pool.submit(run_one, m, i, s, threads=threads,

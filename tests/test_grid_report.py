@@ -95,7 +95,7 @@ def test_merge_command_adds_part_files_and_rewrites_both_tables(tmp_path, monkey
     assert set(json.loads(out.read_text())) == {'lightgcn/none/2020', 'lightgcn/variance/2020'}
     table = out.with_suffix('.md').read_text()
     assert '| lightgcn | variance | 0.0550 | 0.0275 | +37.5% / +37.5% |' in table
-    assert 'batch 256/2048, patience 10/30.' in table  # a run without them: 2048, 10
+    assert 'batch 256/2048, patience 10/30, warm-up 0.' in table  # a run without them: 2048, 10
     assert 'Encoder minilm/smollm2, scale none/xavier,' in table  # from the runs, not flags
     assert '2 of the 60 runs' in doc.read_text()
 

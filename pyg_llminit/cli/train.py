@@ -46,7 +46,11 @@ from .options import (DEVICE_HELP, ENCODER_HELP, GRAPH_HELP, ROOT_HELP, parse_fa
 @click.option('--epochs', default=300, show_default=True,
               help='Maximum epochs (early stopping usually ends sooner).')
 @click.option('--patience', default=10, show_default=True,
-              help='Stop after this many epochs without a better validation metric.')
+              help='Stop after this many epochs without a better validation metric...')
+@click.option('--warmup', default=30, show_default=True,
+              help='... counted only after this many epochs: an early dip of the '
+              'validation curve (common for randomly initialised backbones) cannot stop a '
+              'run, which lasts at least warmup + patience epochs.')
 @click.option('--batch-size', default=2048, show_default=True, help='BPR batch size.')
 @click.option('--loader', type=click.Choice(list(catalog.LOADERS)), default='full',
               show_default=True, help="'full': every step propagates over the whole graph "
@@ -82,8 +86,8 @@ from .options import (DEVICE_HELP, ENCODER_HELP, GRAPH_HELP, ROOT_HELP, parse_fa
 def train_command(graph: str, model: str, model_options: Tuple[str, ...], init: str,
                   encoder: str, text_fields: str, text_template: Optional[str],
                   popular_ratio: float, init_scale: str, dim: int, layers: int, epochs: int,
-                  patience: int, batch_size: int, loader: str, fanout: Optional[str],
-                  lr: float, reg: float, seed: int, device: str, out: Optional[str],
+                  patience: int, warmup: int, batch_size: int, loader: str,
+                  fanout: Optional[str], lr: float, reg: float, seed: int, device: str, out: Optional[str],
                   topk: str, monitor: str, user_groups: str, split: str, order: str,
                   root: Optional[str], min_rating: Optional[float],
                   k_core: Optional[int]) -> None:
@@ -110,8 +114,8 @@ def train_command(graph: str, model: str, model_options: Tuple[str, ...], init: 
     from ..training.allocator import retain_freed_memory
     retain_freed_memory()  # no page faults for every step's fresh [N, d] buffers
     train = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
-                        monitor=monitor, topk=parse_topk(topk), seed=seed, device=device,
-                        loader=loader, fanout=parse_fanout(fanout),
+                        warmup=warmup, monitor=monitor, topk=parse_topk(topk), seed=seed,
+                        device=device, loader=loader, fanout=parse_fanout(fanout),
                         user_groups=parse_user_groups(user_groups))
     config = ExperimentConfig(
         graph=graph, min_rating=min_rating, k_core=k_core, split=split, order=order,

@@ -19,7 +19,10 @@ class TrainConfig:
         epochs (int): Maximum epochs; early stopping usually ends sooner.
         batch_size (int): Training interactions per step (the global batch under DDP).
         lr (float): Adam learning rate.
-        patience (int): Stop after this many epochs without a better :obj:`monitor`.
+        patience (int): Stop after this many epochs without a better :obj:`monitor`...
+        warmup (int): ... counted only after this many epochs, so an early dip of the
+            validation curve cannot stop a run (see
+            :class:`~pyg_llminit.training.stopping.EarlyStopping`).
         monitor (str): Validation metric for early stopping and model selection.
         topk (Tuple[int, ...]): Cut-offs K of the metrics.
         seed (int): Seed of shuffling, negatives and sampled subgraphs.
@@ -36,6 +39,7 @@ class TrainConfig:
     batch_size: int = 2048
     lr: float = 1e-3
     patience: int = 10
+    warmup: int = 30
     monitor: str = 'ndcg@10'
     topk: Tuple[int, ...] = (10, 20)
     seed: int = 2020
@@ -56,6 +60,9 @@ class TrainConfig:
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or \
                 not (math.isfinite(self.lr) and self.lr > 0):
             raise invalid('lr', f'must be a positive finite number, got {self.lr!r}')
+        if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or \
+                self.warmup < 0:
+            raise invalid('warmup', f'must be an integer of at least 0, got {self.warmup!r}')
         self.topk = tuple(self.topk)
         if not self.topk or min(self.topk) < 1:
             raise invalid('topk', f'values must be positive, got {list(self.topk)}')

@@ -21,6 +21,7 @@ from .config import TrainConfig, resolve_device
 from .distributed import (broadcast_flag, check_divides, mean_over_ranks, rank_and_world,
                           shard, wrap)
 from .sampling import NegativeSampler
+from .stopping import EarlyStopping
 
 
 @dataclass
@@ -53,6 +54,15 @@ class Trainer:
 
     Under ``torchrun`` (a process group initialised), every rank trains on its shard of
     the interactions with DDP; rank 0 validates, decides when to stop and writes.
+
+    Attributes:
+        model (Recommender): The backbone, on :attr:`device`.
+        adj (NormalizedAdjacency): The normalised training adjacency.
+        train_index (Tensor): Training ``(user, item)`` pairs ``[2, E]``.
+        batches (FullGraphBatches or NeighborBatches): One epoch's batches, ``len()`` steps.
+        val_evaluator, test_evaluator (RankingEvaluator): The held-out protocol's
+            evaluators (see :func:`~pyg_llminit.evaluation.held_out_evaluator`).
+        history (List[EpochLog]): One entry per epoch of :meth:`fit`.
     """
     def __init__(self, model: Recommender, train_data: HeteroData, val_data: HeteroData,
                  test_data: HeteroData, config: TrainConfig,
@@ -166,7 +176,8 @@ class Trainer:
         other than 0."""
         cfg = self.config
         self.start()
-        best_score, best_epoch, best_state, best_val = -1.0, 0, None, {}
+        stopping = EarlyStopping(cfg.patience, cfg.warmup, cfg.epochs)
+        best_state, best_val = None, {}
         wall = time.perf_counter()
         for epoch in range(1, cfg.epochs + 1):
             t0 = time.perf_counter()
@@ -180,9 +191,10 @@ class Trainer:
             total_s = time.perf_counter() - t0
             self.history.append(EpochLog(epoch, total_s, loss, val, total_s - train_s))
             score = val[cfg.monitor]
-            improved = score > best_score
+            stop = stopping.update(epoch, score)
+            improved = stopping.improved
             if improved:
-                best_score, best_epoch, best_val = score, epoch, val
+                best_val = val
                 best_state = copy.deepcopy(self.model.state_dict())
                 if self.writer is not None:
                     self.writer.save_best(best_state)
@@ -191,11 +203,11 @@ class Trainer:
                      f'{"  *" if improved else ""}')
             if self.writer is not None:
                 self.writer.save_history([asdict(h) for h in self.history])
-            stop = epoch - best_epoch >= cfg.patience
             if self.world > 1:
                 broadcast_flag(stop, self.device)
             if stop:
-                self.log(f'early stop: no better {cfg.monitor} for {cfg.patience} epochs')
+                self.log(f'early stop: no better {cfg.monitor} for {cfg.patience} epochs '
+                         f'(counted after a warm-up of {cfg.warmup})')
                 break
         seconds = time.perf_counter() - wall
         if self.rank != 0:
@@ -203,13 +215,16 @@ class Trainer:
         assert best_state is not None
         self.model.load_state_dict(best_state)
         test = self.test()
+        for warning in stopping.warnings():
+            self.log(f'warning: {warning}')
         return {
-            'best_epoch': best_epoch,
+            'best_epoch': stopping.best_epoch,
             'epochs_run': len(self.history),
             'train_seconds': seconds,
             'seconds_per_epoch': seconds / len(self.history),
             'valid': best_val,
             **test,
+            'warnings': stopping.warnings(),
         }
 
 

@@ -5,6 +5,7 @@ from pyg_llminit.errors import UserInputError
 from pyg_llminit.models import build_model
 from pyg_llminit.transforms.split import LeaveOneOutSplit, train_index
 from pyg_llminit.training import TrainConfig, Trainer
+from pyg_llminit.training.stopping import EarlyStopping
 
 
 def fit(small_graph, **config):
@@ -12,7 +13,7 @@ def fit(small_graph, **config):
     nu, ni = small_graph['user'].num_nodes, small_graph['item'].num_nodes
     torch.manual_seed(0)
     model = build_model('lightgcn', nu, ni, embedding_dim=8, num_layers=2)
-    trainer = Trainer(model, train, val, test, TrainConfig(epochs=2, batch_size=32, **config),
+    trainer = Trainer(model, train, val, test, TrainConfig(**{'epochs': 2, 'batch_size': 32, **config}),
                       log=lambda s: None)
     return trainer, trainer.fit(), train
 
@@ -39,3 +40,14 @@ def test_user_groups_can_be_switched_off_and_are_checked(small_graph):
     assert 'test_by_user_degree' not in results and 'test' in results
     with pytest.raises(UserInputError, match='user_groups must be increasing'):
         TrainConfig(user_groups=(6, 3))
+
+
+def test_fit_stops_and_warns_as_its_early_stopping_rule_says(small_graph):
+    trainer, results, _ = fit(small_graph, epochs=40, patience=3, warmup=5, lr=0.05)
+    curve = [h.val['ndcg@10'] for h in trainer.history]
+    reference = EarlyStopping(patience=3, warmup=5, max_epochs=40)
+    stops = [reference.update(epoch, score) for epoch, score in enumerate(curve, start=1)]
+    assert len(curve) >= 8 and not any(stops[:-1]) and (stops[-1] or len(curve) == 40)
+    assert results['best_epoch'] == reference.best_epoch
+    assert results['valid'] == trainer.history[reference.best_epoch - 1].val
+    assert results['warnings'] == reference.warnings()

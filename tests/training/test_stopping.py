@@ -1,0 +1,64 @@
+"""Early stopping on synthetic validation curves: where each one stops."""
+import math
+
+import pytest
+
+from pyg_llminit.training.stopping import EarlyStopping
+
+
+def stop_epoch(curve, **kwargs):
+    stopping = EarlyStopping(max_epochs=len(curve), **kwargs)
+    for epoch, score in enumerate(curve, start=1):
+        if stopping.update(epoch, score):
+            break
+    return stopping
+
+
+def rise_dip_climb():
+    r"""A random-init LightGCN's shape: up for 2 epochs, down for 15, then a slow climb
+    that passes the early peak only at epoch 82 and peaks at epoch 150."""
+    curve = [0.030, 0.035]
+    curve += [0.035 - 0.0008 * i for i in range(1, 16)]
+    curve += [0.023 + 0.015 * (1 - math.exp(-i / 40)) for i in range(1, 300)]
+    peak = max(range(150), key=lambda i: curve[i])
+    curve = curve[:peak + 1] + [curve[peak] - 0.0001 * i for i in range(1, 200)]
+    return curve, peak + 1
+
+
+def test_an_early_dip_does_not_stop_the_run():
+    curve, peak = rise_dip_climb()
+    # past warm-up + patience (epoch 40) the early peak is still the best: only the
+    # climbing rule keeps the run going
+    assert next(e for e, s in enumerate(curve[2:], start=3) if s > curve[1]) == 82
+    stopping = stop_epoch(curve, patience=10, warmup=30)
+    assert stopping.best_epoch == peak and stopping.last_epoch == peak + 10
+    assert stopping.warnings() == []
+    # without a warm-up, patience 10 stops in the dip at epoch 12, best epoch 2
+    cut = stop_epoch(curve, patience=10, warmup=0)
+    assert (cut.best_epoch, cut.last_epoch) == (2, 12)
+    assert 'first 10%' not in ' '.join(cut.warnings())  # 2 of 12 epochs: not under 10%
+
+
+def test_a_flat_curve_stops_after_warmup_plus_patience():
+    stopping = stop_epoch([0.02] * 100, patience=10, warmup=30)
+    assert (stopping.best_epoch, stopping.last_epoch) == (1, 40)
+    assert stopping.warnings() and 'first 10%' in stopping.warnings()[0]
+
+
+def test_a_noisy_plateau_stops_patience_after_its_best():
+    curve = [0.01 * min(e, 50) for e in range(1, 51)]
+    curve += [0.5 + (0.001 if e % 3 == 0 else -0.001) for e in range(1, 200)]
+    stopping = stop_epoch(curve, patience=10, warmup=30)
+    assert stopping.best_epoch == 53  # the first plateau epoch above 0.50
+    assert stopping.last_epoch == 63
+
+
+def test_hitting_the_cap_while_improving_is_a_warning():
+    stopping = stop_epoch([0.001 * e for e in range(1, 51)], patience=10, warmup=5)
+    assert stopping.last_epoch == 50 == stopping.best_epoch
+    assert any('epoch cap (50) while still improving' in w for w in stopping.warnings())
+
+
+@pytest.mark.parametrize('warmup, expected', [(0, 11), (5, 15), (30, 40)])
+def test_the_earliest_stop_is_warmup_plus_patience(warmup, expected):
+    assert stop_epoch([0.5] * 100, patience=10, warmup=warmup).last_epoch == expected
