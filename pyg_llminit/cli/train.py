@@ -4,8 +4,10 @@
 from typing import Optional, Tuple
 
 import click
+from click.core import ParameterSource
 
 from .. import catalog
+from ..errors import UserInputError
 from .config_file import config_callback, model_options_of
 from .options import (DEVICE_HELP, ENCODER_HELP, GRAPH_HELP, ROOT_HELP, parse_fanout,
                       parse_topk, parse_user_groups)
@@ -65,6 +67,13 @@ from .options import (DEVICE_HELP, ENCODER_HELP, GRAPH_HELP, ROOT_HELP, parse_fa
 @click.option('--device', default='auto', show_default=True, help=DEVICE_HELP)
 @click.option('--out', default=None,
               help='Run folder (default: runs/<graph>-<model>-<init>-<time>).')
+@click.option('--resume', default=None, metavar='RUN',
+              help="Continue the interrupted run in this folder from its last epoch, with "
+              "its own config.json (no other option but --root), exactly as if it had "
+              "never stopped.")
+@click.option('--overwrite', is_flag=True,
+              help="Allow an --out folder that holds files; this run's files replace an "
+              "earlier run's there (other files stay).")
 @click.option('--topk', default='10,20', show_default=True, help='Cut-offs K of the metrics.')
 @click.option('--monitor', default='ndcg@10', show_default=True,
               help='Validation metric for early stopping and model selection.')
@@ -87,10 +96,10 @@ def train_command(graph: str, model: str, model_options: Tuple[str, ...], init: 
                   encoder: str, text_fields: str, text_template: Optional[str],
                   popular_ratio: float, init_scale: str, dim: int, layers: int, epochs: int,
                   patience: int, warmup: int, batch_size: int, loader: str,
-                  fanout: Optional[str], lr: float, reg: float, seed: int, device: str, out: Optional[str],
-                  topk: str, monitor: str, user_groups: str, split: str, order: str,
-                  root: Optional[str], min_rating: Optional[float],
-                  k_core: Optional[int]) -> None:
+                  fanout: Optional[str], lr: float, reg: float, seed: int, device: str,
+                  out: Optional[str], resume: Optional[str], overwrite: bool, topk: str, monitor: str,
+                  user_groups: str, split: str, order: str, root: Optional[str],
+                  min_rating: Optional[float], k_core: Optional[int]) -> None:
     """Train and evaluate a recommender; write a run folder.
 
     Prints the graph's statistics, one line per epoch (time, loss, validation metric) and a
@@ -107,12 +116,23 @@ def train_command(graph: str, model: str, model_options: Tuple[str, ...], init: 
       pyg-llminit train --config my-run.toml --seed 2021
       pyg-llminit train --graph amazon --epochs 20 --out runs/quick
       pyg-llminit train --graph amazon --split 0.8,0.1,0.1 --order random --seed 1
+      pyg-llminit train --resume runs/quick          (after a crash or Ctrl-C)
       torchrun --nproc-per-node 2 -m pyg_llminit train --graph amazon   (DDP, 2 processes)
     """
-    from ..experiment import ExperimentConfig, run_experiment
+    from ..experiment import ExperimentConfig, resume_run, run_experiment
     from ..training import TrainConfig
     from ..training.allocator import retain_freed_memory
     retain_freed_memory()  # no page faults for every step's fresh [N, d] buffers
+    if resume is not None:
+        ctx = click.get_current_context()
+        given = [f'--{name.replace("_", "-")}' for name in ctx.params
+                 if name not in ('resume', 'root') and ctx.get_parameter_source(name)
+                 not in (ParameterSource.DEFAULT, None)]
+        if given:
+            raise UserInputError(f'--resume continues a run with its own config.json: '
+                                 f'drop {", ".join(given)}')
+        resume_run(resume, root, log=click.echo)
+        return
     train = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
                         warmup=warmup, monitor=monitor, topk=parse_topk(topk), seed=seed,
                         device=device, loader=loader, fanout=parse_fanout(fanout),
@@ -123,4 +143,4 @@ def train_command(graph: str, model: str, model_options: Tuple[str, ...], init: 
         model_options=model_options_of(click.get_current_context(), model_options),
         init=init, encoder=encoder, text_fields=text_fields, text_template=text_template,
         popular_ratio=popular_ratio, init_scale=init_scale, train=train)
-    run_experiment(config, out, root, log=click.echo)
+    run_experiment(config, out, root, log=click.echo, overwrite=overwrite)

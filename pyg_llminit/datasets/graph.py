@@ -151,6 +151,22 @@ def graph_statistics(data: HeteroData) -> Dict[str, float]:
     }
 
 
+def graph_fingerprint(data: HeteroData) -> Dict[str, object]:
+    r"""Counts and a SHA-256 of the user and item ids and the interactions (with their
+    time): what a run was trained on, to tell later whether a graph is still the same."""
+    import hashlib
+    digest = hashlib.sha256()
+    for ids in (data[USER].ids, data[ITEM].ids):
+        digest.update('\n'.join(map(str, ids)).encode())
+        digest.update(b'\0')
+    store = data[EDGE_TYPE]
+    digest.update(store.edge_index.contiguous().numpy().tobytes())
+    if 'time' in store:
+        digest.update(store.time.contiguous().numpy().tobytes())
+    return {'users': data[USER].num_nodes, 'items': data[ITEM].num_nodes,
+            'interactions': store.edge_index.size(1), 'sha256': digest.hexdigest()}
+
+
 def text_fields(data: HeteroData) -> List[str]:
     r"""The item text fields present on :obj:`data` (``title`` first)."""
     fields = [k for k in data[ITEM].keys() if isinstance(data[ITEM][k], list) and k != 'ids']

@@ -2,8 +2,9 @@
 :func:`create_model`, :func:`run_experiment`) and the run folder it writes
 (:class:`RunFolder`) and loads back (:func:`load_run`, :func:`evaluate_run`)."""
 from .config import ExperimentConfig
-from .pipeline import Prepared, create_model, prepare, run_experiment
+from .pipeline import Prepared, create_model, prepare, resume_run, run_experiment
 from .runs import Run, RunFolder, evaluate_run, load_run
 
 __all__ = ['ExperimentConfig', 'Prepared', 'prepare', 'create_model', 'run_experiment',
+           'resume_run',
            'RunFolder', 'Run', 'load_run', 'evaluate_run']

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
 
     from ..models.base import Recommender
+    from ..training import Trainer
 
 Log = Callable[[str], None]
 
@@ -94,7 +95,7 @@ def create_model(config: ExperimentConfig, prepared: Prepared) -> 'Recommender':
 
 def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = None,
                    root: Optional[str] = None, log: Log = print,
-                   embedding: Optional[Tensor] = None) -> Dict:
+                   embedding: Optional[Tensor] = None, overwrite: bool = False) -> Dict:
     r"""Prepares, trains with early stopping and tests one experiment, printing the graph's
     statistics first and a results table last, and writes its run folder.
 
@@ -103,11 +104,14 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
 
     Args:
         config (ExperimentConfig): The experiment.
-        out (str or Path, optional): Run folder (default:
-            ``runs/<graph>-<model>-<init>-<time>``); checked before anything is loaded.
+        out (str or Path, optional): Run folder (default: a new
+            ``runs/<graph>-<model>-<init>-<time>``); checked before anything is loaded,
+            and refused if it holds files, unless :obj:`overwrite` (see
+            :meth:`RunFolder.for_new_run`).
         root (str, optional): Cache folder for processed graphs.
         log (callable): Receives every line of output.
         embedding (Tensor, optional): Precomputed item embeddings (see :func:`prepare`).
+        overwrite (bool): Replace the run files already in :obj:`out`.
 
     Returns:
         The contents of ``results.json``: ``config``, ``world_size``, ``best_epoch``,
@@ -116,7 +120,6 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
     """
     from ..training import Trainer, resolve_device
     from ..training.distributed import launched_by_torchrun, rank_zero_first, setup
-    from .tables import groups_table, results_table
     rank, world = 0, 1
     if launched_by_torchrun():  # join the group; rank 0 alone prints and writes
         rank, world, device = setup(config.train.device)
@@ -125,20 +128,60 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
     else:
         resolve_device(config.train.device)  # an absent GPU fails before any loading
     log = log if rank == 0 else (lambda line: None)
-    folder = RunFolder.for_new_run(out, config)
-    prepared = rank_zero_first(lambda: prepare(config, root, log, embedding),
-                               config.train.device)
+    folder = RunFolder.for_new_run(out, config, overwrite) if rank == 0 else None
+    try:
+        prepared = rank_zero_first(lambda: prepare(config, root, log, embedding),
+                                   config.train.device)
+        model = create_model(config, prepared)
+        if model.embedding.embedding_dim != config.embedding_dim:  # 'full': d_LLM wide
+            config = dataclasses.replace(config, embedding_dim=model.embedding.embedding_dim)
+        log(f'model {model}')
+        trainer = Trainer(model, prepared.train, prepared.val, prepared.test, config.train,
+                          writer=folder, log=log)
+        if folder is not None:
+            folder.write_config(config)
+            folder.write_provenance(prepared.data, config.graph)
+    except BaseException:  # a run that fails before training leaves no empty folder
+        if folder is not None:
+            folder.discard_if_empty()
+        raise
+    results = trainer.fit()
+    if folder is None:
+        return {}
+    return _finish(folder, config, trainer, results, world, log)
+
+
+def resume_run(run_dir: Union[str, 'Path'], root: Optional[str] = None,
+               log: Log = print) -> Dict:
+    r"""Continues an interrupted run (killed, out of time, Ctrl-C) from the ``last.pt`` of
+    its folder, exactly as if it had never stopped: the same weights, optimizer state,
+    random-number states and early stopping, so it ends with the ``results.json`` an
+    uninterrupted run would have written. One process only.
+
+    Args:
+        run_dir (str or Path): The run folder.
+        root (str, optional): Cache folder for processed graphs.
+        log (callable): Receives every line of output.
+    """
+    from ..training import Trainer, resolve_device
+    folder = RunFolder(run_dir)
+    config = folder.read_config(finished=False)
+    checkpoint = folder.read_resume()
+    resolve_device(config.train.device)
+    prepared = prepare(config, root, log, features=False)
+    folder.check_data(prepared.data)
     model = create_model(config, prepared)
-    if model.embedding.embedding_dim != config.embedding_dim:  # init 'full': d_LLM wide
-        config = dataclasses.replace(config, embedding_dim=model.embedding.embedding_dim)
     log(f'model {model}')
     trainer = Trainer(model, prepared.train, prepared.val, prepared.test, config.train,
-                      writer=folder if rank == 0 else None, log=log)
-    if rank == 0:
-        folder.write_config(config)
-    results = trainer.fit()
-    if rank != 0:
-        return {}
+                      writer=folder, log=log)
+    results = trainer.fit(resume=checkpoint)
+    return _finish(folder, config, trainer, results, 1, log)
+
+
+def _finish(folder: RunFolder, config: ExperimentConfig, trainer: 'Trainer', results: Dict,
+            world: int, log: Log) -> Dict:
+    r"""The end of a run: the results table, then ``results.json``."""
+    from .tables import groups_table, results_table
     log('')
     log(results_table(results))
     if 'test_by_user_degree' in results:
@@ -152,4 +195,4 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
     return results
 
 
-__all__ = ['Prepared', 'prepare', 'create_model', 'run_experiment']
+__all__ = ['Prepared', 'prepare', 'create_model', 'run_experiment', 'resume_run']

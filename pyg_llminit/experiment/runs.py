@@ -2,8 +2,11 @@
 
 A run folder holds ``config.json`` (the :class:`~pyg_llminit.experiment.ExperimentConfig`),
 ``history.json`` (per epoch: seconds, loss, validation metrics; rewritten after every
-epoch), ``best.pt`` (state dict of the best validation epoch) and ``results.json`` (best
-epoch, validation and test metrics, most-popular on test, per user group). Every file is
+epoch), ``best.pt`` (state dict of the best validation epoch), ``results.json`` (best
+epoch, validation and test metrics, most-popular on test, per user group) and
+``provenance.json`` (versions, the graph's path and a fingerprint of its data); while it
+trains, also ``last.pt`` (the state after the last epoch, for ``train --resume``, removed
+once ``results.json`` is written). Every file is
 written to a temporary name and renamed, so an interrupted run never leaves a half-written
 file. :func:`load_run` rebuilds graph, split, model and adjacency from a folder;
 :func:`evaluate_run` scores the model again, with other cut-offs or user groups.
@@ -15,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Sequenc
 
 import torch
 
-from ..errors import UserInputError
+from ..errors import UserInputError, invalid
 from ..io import check_writable_folder, load_torch, save_torch, write_json
 from .config import ExperimentConfig
 
@@ -34,21 +37,84 @@ class RunFolder:
         path (str or Path): The folder.
     """
     CONFIG, HISTORY, BEST, RESULTS = 'config.json', 'history.json', 'best.pt', 'results.json'
+    PROVENANCE, LAST = 'provenance.json', 'last.pt'
+    FILES = (CONFIG, HISTORY, BEST, RESULTS, PROVENANCE)
 
     def __init__(self, path: Union[str, Path]) -> None:
         self.path = Path(path)
 
     @classmethod
-    def for_new_run(cls, out: Optional[Union[str, Path]],
-                    config: ExperimentConfig) -> 'RunFolder':
-        r""":obj:`out`, or ``runs/<graph>-<model>-<init>-<time>``, checked for writability
-        before anything is loaded or trained."""
+    def for_new_run(cls, out: Optional[Union[str, Path]], config: ExperimentConfig,
+                    overwrite: bool = False) -> 'RunFolder':
+        r"""The folder of a new run, checked before anything is loaded or trained.
+
+        Args:
+            out (str or Path, optional): The folder. It must not hold any file unless
+                :obj:`overwrite`, and then this run's files replace an earlier run's
+                (other files are left alone). ``None``: a new folder
+                ``runs/<graph>-<model>-<init>-<time>`` (``-2``, ``-3``, ... if taken),
+                created at once so that runs started in the same second differ.
+            config (ExperimentConfig): The run's config (names the default folder).
+            overwrite (bool): Allow a folder that holds files.
+        """
         if out is None:
             stamp = time.strftime('%Y%m%d-%H%M%S')
             name = Path(config.graph).name if Path(config.graph).exists() else config.graph
-            out = Path('runs') / f'{name}-{config.model}-{config.init}-{stamp}'
-        check_writable_folder(out, 'out', out)
-        return cls(Path(out).absolute())
+            return cls(_new_folder(Path('runs') / f'{name}-{config.model}-{config.init}-'
+                                                  f'{stamp}'))
+        path = Path(out).absolute()
+        check_writable_folder(path, 'out', out)
+        held = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
+        if held and not overwrite:
+            shown = ', '.join(held[:3]) + (', ...' if len(held) > 3 else '')
+            raise invalid('out', f'{out} already holds files ({shown}): choose another '
+                          'folder, or replace its run files (--overwrite, overwrite=True)')
+        if overwrite:  # no file of an earlier run may sit beside the new one's
+            for name in (*cls.FILES, cls.LAST):
+                (path / name).unlink(missing_ok=True)
+        return cls(path)
+
+    def discard_if_empty(self) -> None:
+        r"""Removes the folder if the run wrote nothing into it (it failed early)."""
+        try:
+            self.path.rmdir()
+        except OSError:  # holds files, or is gone
+            pass
+
+    def write_provenance(self, data: 'HeteroData', graph: str) -> None:
+        r"""Versions, the graph as given and resolved, and its fingerprint."""
+        import platform
+
+        import torch_geometric
+
+        from .. import __version__
+        from ..datasets.graph import graph_fingerprint
+        write_json(self.path / self.PROVENANCE, {
+            'pyg_llminit': __version__, 'torch': torch.__version__,
+            'torch_geometric': torch_geometric.__version__,
+            'python': platform.python_version(), 'graph': graph,
+            'graph_path': str(Path(graph).absolute()) if Path(graph).exists() else None,
+            'data': graph_fingerprint(data)})
+
+    def check_data(self, data: 'HeteroData') -> None:
+        r"""Refuses a graph that differs from the one the run was trained on (runs without
+        ``provenance.json``, from before it existed, are not checked)."""
+        from ..datasets.graph import graph_fingerprint
+        file = self.path / self.PROVENANCE
+        if not file.is_file():
+            return
+        try:
+            recorded = json.loads(file.read_text())['data']
+        except (ValueError, KeyError, TypeError) as e:
+            raise UserInputError(f'{file}: malformed ({e})') from None
+        now = graph_fingerprint(data)
+        if now != recorded:
+            changed = [k for k in ('users', 'items', 'interactions')
+                       if now[k] != recorded.get(k)]
+            what = (', '.join(f'{k} {recorded.get(k):,} -> {now[k]:,}' for k in changed)
+                    or 'same counts, different ids or interactions')
+            raise UserInputError(f'{self.path}: the graph is no longer the one this run was '
+                                 f'trained on ({what})')
 
     def write_config(self, config: ExperimentConfig) -> None:
         write_json(self.path / self.CONFIG, config.to_dict())
@@ -59,12 +125,35 @@ class RunFolder:
     def save_best(self, state: Dict[str, torch.Tensor]) -> None:
         save_torch(self.path / self.BEST, state)
 
+    def save_last(self, checkpoint: Dict[str, Any]) -> None:
+        save_torch(self.path / self.LAST, checkpoint)
+
     def write_results(self, results: Dict[str, Any]) -> None:
         write_json(self.path / self.RESULTS, results)
+        (self.path / self.LAST).unlink(missing_ok=True)  # finished: nothing to resume
 
-    def read_config(self) -> ExperimentConfig:
-        r"""The run's config; a folder that is not a finished run is a user error."""
-        for name in (self.CONFIG, self.BEST):
+    def read_resume(self) -> Dict[str, Any]:
+        r"""The ``last.pt`` of an interrupted run with its best weights under
+        ``'best_model'``, for :meth:`~pyg_llminit.training.Trainer.fit`."""
+        if (self.path / self.RESULTS).is_file():
+            raise UserInputError(f'{self.path}: the run is finished (it has '
+                                 f'{self.RESULTS}); nothing to resume')
+        for name in (self.CONFIG, self.LAST, self.BEST):
+            if not (self.path / name).is_file():
+                raise UserInputError(f'{self.path}: no {name} (not the folder of an '
+                                     'interrupted pyg-llminit train run)')
+        try:
+            checkpoint = load_torch(self.path / self.LAST)
+            checkpoint['best_model'] = self.read_best()
+        except (RuntimeError, EOFError, OSError, KeyError, TypeError) as e:
+            raise UserInputError(f'{self.path / self.LAST}: cannot read it ({type(e).__name__}'
+                                 f'); the run cannot be resumed') from None
+        return checkpoint
+
+    def read_config(self, finished: bool = True) -> ExperimentConfig:
+        r"""The run's config; a folder that is not a run (a finished one, by default) is a
+        user error."""
+        for name in (self.CONFIG, self.BEST) if finished else (self.CONFIG,):
             if not (self.path / name).is_file():
                 raise UserInputError(f'{self.path}: no {name} (not the folder of a finished '
                                      f'pyg-llminit train run)')
@@ -107,6 +196,21 @@ def _from_flat_config(values: Dict[str, Any]) -> Dict[str, Any]:
     return out
 
 
+def _new_folder(path: Path) -> Path:
+    r"""Creates :obj:`path`, or the first free ``path-2``, ``path-3``, ...; atomic, so two
+    runs never get the same folder."""
+    check_writable_folder(path, 'out', path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):
+        candidate = path if n == 1 else path.with_name(f'{path.name}-{n}')
+        try:
+            candidate.mkdir()
+            return candidate.absolute()
+        except FileExistsError:
+            continue
+    raise UserInputError(f'{path}: no free run folder name')  # pragma: no cover
+
+
 class Run(NamedTuple):
     r"""A rebuilt run: its config, the whole graph, the split's training, validation and
     test graphs, the model with the best validation weights (in eval mode) and the
@@ -137,6 +241,7 @@ def load_run(run_dir: Union[str, Path], root: Optional[str] = None,
     folder = RunFolder(run_dir)
     config = folder.read_config()
     prepared = prepare(config, root, log=lambda line: None, features=False)
+    folder.check_data(prepared.data)
     model = create_model(config, prepared)
     try:
         model.load_state_dict(folder.read_best())

@@ -88,10 +88,14 @@ class EarlyStopping:
                        f'(best epoch {self.best_epoch}): more epochs may score higher')
         return out
 
-    def state(self) -> Dict[str, float]:
+    def state_dict(self) -> Dict[str, object]:
+        r"""What :meth:`load_state_dict` needs to go on where this left off."""
         return {'best_epoch': self.best_epoch, 'best_score': self.best_score,
-                'last_epoch': self.last_epoch, 'patience': self.patience,
-                'warmup': self.warmup}
+                'last_epoch': self.last_epoch, 'scores': list(self.scores)}
+
+    def load_state_dict(self, state: Dict[str, object]) -> None:
+        self.best_epoch, self.best_score = int(state['best_epoch']), float(state['best_score'])
+        self.last_epoch, self.scores = int(state['last_epoch']), list(state['scores'])
 
 
 __all__ = ['EarlyStopping']

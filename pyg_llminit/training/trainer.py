@@ -4,7 +4,7 @@ at the best validation epoch."""
 import copy
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Dict, List, Optional, Protocol
+from typing import Any, Callable, Dict, List, Optional, Protocol
 
 import torch
 from torch_geometric.data import HeteroData
@@ -39,6 +39,8 @@ class RunWriter(Protocol):
     def save_history(self, history: List[Dict]) -> None: ...
 
     def save_best(self, state: Dict[str, torch.Tensor]) -> None: ...
+
+    def save_last(self, checkpoint: Dict[str, Any]) -> None: ...
 
 
 class Trainer:
@@ -170,16 +172,54 @@ class Trainer:
         return evaluate_held_out(self.test_evaluator, self.model.score_fn(self.adj), 'test',
                                  self.train_index, self.config.user_groups, self.device)
 
-    def fit(self) -> Dict:
+    def checkpoint(self, epoch: int, stopping: EarlyStopping, best_val: Dict[str, float],
+                   seconds: float) -> Dict[str, Any]:
+        r"""Everything :meth:`fit` needs to go on after :obj:`epoch` exactly as if it had
+        never stopped: weights, optimizer, random-number states, early stopping, history."""
+        return {'epoch': epoch, 'model': self.model.state_dict(),
+                'optimizer': self.optimizer.state_dict(), 'rng': torch.get_rng_state(),
+                'cuda_rng': (torch.cuda.get_rng_state_all() if torch.cuda.is_available()
+                             else []),
+                'generator': self.generator.get_state(), 'stopping': stopping.state_dict(),
+                'history': [asdict(h) for h in self.history], 'best_val': best_val,
+                'seconds': seconds}
+
+    def _restore(self, checkpoint: Dict[str, Any], stopping: EarlyStopping) -> int:
+        if self.world > 1:
+            raise UserInputError('resuming a run is supported in one process only')
+        self.model.load_state_dict(checkpoint['model'])
+        self.optimizer.load_state_dict(checkpoint['optimizer'])
+        torch.set_rng_state(checkpoint['rng'])
+        if checkpoint['cuda_rng'] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(checkpoint['cuda_rng'])
+        self.generator.set_state(checkpoint['generator'])
+        stopping.load_state_dict(checkpoint['stopping'])
+        self.history = [EpochLog(**h) for h in checkpoint['history']]
+        return int(checkpoint['epoch'])
+
+    def fit(self, resume: Optional[Dict[str, Any]] = None) -> Dict:
         r"""Trains until :obj:`epochs` or early stopping; returns the results (best epoch,
         validation metrics at that epoch, :meth:`test` of its weights); ``{}`` on ranks
-        other than 0."""
+        other than 0.
+
+        Args:
+            resume (dict, optional): A :meth:`checkpoint` (the writer's ``last.pt``) with
+                the best weights so far under ``'best_model'``: training goes on after its
+                epoch as if it had never stopped.
+        """
         cfg = self.config
         self.start()
         stopping = EarlyStopping(cfg.patience, cfg.warmup, cfg.epochs)
-        best_state, best_val = None, {}
-        wall = time.perf_counter()
-        for epoch in range(1, cfg.epochs + 1):
+        best_state, best_val, done, seconds_before = None, {}, 0, 0.0
+        if resume is not None:
+            done = self._restore(resume, stopping)
+            best_state, best_val = resume['best_model'], resume['best_val']
+            seconds_before = float(resume['seconds'])
+            self.log(f'resuming after epoch {done} (best so far: epoch '
+                     f'{stopping.best_epoch}, val {cfg.monitor} {stopping.best_score:.4f})')
+        wall = time.perf_counter() - seconds_before
+        stop = done > 0 and stopping.should_stop()
+        for epoch in range(done + 1, 0 if stop else cfg.epochs + 1):
             t0 = time.perf_counter()
             loss = self.train_epoch(epoch)
             train_s = time.perf_counter() - t0
@@ -198,6 +238,9 @@ class Trainer:
                 best_state = copy.deepcopy(self.model.state_dict())
                 if self.writer is not None:
                     self.writer.save_best(best_state)
+            if self.writer is not None:
+                self.writer.save_last(self.checkpoint(epoch, stopping, best_val,
+                                                      time.perf_counter() - wall))
             self.log(f'epoch {epoch:3d} | train {train_s:5.1f}s | total {total_s:5.1f}s | '
                      f'loss {loss:.4f} | val {cfg.monitor} {score:.4f}'
                      f'{"  *" if improved else ""}')

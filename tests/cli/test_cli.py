@@ -259,3 +259,11 @@ def test_shared_settings_are_not_model_options(tmp_path, capsys):
         main(['train', '--model-option', 'reg_weight=0.1', '--out', str(tmp_path / 'run')])
     assert exc.value.code == 2
     assert capsys.readouterr().err.startswith('error: --model-option reg_weight: set it with --reg')
+
+
+def test_train_refuses_an_out_folder_holding_files(tmp_path, cli_error):
+    (tmp_path / 'config.json').write_text('{"mine": 1}')
+    cli_error(['train', '--out', str(tmp_path)], f'error: --out {tmp_path} already holds '
+              'files (config.json): choose another folder, or replace its run files '
+              '(--overwrite')
+    assert (tmp_path / 'config.json').read_text() == '{"mine": 1}'

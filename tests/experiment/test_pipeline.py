@@ -12,8 +12,8 @@ from pyg_llminit.training import TrainConfig
 
 
 def _config(graph, **kwargs):
-    return ExperimentConfig(graph=str(graph), embedding_dim=8,
-                            train=TrainConfig(epochs=2, batch_size=16, device='cpu'), **kwargs)
+    kwargs.setdefault('train', TrainConfig(epochs=2, batch_size=16, device='cpu'))
+    return ExperimentConfig(graph=str(graph), embedding_dim=8, **kwargs)
 
 
 def test_run_experiment_writes_the_run_folder_and_loads_back(csv_graph, tmp_path):
@@ -23,8 +23,7 @@ def test_run_experiment_writes_the_run_folder_and_loads_back(csv_graph, tmp_path
                              log=lines.append)
     text = '\n'.join(lines)
     assert text.index('statistic') < text.index('epoch   1') < text.index('test most-popular')
-    assert sorted(p.name for p in out.iterdir()) == sorted(
-        [RunFolder.CONFIG, RunFolder.HISTORY, RunFolder.BEST, RunFolder.RESULTS])
+    assert sorted(p.name for p in out.iterdir()) == sorted(RunFolder.FILES)
     assert json.loads((out / 'results.json').read_text()) == json.loads(json.dumps(results))
     saved = ExperimentConfig.from_dict(json.loads((out / 'config.json').read_text()))
     assert saved == _config(csv_graph)
@@ -68,3 +67,69 @@ print(allocator._done)
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip().splitlines()[-1] == 'False'
+
+
+def test_a_folder_holding_files_is_refused_unless_overwrite(csv_graph, tmp_path):
+    out = tmp_path / 'project'
+    out.mkdir()
+    (out / 'notes.txt').write_text('mine')
+    quiet = lambda line: None  # noqa: E731
+    with pytest.raises(UserInputError, match='already holds files .notes.txt.') as err:
+        run_experiment(_config(csv_graph), out, root=str(tmp_path / 'cache'), log=quiet)
+    assert err.value.param == 'out' and sorted(p.name for p in out.iterdir()) == ['notes.txt']
+    run_experiment(_config(csv_graph), out, root=str(tmp_path / 'cache'), log=quiet,
+                   overwrite=True)
+    (out / 'results.json').write_text('stale')
+    (out / 'best.pt').unlink()
+    with pytest.raises(UserInputError):  # the config cannot be built: nothing is replaced
+        run_experiment(_config(csv_graph, model='nope'), out, overwrite=True, log=quiet)
+    assert (out / 'results.json').read_text() == 'stale'
+    run_experiment(_config(csv_graph), out, root=str(tmp_path / 'cache'), log=quiet,
+                   overwrite=True)  # the earlier run's files go, the user's stay
+    assert json.loads((out / 'results.json').read_text())['epochs_run'] == 2
+    assert (out / 'notes.txt').read_text() == 'mine' and (out / 'best.pt').is_file()
+
+
+def test_default_folders_are_unique_and_removed_if_the_run_fails(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = _config('amazon')
+    folders = [RunFolder.for_new_run(None, config).path for _ in range(3)]
+    assert len(set(folders)) == 3 and all(f.is_dir() for f in folders)
+    assert folders[1].name == folders[0].name + '-2'
+    for folder in folders:
+        folder.rmdir()
+    with pytest.raises(UserInputError, match="unknown graph 'no-such-graph'"):
+        run_experiment(_config('no-such-graph'), log=lambda line: None)
+    assert not list((tmp_path / 'runs').iterdir())
+
+
+def test_provenance_is_recorded_and_a_changed_graph_refused(csv_graph, tmp_path):
+    out = tmp_path / 'run'
+    run_experiment(_config(csv_graph), out, root=str(tmp_path / 'cache'),
+                   log=lambda line: None)
+    provenance = json.loads((out / 'provenance.json').read_text())
+    assert provenance['graph_path'] == str(csv_graph.absolute())
+    assert provenance['data']['users'] == 30 and len(provenance['data']['sha256']) == 64
+    assert {'pyg_llminit', 'torch', 'torch_geometric', 'python'} <= set(provenance)
+    load_run(out)  # unchanged: loads
+    lines = (csv_graph / 'interactions.csv').read_text().splitlines()
+    (csv_graph / 'interactions.csv').write_text('\n'.join(lines[:-1]) + '\n')
+    with pytest.raises(UserInputError, match=r'no longer the one this run was trained on '
+                                             r'\(interactions \d+ -> \d+\)'):
+        load_run(out)
+
+
+def test_two_runs_with_one_seed_give_identical_results(csv_graph, tmp_path):
+    r"""On the CPU a seed fixes everything but the clock: the metrics, the best epoch and
+    every epoch's loss and validation metrics."""
+    runs = []
+    for name in ('a', 'b'):
+        config = _config(csv_graph, model='sgl', train=TrainConfig(epochs=4, batch_size=16,
+                                                                   device='cpu'))
+        results = run_experiment(config, tmp_path / name, root=str(tmp_path / 'cache'),
+                                 log=lambda line: None)
+        history = json.loads((tmp_path / name / 'history.json').read_text())
+        for key in ('train_seconds', 'seconds_per_epoch'):
+            results.pop(key)
+        runs.append((results, [(h['loss'], h['val']) for h in history]))
+    assert runs[0] == runs[1]

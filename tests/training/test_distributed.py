@@ -115,7 +115,7 @@ def test_torchrun_cli_trains_and_only_rank_0_writes(csv_graph, tmp_path):
     results = json.loads((tmp_path / 'run' / 'results.json').read_text())
     assert results['world_size'] == 2 and results['epochs_run'] == 2
     assert sorted(p.name for p in (tmp_path / 'run').iterdir()) == \
-        ['best.pt', 'config.json', 'history.json', 'results.json']
+        ['best.pt', 'config.json', 'history.json', 'provenance.json', 'results.json']
 
 
 @pytest.mark.slow
