@@ -1,5 +1,6 @@
 """What every cached interaction dataset shares: a root under ``$PYG_LLMINIT_HOME``, one
 processed file, and processing through :func:`~.graph.build_interaction_graph`."""
+import math
 import os
 import os.path as osp
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
@@ -17,15 +18,25 @@ def default_root(name: str) -> str:
     return str(pyg_llminit_home() / name)
 
 
+#: Integers (timestamps, indices) must fit the int64 tensors they end up in.
+INT64_MAX = 2 ** 63 - 1
+
+
 def parse_number(value: str, path: str, line: int, column: str, integer: bool = False):
-    r"""Parses :obj:`value` as a float (or an int, accepting ``'12.0'``), raising a
-    :class:`UserInputError` that names the file, line and column."""
+    r"""Parses :obj:`value` as a finite float (or an int64, accepting ``'12.0'``), raising
+    a :class:`UserInputError` that names the file, line and column."""
     try:
         number = float(value)
-        return int(number) if integer else number
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError):
         raise UserInputError(f"{path}: line {line}: column '{column}': cannot parse "
                              f"{value!r} as a number") from None
+    if not math.isfinite(number):
+        raise UserInputError(f"{path}: line {line}: column '{column}': {value!r} is not a "
+                             'finite number')
+    if integer and abs(number) > INT64_MAX:
+        raise UserInputError(f"{path}: line {line}: column '{column}': {value!r} is out of "
+                             'the 64-bit integer range')
+    return int(number) if integer else number
 
 
 def ratings_from_rows(rows: Iterable[Tuple[int, List[str]]], path: str, layout: str,

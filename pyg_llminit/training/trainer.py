@@ -2,6 +2,7 @@
 (full graph or sampled subgraphs), validation after every epoch, early stopping, test once
 at the best validation epoch."""
 import copy
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Protocol
@@ -223,6 +224,9 @@ class Trainer:
             t0 = time.perf_counter()
             loss = self.train_epoch(epoch)
             train_s = time.perf_counter() - t0
+            if not math.isfinite(loss):  # every rank sees the same mean: all stop here
+                raise UserInputError(f'training diverged: the loss of epoch {epoch} is {loss} '
+                                     '(try a lower lr); the best checkpoint so far is intact')
             if self.rank != 0:  # rank 0 validates and decides; the others follow
                 if broadcast_flag(False, self.device):
                     break

@@ -167,3 +167,19 @@ def test_registry_paths(tmp_path, monkeypatch):
         load_graph('./nowhere')
     with pytest.raises(UserInputError, match="unknown graph 'nowhere'"):
         load_graph('nowhere')
+
+
+@pytest.mark.parametrize('rating, stamp, message', [
+    ('nan', '1', "column 'rating': 'nan' is not a finite number"),
+    ('4', 'inf', "column 'timestamp': 'inf' is not a finite number"),
+    ('4', '1e30', "column 'timestamp': '1e30' is out of the 64-bit integer range"),
+])
+def test_non_finite_or_huge_numbers_are_one_line_errors(tmp_path, rating, stamp, message):
+    folder = tmp_path / 'shop'
+    folder.mkdir()
+    rows = [f'u{u},i{i},4,{u * 10 + i}' for u in range(4) for i in range(4)]
+    rows[3] = f'u0,i3,{rating},{stamp}'
+    (folder / 'interactions.csv').write_text('user,item,rating,timestamp\n' +
+                                             '\n'.join(rows) + '\n')
+    with pytest.raises(UserInputError, match=r"interactions\.csv: line 5: " + message):
+        load_local_graph(str(folder))

@@ -51,3 +51,17 @@ def test_fit_stops_and_warns_as_its_early_stopping_rule_says(small_graph):
     assert results['best_epoch'] == reference.best_epoch
     assert results['valid'] == trainer.history[reference.best_epoch - 1].val
     assert results['warnings'] == reference.warnings()
+
+
+def test_a_diverged_loss_stops_with_an_error_naming_the_epoch(small_graph, tmp_path):
+    from pyg_llminit.experiment import RunFolder
+    train, val, test = LeaveOneOutSplit()(small_graph)
+    nu, ni = small_graph['user'].num_nodes, small_graph['item'].num_nodes
+    model = build_model('lightgcn', nu, ni, embedding_dim=8, num_layers=2)
+    model.init_from_x(torch.full((nu, 8), 1e30), torch.full((ni, 8), 1e30))  # overflows
+    trainer = Trainer(model, train, val, test, TrainConfig(epochs=3, batch_size=32),
+                      writer=RunFolder(tmp_path / 'run'), log=lambda s: None)
+    with pytest.raises(UserInputError, match=r'training diverged: the loss of epoch 1 is '
+                                             r'(nan|inf)'):
+        trainer.fit()
+    assert not (tmp_path / 'run').exists()  # nothing written for a diverged epoch
