@@ -127,6 +127,9 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
             config, train=dataclasses.replace(config.train, device=device))
     else:
         resolve_device(config.train.device)  # an absent GPU fails before any loading
+    if config.train.loader == 'neighbor':
+        from ..training.batches import check_neighbor_sampling
+        check_neighbor_sampling()
     log = log if rank == 0 else (lambda line: None)
     folder = RunFolder.for_new_run(out, config, overwrite) if rank == 0 else None
     try:

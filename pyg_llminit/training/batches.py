@@ -69,6 +69,16 @@ class FullGraphBatches:
             yield self.adj, user, pos, neg
 
 
+def check_neighbor_sampling() -> None:
+    r"""PyG's neighbour sampling needs torch-sparse or pyg-lib; without either it fails only
+    when the first batch is drawn, so this says so before anything is loaded."""
+    from torch_geometric.typing import WITH_PYG_LIB, WITH_TORCH_SPARSE
+    if not (WITH_PYG_LIB or WITH_TORCH_SPARSE):
+        raise UserInputError("loader 'neighbor' needs torch-sparse or pyg-lib: set them up "
+                             'with `bash scripts/bootstrap.sh full` (built from source, '
+                             'about 15 minutes once on a 2-core machine)', param='loader')
+
+
 def resolve_fanout(value: Optional[Sequence[int]], num_layers: int) -> List[int]:
     r"""Neighbours sampled per layer (``-1``: all), one value per layer; default 10."""
     fanout = [10] * num_layers if value is None else [int(v) for v in value]
@@ -97,6 +107,7 @@ class NeighborBatches:
                  fanout: Sequence[int], batch_size: int, sampler: NegativeSampler,
                  graph_index: Optional[Tensor] = None) -> None:
         from torch_geometric.loader import LinkNeighborLoader
+        check_neighbor_sampling()
         graph_index = train_index if graph_index is None else graph_index
         graph = HeteroData()
         graph[USER].num_nodes, graph[ITEM].num_nodes = num_users, num_items
@@ -106,14 +117,10 @@ class NeighborBatches:
         degree = torch.bincount(torch.cat([graph_index[0], graph_index[1] + num_users]),
                                 minlength=num_users + num_items).float()
         self.inv_sqrt = degree.pow(-0.5).masked_fill_(degree == 0, 0.0)
-        try:
-            self.loader = LinkNeighborLoader(
-                graph, num_neighbors={EDGE_TYPE: list(fanout), REV_EDGE_TYPE: list(fanout)},
-                edge_label_index=(EDGE_TYPE, train_index), neg_sampling='triplet',
-                batch_size=batch_size, shuffle=True)
-        except ImportError as err:  # pragma: no cover - depends on the installation
-            raise UserInputError(f"loader 'neighbor' needs torch-sparse or pyg-lib: {err}",
-                                 param='loader') from None
+        self.loader = LinkNeighborLoader(
+            graph, num_neighbors={EDGE_TYPE: list(fanout), REV_EDGE_TYPE: list(fanout)},
+            edge_label_index=(EDGE_TYPE, train_index), neg_sampling='triplet',
+            batch_size=batch_size, shuffle=True)
 
     def __len__(self) -> int:
         return len(self.loader)
@@ -147,4 +154,5 @@ class NeighborBatches:
             yield self.subgraph(batch), user, pos, neg
 
 
-__all__ = ['Batch', 'FullGraphBatches', 'NeighborBatches', 'resolve_fanout']
+__all__ = ['Batch', 'FullGraphBatches', 'NeighborBatches', 'check_neighbor_sampling',
+           'resolve_fanout']
