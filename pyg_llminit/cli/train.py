@@ -87,6 +87,8 @@ from .options import (DEVICE_HELP, ENCODER_HELP, GRAPH_HELP, ROOT_HELP, parse_fa
               show_default=True, help="Order of each user's history for the split "
               "('random' with --seed reproduces the LLMInit authors' variant).")
 @click.option('--root', default=None, help=ROOT_HELP)
+@click.option('--force-reload', is_flag=True,
+              help="Process the graph's raw files again instead of reading its cache.")
 @click.option('--min-rating', type=float, default=None,
               help='Keep interactions rated at least this (default: the graph\'s own, '
               '4 for the Amazon 2014 categories).')
@@ -99,7 +101,8 @@ def train_command(graph: str, model: str, model_options: Tuple[str, ...], init: 
                   fanout: Optional[str], lr: float, reg: float, seed: int, device: str,
                   out: Optional[str], resume: Optional[str], overwrite: bool, topk: str, monitor: str,
                   user_groups: str, split: str, order: str, root: Optional[str],
-                  min_rating: Optional[float], k_core: Optional[int]) -> None:
+                  force_reload: bool, min_rating: Optional[float],
+                  k_core: Optional[int]) -> None:
     """Train and evaluate a recommender; write a run folder.
 
     Prints the graph's statistics, one line per epoch (time, loss, validation metric) and a
@@ -126,7 +129,7 @@ def train_command(graph: str, model: str, model_options: Tuple[str, ...], init: 
     if resume is not None:
         ctx = click.get_current_context()
         given = [f'--{name.replace("_", "-")}' for name in ctx.params
-                 if name not in ('resume', 'root') and ctx.get_parameter_source(name)
+                 if name not in ('resume', 'root', 'force_reload') and ctx.get_parameter_source(name)
                  not in (ParameterSource.DEFAULT, None)]
         if given:
             raise UserInputError(f'--resume continues a run with its own config.json: '
@@ -143,4 +146,5 @@ def train_command(graph: str, model: str, model_options: Tuple[str, ...], init: 
         model_options=model_options_of(click.get_current_context(), model_options),
         init=init, encoder=encoder, text_fields=text_fields, text_template=text_template,
         popular_ratio=popular_ratio, init_scale=init_scale, train=train)
-    run_experiment(config, out, root, log=click.echo, overwrite=overwrite)
+    run_experiment(config, out, root, log=click.echo, overwrite=overwrite,
+                   force_reload=force_reload)

@@ -3,12 +3,14 @@ processed file, and processing through :func:`~.graph.build_interaction_graph`."
 import math
 import os
 import os.path as osp
+import warnings
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from torch_geometric.data import HeteroData, InMemoryDataset, download_url
+from torch_geometric.data import InMemoryDataset, download_url
+from torch_geometric.data.dataset import files_exist
 
 from ..errors import UserInputError
-from ..io import pyg_llminit_home
+from ..io import atomic_path, load_torch, pyg_llminit_home
 from .graph import build_interaction_graph
 
 
@@ -118,7 +120,31 @@ class InteractionDataset(InMemoryDataset):
                  pre_transform: Optional[Callable] = None, force_reload: bool = False) -> None:
         super().__init__(root or default_root(name), transform, pre_transform,
                          force_reload=force_reload)
-        self.load(self.processed_paths[0], data_cls=HeteroData)
+        self._load_processed()
+
+    def _process(self) -> None:
+        r"""PyG's ``Dataset._process`` without its ``pre_transform.pt`` and
+        ``pre_filter.pt`` files, which PyG reads back with ``weights_only=False``: a file
+        planted in the cache folder would run code. The processed graph is built when it is
+        missing, or on ``force_reload``."""
+        if not self.force_reload and files_exist(self.processed_paths):
+            return
+        os.makedirs(self.processed_dir, exist_ok=True)
+        self.process()
+
+    def _load_processed(self) -> None:
+        r"""Loads the processed graph with ``weights_only=True`` and no fallback (PyG's own
+        loader retries some files with ``weights_only=False``); a file that cannot be read
+        that way (truncated, corrupt, planted) is rebuilt from the raw files."""
+        path = self.processed_paths[0]
+        try:
+            data, self.slices, data_cls = load_torch(path)
+        except Exception as e:  # noqa: BLE001 - any unreadable file: rebuild it
+            warnings.warn(f'{path}: unreadable processed graph ({type(e).__name__}); '
+                          'rebuilding it from the raw files', stacklevel=3)
+            self.process()
+            data, self.slices, data_cls = load_torch(path)
+        self.data = data_cls.from_dict(data) if isinstance(data, dict) else data
 
     def read(self) -> Dict[str, Any]:  # pragma: no cover - abstract
         r"""Raw files -> keyword arguments of ``build_interaction_graph``."""
@@ -128,4 +154,5 @@ class InteractionDataset(InMemoryDataset):
         data = build_interaction_graph(**self.read())
         if self.pre_transform is not None:
             data = self.pre_transform(data)
-        self.save([data], self.processed_paths[0])
+        with atomic_path(self.processed_paths[0]) as tmp:  # never a half-written cache
+            self.save([data], str(tmp))

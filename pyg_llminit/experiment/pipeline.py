@@ -41,7 +41,8 @@ class Prepared(NamedTuple):
 
 
 def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = print,
-            embedding: Optional[Tensor] = None, features: bool = True) -> Prepared:
+            embedding: Optional[Tensor] = None, features: bool = True,
+            force_reload: bool = False) -> Prepared:
     r"""Loads the graph, prints its statistics, splits it and, for an LLMInit
     :obj:`config`, computes the initial features.
 
@@ -53,12 +54,14 @@ def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = pri
             encoding the item texts with ``config.encoder``.
         features (bool): Compute the LLMInit features (``False`` to rebuild a trained
             model, whose weights replace them anyway).
+        force_reload (bool): Process the graph's raw files again, ignoring its cache.
     """
     from ..datasets import load_graph
     from ..datasets.graph import EDGE_TYPE, graph_statistics
     from ..transforms.split import parse_split
     from .tables import stats_table
-    data = load_graph(config.graph, root, min_rating=config.min_rating, k_core=config.k_core)
+    data = load_graph(config.graph, root, force_reload, min_rating=config.min_rating,
+                      k_core=config.k_core)
     log(f'graph {config.graph}')
     log(stats_table(graph_statistics(data)))
     seed = config.train.seed if config.split_seed is None else config.split_seed
@@ -95,7 +98,8 @@ def create_model(config: ExperimentConfig, prepared: Prepared) -> 'Recommender':
 
 def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = None,
                    root: Optional[str] = None, log: Log = print,
-                   embedding: Optional[Tensor] = None, overwrite: bool = False) -> Dict:
+                   embedding: Optional[Tensor] = None, overwrite: bool = False,
+                   force_reload: bool = False) -> Dict:
     r"""Prepares, trains with early stopping and tests one experiment, printing the graph's
     statistics first and a results table last, and writes its run folder.
 
@@ -112,6 +116,7 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
         log (callable): Receives every line of output.
         embedding (Tensor, optional): Precomputed item embeddings (see :func:`prepare`).
         overwrite (bool): Replace the run files already in :obj:`out`.
+        force_reload (bool): Process the graph's raw files again, ignoring its cache.
 
     Returns:
         The contents of ``results.json``: ``config``, ``world_size``, ``best_epoch``,
@@ -133,8 +138,9 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
     log = log if rank == 0 else (lambda line: None)
     folder = RunFolder.for_new_run(out, config, overwrite) if rank == 0 else None
     try:
-        prepared = rank_zero_first(lambda: prepare(config, root, log, embedding),
-                                   config.train.device)
+        prepared = rank_zero_first(
+            lambda: prepare(config, root, log, embedding, force_reload=force_reload and
+                            rank == 0), config.train.device)
         model = create_model(config, prepared)
         if model.embedding.embedding_dim != config.embedding_dim:  # 'full': d_LLM wide
             config = dataclasses.replace(config, embedding_dim=model.embedding.embedding_dim)

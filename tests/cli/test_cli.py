@@ -267,3 +267,13 @@ def test_train_refuses_an_out_folder_holding_files(tmp_path, cli_error):
               'files (config.json): choose another folder, or replace its run files '
               '(--overwrite')
     assert (tmp_path / 'config.json').read_text() == '{"mine": 1}'
+
+
+def test_stats_force_reload_rebuilds_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv('PYG_LLMINIT_HOME', str(tmp_path))
+    assert CliRunner().invoke(cli, ['stats', '--graph', 'amazon']).exit_code == 0
+    processed = next(tmp_path.rglob('processed/*.pt'))
+    before = processed.stat().st_mtime_ns
+    result = CliRunner().invoke(cli, ['stats', '--graph', 'amazon', '--force-reload'])
+    assert result.exit_code == 0 and '22,363' in result.output
+    assert processed.stat().st_mtime_ns > before
