@@ -34,6 +34,9 @@ class TrainConfig:
             per layer (``-1``: all). Default 10 per layer.
         user_groups (Tuple[int, ...], optional): Upper bounds of the groups of users by
             training interactions for per-group test metrics; ``None`` skips them.
+        deterministic (bool): Turn on ``torch.use_deterministic_algorithms`` (for the
+            whole process) when training starts. CPU runs with one seed are already
+            identical (tested); on CUDA this trades speed for kernels without atomics.
     """
     epochs: int = 300
     batch_size: int = 2048
@@ -48,6 +51,7 @@ class TrainConfig:
     loader: str = 'full'
     fanout: Optional[Tuple[int, ...]] = None
     user_groups: Optional[Tuple[int, ...]] = (5, 10, 20)
+    deterministic: bool = False
 
     def __post_init__(self) -> None:
         from ..evaluation.groups import check_group_edges

@@ -3,6 +3,7 @@
 at the best validation epoch."""
 import copy
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Protocol
@@ -126,6 +127,10 @@ class Trainer:
         negatives come from it in one process and from a per-rank generator under DDP. The
         global RNG, which drives ``LinkNeighborLoader`` and SimGCL's noise, is seeded per
         rank."""
+        if self.config.deterministic:  # opt-in, process-wide: the caller asked for it
+            if self.device.type == 'cuda':  # cuBLAS needs a fixed workspace for it
+                os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
+            torch.use_deterministic_algorithms(True)
         self.optimizer = self.make_optimizer()
         seed = self.config.seed + 7919 * self.rank
         torch.manual_seed(seed)

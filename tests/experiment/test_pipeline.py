@@ -133,3 +133,19 @@ def test_two_runs_with_one_seed_give_identical_results(csv_graph, tmp_path):
             results.pop(key)
         runs.append((results, [(h['loss'], h['val']) for h in history]))
     assert runs[0] == runs[1]
+
+
+def test_deterministic_kernels_run_and_change_nothing_on_the_cpu(csv_graph, tmp_path):
+    import torch
+    results = []
+    try:
+        for flag in (False, True):
+            config = _config(csv_graph, model='sgl', train=TrainConfig(
+                epochs=3, batch_size=16, device='cpu', deterministic=flag))
+            out = run_experiment(config, tmp_path / str(flag), root=str(tmp_path / 'cache'),
+                                 log=lambda line: None)
+            assert torch.are_deterministic_algorithms_enabled() == flag
+            results.append((out['test'], out['valid'], out['best_epoch']))
+    finally:
+        torch.use_deterministic_algorithms(False)
+    assert results[0] == results[1]
