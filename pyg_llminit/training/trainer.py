@@ -245,16 +245,15 @@ class Trainer:
             if improved:
                 best_val = val
                 best_state = copy.deepcopy(self.model.state_dict())
-                if self.writer is not None:
+            if self.writer is not None:  # before the epoch's line: it is on disk once shown
+                if improved:
                     self.writer.save_best(best_state)
-            if self.writer is not None:
                 self.writer.save_last(self.checkpoint(epoch, stopping, best_val,
                                                       time.perf_counter() - wall))
+                self.writer.save_history([asdict(h) for h in self.history])
             self.log(f'epoch {epoch:3d} | train {train_s:5.1f}s | total {total_s:5.1f}s | '
                      f'loss {loss:.4f} | val {cfg.monitor} {score:.4f}'
                      f'{"  *" if improved else ""}')
-            if self.writer is not None:
-                self.writer.save_history([asdict(h) for h in self.history])
             if self.world > 1:
                 broadcast_flag(stop, self.device)
             if stop:
@@ -267,7 +266,8 @@ class Trainer:
         assert best_state is not None
         self.model.load_state_dict(best_state)
         test = self.test()
-        for warning in stopping.warnings():
+        warnings = stopping.warnings()
+        for warning in warnings:
             self.log(f'warning: {warning}')
         return {
             'best_epoch': stopping.best_epoch,
@@ -276,7 +276,7 @@ class Trainer:
             'seconds_per_epoch': seconds / len(self.history),
             'valid': best_val,
             **test,
-            'warnings': stopping.warnings(),
+            'warnings': warnings,
         }
 
 
