@@ -6,9 +6,8 @@ epoch), ``best.pt`` (state dict of the best validation epoch), ``results.json`` 
 epoch, validation and test metrics, most-popular on test, per user group) and
 ``provenance.json`` (versions, the graph's path and a fingerprint of its data); while it
 trains, also ``last.pt`` (the state after the last epoch, for ``train --resume``, removed
-once ``results.json`` is written). Every file is
-written to a temporary name and renamed, so an interrupted run never leaves a half-written
-file. :func:`load_run` rebuilds graph, split, model and adjacency from a folder;
+once ``results.json`` is written). Every file is written to a temporary name and renamed,
+so an interrupted run never leaves a half-written file. :func:`load_run` rebuilds graph, split, model and adjacency from a folder;
 :func:`evaluate_run` scores the model again, with other cut-offs or user groups.
 """
 import json
@@ -138,10 +137,7 @@ class RunFolder:
         if (self.path / self.RESULTS).is_file():
             raise UserInputError(f'{self.path}: the run is finished (it has '
                                  f'{self.RESULTS}); nothing to resume')
-        for name in (self.CONFIG, self.LAST, self.BEST):
-            if not (self.path / name).is_file():
-                raise UserInputError(f'{self.path}: no {name} (not the folder of an '
-                                     'interrupted pyg-llminit train run)')
+        self._require((self.CONFIG, self.LAST, self.BEST), 'an interrupted')
         try:
             checkpoint = load_torch(self.path / self.LAST)
             checkpoint['best_model'] = self.read_best()
@@ -153,10 +149,8 @@ class RunFolder:
     def read_config(self, finished: bool = True) -> ExperimentConfig:
         r"""The run's config; a folder that is not a run (a finished one, by default) is a
         user error."""
-        for name in (self.CONFIG, self.BEST) if finished else (self.CONFIG,):
-            if not (self.path / name).is_file():
-                raise UserInputError(f'{self.path}: no {name} (not the folder of a finished '
-                                     f'pyg-llminit train run)')
+        self._require((self.CONFIG, self.BEST) if finished else (self.CONFIG,),
+                      'a finished' if finished else 'a')
         file = self.path / self.CONFIG
         try:
             values = json.loads(file.read_text())
@@ -168,6 +162,12 @@ class RunFolder:
             return ExperimentConfig.from_dict(values)
         except (TypeError, ValueError) as e:
             raise UserInputError(f'{file}: malformed ({e})') from None
+
+    def _require(self, names: Sequence[str], kind: str) -> None:
+        for name in names:
+            if not (self.path / name).is_file():
+                raise UserInputError(f'{self.path}: no {name} (not the folder of {kind} '
+                                     'pyg-llminit train run)')
 
     def read_best(self) -> Dict[str, torch.Tensor]:
         return load_torch(self.path / self.BEST)
