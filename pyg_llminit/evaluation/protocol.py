@@ -12,9 +12,8 @@ from torch import Tensor
 from ..catalog import EVAL_SPLITS as SPLITS
 from ..errors import invalid
 from .groups import degree_groups
-from .ranking import RankingEvaluator, popularity_scores
+from .ranking import RankingEvaluator, group_means, mean_metrics, popularity_scores
 from .topk import ScoreFn
-
 
 
 def held_out_evaluator(split: str, train_index: Tensor, val_index: Tensor,
@@ -41,22 +40,30 @@ def held_out_evaluator(split: str, train_index: Tensor, val_index: Tensor,
 @torch.no_grad()
 def evaluate_held_out(evaluator: RankingEvaluator, score_fn: ScoreFn, split: str,
                       train_index: Tensor, user_groups: Optional[Sequence[int]] = None,
-                      device: Optional[torch.device] = None) -> Dict:
+                      device: Optional[torch.device] = None, per_user: bool = False) -> Dict:
     r"""A model's metrics on a split beside the most-popular ranking's, and with
     :obj:`user_groups` also per group of users by training interactions, from one ranking
     pass.
 
     Returns:
-        ``{split, f'{split}_most_popular'}`` and, with groups, ``f'{split}_by_user_degree'``
-        (see :meth:`~pyg_llminit.evaluation.RankingEvaluator.evaluate_groups`).
+        ``{split, f'{split}_most_popular'}``; with groups, ``f'{split}_by_user_degree'``
+        (see :meth:`~pyg_llminit.evaluation.RankingEvaluator.evaluate_groups`); with
+        :obj:`per_user`, ``f'{split}_per_user'``: every labelled user's metrics and
+        training interactions (``{'user': [N], 'train_degree': [N], 'recall@10': [N],
+        ...}``, see :meth:`~pyg_llminit.evaluation.RankingEvaluator.per_user`).
     """
-    group, names = (degree_groups(train_index, evaluator.num_users, user_groups)
-                    if user_groups else (None, ()))
-    metrics, by_degree = evaluator.evaluate_groups(score_fn, group, names, device=device)
-    popular = evaluator.evaluate(popularity_scores(train_index, evaluator.num_items))
-    result: Dict = {split: metrics, f'{split}_most_popular': popular}
+    values = evaluator.per_user(score_fn, device)
+    result: Dict = {split: mean_metrics(values),
+                    f'{split}_most_popular': evaluator.evaluate(
+                        popularity_scores(train_index, evaluator.num_items))}
     if user_groups:
-        result[f'{split}_by_user_degree'] = by_degree
+        group, names = degree_groups(train_index, evaluator.num_users, user_groups)
+        result[f'{split}_by_user_degree'] = group_means(values, group, names)
+    if per_user:
+        degree = torch.bincount(train_index[0].cpu(), minlength=evaluator.num_users)
+        result[f'{split}_per_user'] = {'user': values['user'],
+                                       'train_degree': degree[values['user']],
+                                       **{k: v for k, v in values.items() if k != 'user'}}
     return result
 
 

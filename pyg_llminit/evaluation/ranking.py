@@ -3,7 +3,7 @@
 For every user with at least one label, all items are scored, the user's excluded items
 (training items; also validation items when scoring test) are masked, and the top-``max(K)``
 list is compared with the labels by PyG's link-prediction metrics
-(:class:`torch_geometric.metrics.LinkPredMetricCollection`). Memory is bounded by
+(their per-user values, averaged). Memory is bounded by
 ``batch_size x num_items`` scores at a time. The same pass can also average the metrics
 within groups of users (e.g. by number of training interactions,
 :func:`~pyg_llminit.evaluation.groups.degree_groups`):
@@ -15,12 +15,12 @@ import torch
 from torch import Tensor
 from torch_geometric.metrics import (
     LinkPredHitRatio,
-    LinkPredMetricCollection,
     LinkPredMRR,
     LinkPredNDCG,
     LinkPredPrecision,
     LinkPredRecall,
 )
+from torch_geometric.metrics.link_pred import LinkPredMetricData
 
 from ..errors import UserInputError
 from .topk import ScoreFn, UserItems, top_k_unseen
@@ -102,52 +102,66 @@ class RankingEvaluator:
             ``(overall, {name: {'users': n, 'recall@10': ..., ...}})``; groups without a
             labelled user are left out.
         """
-        return self._run(self._top_fn(score_fn, device),
-                         None if group is None else group.cpu(), list(names))
+        per_user = self.per_user(score_fn, device)
+        return mean_metrics(per_user), group_means(per_user, group, names)
 
     @torch.no_grad()
     def evaluate_top(self, top_fn: Callable[[Tensor], Tensor]) -> Dict[str, float]:
         r"""The metrics of given top-``max(K)`` lists: :obj:`top_fn` maps user indices
         ``[B]`` to item indices ``[B, max(K)]`` (``-1`` pads a short list), e.g. from an
         approximate nearest-neighbour index."""
-        return self._run(top_fn)[0]
+        return mean_metrics(self.per_user_top(top_fn))
+
+    @torch.no_grad()
+    def per_user(self, score_fn: ScoreFn, device: Optional[torch.device] = None
+                 ) -> Dict[str, Tensor]:
+        r"""Every labelled user's metrics, for paired significance tests and per-user
+        tables: ``{'user': [N], 'recall@10': [N], ...}`` over the :obj:`N` users with a
+        label, in increasing user order. Their means are :meth:`evaluate`'s values."""
+        return self.per_user_top(self._top_fn(score_fn, device))
+
+    @torch.no_grad()
+    def per_user_top(self, top_fn: Callable[[Tensor], Tensor]) -> Dict[str, Tensor]:
+        r""":meth:`per_user` from top-``max(K)`` lists (as :meth:`evaluate_top`)."""
+        # PyG's metrics compute a value per example before they average; reading those
+        # values keeps one definition of every metric (PyG's) for means, groups and users.
+        metrics = {f'{m}@{k}': METRICS[m](k) for m in self.metrics for k in self.k}
+        parts: Dict[str, List[Tensor]] = {name: [] for name in metrics}
+        for start in range(0, self.users.numel(), self.batch_size):
+            users = self.users[start:start + self.batch_size]
+            data = LinkPredMetricData(top_fn(users).cpu(), self.labels.gather(users))
+            for name, metric in metrics.items():
+                parts[name].append(metric._compute(data).float())
+        return {'user': self.users, **{name: torch.cat(values) if values else
+                                       torch.zeros(0) for name, values in parts.items()}}
 
     def _top_fn(self, score_fn: ScoreFn, device: Optional[torch.device]
                 ) -> Callable[[Tensor], Tensor]:
         return lambda users: self.top_items(score_fn, users.to(device) if device else users)
 
-    def _collection(self) -> LinkPredMetricCollection:
-        return LinkPredMetricCollection([METRICS[m](k) for m in self.metrics for k in self.k])
 
-    def _values(self, collection: LinkPredMetricCollection) -> Dict[str, float]:
-        names = {f'{cls.__name__}@{k}': f'{m}@{k}'
-                 for m, cls in METRICS.items() for k in self.k}
-        return {names[key]: float(value) for key, value in collection.compute().items()}
+def mean_metrics(per_user: Dict[str, Tensor]) -> Dict[str, float]:
+    r"""The mean over users of every metric of :meth:`RankingEvaluator.per_user` (``0``
+    without users, as PyG's metrics)."""
+    return {name: float(values.mean()) if values.numel() else 0.0
+            for name, values in per_user.items() if name != 'user'}
 
-    def _run(self, top_fn: Callable[[Tensor], Tensor], group: Optional[Tensor] = None,
-             names: Sequence[str] = ()
-             ) -> Tuple[Dict[str, float], Dict[str, Dict[str, float]]]:
-        overall = self._collection()
-        per_group = [self._collection() for _ in names]
-        counts = [0] * len(names)
-        for start in range(0, self.users.numel(), self.batch_size):
-            users = self.users[start:start + self.batch_size]
-            top, labels = top_fn(users).cpu(), self.labels.gather(users)
-            overall.update(top, labels)
-            if group is None:
-                continue
-            user_group = group[users]
-            for gid in user_group.unique().tolist():
-                rows = (user_group == gid).nonzero().view(-1)
-                new_row = torch.full((users.numel(),), -1, dtype=torch.long)
-                new_row[rows] = torch.arange(rows.numel())
-                keep = user_group[labels[0]] == gid
-                per_group[gid].update(top.index_select(0, rows),
-                                      torch.stack([new_row[labels[0, keep]], labels[1, keep]]))
-                counts[gid] += rows.numel()
-        groups = {name: {'users': counts[gid], **self._values(per_group[gid])}
-                  for gid, name in enumerate(names) if counts[gid]}
-        return self._values(overall), groups
+
+def group_means(per_user: Dict[str, Tensor], group: Optional[Tensor], names: Sequence[str]
+                ) -> Dict[str, Dict[str, float]]:
+    r"""The metrics of :meth:`RankingEvaluator.per_user` averaged within groups of users
+    (``group``: the group id of every user ``[num_users]``), ``{name: {'users': n, ...}}``;
+    empty groups are left out."""
+    if group is None:
+        return {}
+    user_group = group.cpu()[per_user['user']]
+    result = {}
+    for gid, name in enumerate(names):
+        rows = user_group == gid
+        if rows.any():
+            result[name] = {'users': int(rows.sum()),
+                            **mean_metrics({k: v[rows] for k, v in per_user.items()})}
+    return result
 
 
 def popularity_scores(train_index: Tensor, num_items: int) -> ScoreFn:

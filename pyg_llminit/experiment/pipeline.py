@@ -10,7 +10,7 @@ Example:
     >>> results = run_experiment(config, out='runs/variance')
 """
 import dataclasses
-from typing import TYPE_CHECKING, Callable, Dict, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Union
 
 import torch
 from torch import Tensor
@@ -157,7 +157,7 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
     results = trainer.fit()
     if folder is None:
         return {}
-    return _finish(folder, config, trainer, results, world, log)
+    return _finish(folder, config, trainer, results, world, prepared.data['user'].ids, log)
 
 
 def resume_run(run_dir: Union[str, 'Path'], root: Optional[str] = None,
@@ -184,11 +184,11 @@ def resume_run(run_dir: Union[str, 'Path'], root: Optional[str] = None,
     trainer = Trainer(model, prepared.train, prepared.val, prepared.test, config.train,
                       writer=folder, log=log)
     results = trainer.fit(resume=checkpoint)
-    return _finish(folder, config, trainer, results, 1, log)
+    return _finish(folder, config, trainer, results, 1, prepared.data['user'].ids, log)
 
 
 def _finish(folder: RunFolder, config: ExperimentConfig, trainer: 'Trainer', results: Dict,
-            world: int, log: Log) -> Dict:
+            world: int, user_ids: List[str], log: Log) -> Dict:
     r"""The end of a run: the results table, then ``results.json``."""
     from .tables import groups_table, results_table
     log('')
@@ -199,8 +199,10 @@ def _finish(folder: RunFolder, config: ExperimentConfig, trainer: 'Trainer', res
     log(f'{results["epochs_run"]} epochs, {results["train_seconds"]:.0f} s '
         f'({results["seconds_per_epoch"]:.1f} s/epoch incl. validation) on '
         f'{trainer.device}; run folder {folder.path}')
+    per_user = results.pop('test_per_user')
     results = {'config': config.to_dict(), 'world_size': world, **results}
-    folder.write_results(results)
+    folder.write_per_user(per_user, user_ids)
+    folder.write_results(results)  # last: a run folder with results.json is complete
     return results
 
 

@@ -4,7 +4,9 @@ A run folder holds ``config.json`` (the :class:`~pyg_llminit.experiment.Experime
 ``history.json`` (per epoch: seconds, loss, validation metrics; rewritten after every
 epoch), ``best.pt`` (state dict of the best validation epoch), ``results.json`` (best
 epoch, validation and test metrics, most-popular on test, per user group) and
-``provenance.json`` (versions, the graph's path and a fingerprint of its data); while it
+``provenance.json`` (versions, the graph's path and a fingerprint of its data) and
+``test_per_user.csv`` (every test user's id, training interactions and metrics, for one's
+own tests; :meth:`RunFolder.read_per_user`); while it
 trains, also ``last.pt`` (the state after the last epoch, for ``train --resume``, removed
 once ``results.json`` is written). Every file is written to a temporary name and renamed,
 so an interrupted run never leaves a half-written file. :func:`load_run` rebuilds graph, split, model and adjacency from a folder;
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Sequenc
 import torch
 
 from ..errors import UserInputError, invalid
-from ..io import check_writable_folder, load_torch, save_torch, write_json
+from ..io import atomic_path, check_writable_folder, load_torch, save_torch, write_json
 from .config import ExperimentConfig
 
 if TYPE_CHECKING:
@@ -36,8 +38,8 @@ class RunFolder:
         path (str or Path): The folder.
     """
     CONFIG, HISTORY, BEST, RESULTS = 'config.json', 'history.json', 'best.pt', 'results.json'
-    PROVENANCE, LAST = 'provenance.json', 'last.pt'
-    FILES = (CONFIG, HISTORY, BEST, RESULTS, PROVENANCE)
+    PROVENANCE, LAST, PER_USER = 'provenance.json', 'last.pt', 'test_per_user.csv'
+    FILES = (CONFIG, HISTORY, BEST, RESULTS, PROVENANCE, PER_USER)
 
     def __init__(self, path: Union[str, Path]) -> None:
         self.path = Path(path)
@@ -130,6 +132,39 @@ class RunFolder:
     def write_results(self, results: Dict[str, Any]) -> None:
         write_json(self.path / self.RESULTS, results)
         (self.path / self.LAST).unlink(missing_ok=True)  # finished: nothing to resume
+
+    def write_per_user(self, per_user: Dict[str, torch.Tensor], user_ids: Sequence[str]
+                       ) -> None:
+        r"""``test_per_user.csv``: one row per test user, its original id, then the columns
+        of :obj:`per_user` (``{'user': [N], 'train_degree': [N], 'recall@10': [N], ...}``,
+        see :func:`~pyg_llminit.evaluation.evaluate_held_out`)."""
+        import csv
+        names = [k for k in per_user if k != 'user']
+        rows = zip(per_user['user'].tolist(), *(per_user[k].tolist() for k in names))
+        with atomic_path(self.path / self.PER_USER) as tmp, open(tmp, 'w', newline='') as f:
+            out = csv.writer(f)
+            out.writerow(['user_id', 'user_index', *names])
+            for user, *values in rows:
+                out.writerow([user_ids[user], user,
+                              *(v if isinstance(v, int) else f'{v:.6g}' for v in values)])
+
+    def read_per_user(self) -> Dict[str, torch.Tensor]:
+        r"""The columns of ``test_per_user.csv`` but ``user_id`` as tensors (``user_index``
+        and ``train_degree`` as integers)."""
+        import csv
+        self._require((self.PER_USER,), 'a finished')
+        file = self.path / self.PER_USER
+        try:
+            with open(file, newline='') as f:
+                rows = list(csv.reader(f))
+            header, body = rows[0][1:], [row[1:] for row in rows[1:]]
+            columns = {name: torch.tensor([float(row[i]) for row in body])
+                       for i, name in enumerate(header)}
+        except (IndexError, ValueError) as e:
+            raise UserInputError(f'{file}: malformed ({e})') from None
+        for name in ('user_index', 'train_degree'):
+            columns[name] = columns[name].long()
+        return columns
 
     def read_resume(self) -> Dict[str, Any]:
         r"""The ``last.pt`` of an interrupted run with its best weights under

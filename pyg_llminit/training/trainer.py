@@ -172,11 +172,12 @@ class Trainer:
 
     @torch.no_grad()
     def test(self) -> Dict:
-        r"""Test metrics of the model as it is now, beside most-popular's, and per user
-        group (see :func:`~pyg_llminit.evaluation.evaluate_held_out`)."""
+        r"""Test metrics of the model as it is now, beside most-popular's, per user group
+        and per user (see :func:`~pyg_llminit.evaluation.evaluate_held_out`)."""
         self.model.eval()
         return evaluate_held_out(self.test_evaluator, self.model.score_fn(self.adj), 'test',
-                                 self.train_index, self.config.user_groups, self.device)
+                                 self.train_index, self.config.user_groups, self.device,
+                                 per_user=True)
 
     def checkpoint(self, epoch: int, stopping: EarlyStopping, best_val: Dict[str, float],
                    seconds: float) -> Dict[str, Any]:

@@ -8,8 +8,9 @@ from pyg_llminit.evaluation import RankingEvaluator, degree_groups, popularity_s
 from pyg_llminit.models import embedding_scores
 
 
-def brute_force(scores, labels, exclude, ks):
-    r"""Reference metrics written from their textbook definitions, one user at a time."""
+def brute_force(scores, labels, exclude, ks, per_user_values=False):
+    r"""Reference metrics written from their textbook definitions, one user at a time
+    (their means, or with :obj:`per_user_values` every user's, in increasing user order)."""
     per_user = {}
     for u in sorted({u for u, _ in labels}):
         rel = {i for v, i in labels if v == u}
@@ -26,6 +27,8 @@ def brute_force(scores, labels, exclude, ks):
                     'mrr': 1 / (hits[0] + 1) if hits else 0.0}
             for m, v in vals.items():
                 per_user.setdefault(f'{m}@{k}', []).append(v)
+    if per_user_values:
+        return per_user
     return {name: sum(v) / len(v) for name, v in per_user.items()}
 
 
@@ -48,6 +51,27 @@ def test_metrics_match_brute_force(batch_size):
     assert set(got) == set(want)
     for name in want:
         assert got[name] == pytest.approx(want[name], abs=1e-6), name
+
+
+def test_per_user_values_match_brute_force_and_average_to_evaluate():
+    gen = torch.Generator().manual_seed(3)
+    num_users, num_items = 17, 30
+    scores = torch.randn(num_users, num_items, generator=gen)
+    pairs = torch.unique(torch.stack([torch.randint(0, num_users, (200,), generator=gen),
+                                      torch.randint(0, num_items, (200,), generator=gen)]), dim=1)
+    label_index, exclude_index = pairs[:, :40], pairs[:, 40:]
+    evaluator = RankingEvaluator(num_users, num_items, label_index, [exclude_index],
+                                 k=(3, 10), batch_size=4)
+    score_fn = lambda users: scores[users].clone()  # noqa: E731
+    got = evaluator.per_user(score_fn)
+    want = brute_force(scores, label_index.t().tolist(), exclude_index.t().tolist(), (3, 10),
+                       per_user_values=True)
+    assert got['user'].tolist() == sorted(set(label_index[0].tolist()))
+    for name, values in want.items():
+        assert got[name].tolist() == pytest.approx(values, abs=1e-6), name
+    means = evaluator.evaluate(score_fn)
+    for name in want:
+        assert means[name] == pytest.approx(float(got[name].mean()), abs=1e-6)
 
 
 def test_reused_score_buffer_gives_the_same_metrics():

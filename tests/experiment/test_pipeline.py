@@ -34,6 +34,23 @@ def test_run_experiment_writes_the_run_folder_and_loads_back(csv_graph, tmp_path
         assert again[key] == results[key], key
 
 
+def test_per_user_test_metrics_are_written_and_average_to_the_results(csv_graph, tmp_path):
+    out = tmp_path / 'run'
+    results = run_experiment(_config(csv_graph), out, root=str(tmp_path / 'cache'),
+                             log=lambda line: None)
+    assert (out / 'test_per_user.csv').read_text().splitlines()[0] == (
+        'user_id,user_index,train_degree,' + ','.join(results['test']))
+    per_user = RunFolder(out).read_per_user()
+    run = load_run(out, root=str(tmp_path / 'cache'))
+    assert per_user['user_index'].tolist() == list(range(30))  # every user has a test item
+    degree = run.train['user', 'rates', 'item'].edge_index[0].bincount(minlength=30)
+    assert per_user['train_degree'].tolist() == degree.tolist()
+    for name, value in results['test'].items():
+        assert float(per_user[name].mean()) == pytest.approx(value, abs=1e-5), name
+    ids = [line.split(',')[0] for line in (out / 'test_per_user.csv').read_text().split()[1:]]
+    assert ids == list(run.data['user'].ids)
+
+
 def test_prepare_splits_with_the_split_seed(csv_graph):
     quiet = lambda line: None  # noqa: E731
     by_seed = [prepare(_config(csv_graph, order='random', split_seed=s), log=quiet)
