@@ -39,6 +39,12 @@ def write_csv_graph(folder):
     return folder
 
 
+@pytest.fixture(scope='session')
+def make_csv_graph():
+    r""":func:`write_csv_graph`, for fixtures of a wider scope than :func:`csv_graph`'s."""
+    return write_csv_graph
+
+
 @pytest.fixture
 def csv_graph(tmp_path):
     r"""The folder of :func:`write_csv_graph`'s small CSV graph."""

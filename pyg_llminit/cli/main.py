@@ -9,6 +9,7 @@ from typing import List, Optional
 import click
 
 from ..errors import UserInputError
+from .compare import compare_command
 from .embed import embed_command
 from .evaluate import evaluate_command
 from .options import flag
@@ -28,12 +29,13 @@ def cli() -> None:
       pyg-llminit train --graph amazon              LightGCN on the embedded Amazon Beauty
       pyg-llminit stats --graph amazon              what a graph holds
       pyg-llminit train --help                      every training option
+      pyg-llminit compare --out DIR                 none vs variance, 3 seeds, paired test
       pyg-llminit recommend RUN --user ID           top-10 items from a finished run
       pyg-llminit evaluate RUN                      a finished run's metrics again
     """
 
 
-for command in (train_command, evaluate_command, recommend_command, embed_command,
+for command in (train_command, compare_command, evaluate_command, recommend_command, embed_command,
                 stats_command):
     cli.add_command(command)
 

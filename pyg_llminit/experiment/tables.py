@@ -11,6 +11,14 @@ def text_table(rows: List[List[str]], header: List[str]) -> str:
     return '\n'.join([line(header), '  '.join('-' * w for w in widths)] + [line(r) for r in rows])
 
 
+def markdown_table(header: List[str], rows: List[List[str]]) -> str:
+    r"""A GitHub markdown table, the first column left-aligned, the others right."""
+    def line(cells: List[str]) -> str:
+        return '| ' + ' | '.join(str(c) for c in cells) + ' |'
+    return '\n'.join([line(header), line([':--'] + ['--:'] * (len(header) - 1))]
+                     + [line(r) for r in rows])
+
+
 def stats_table(stats: Dict[str, float]) -> str:
     rows = [[k, f'{v:,}' if isinstance(v, int) else f'{v:.4g}'] for k, v in stats.items()]
     return text_table(rows, ['statistic', 'value'])
@@ -41,4 +49,4 @@ def groups_table(groups: Dict[str, Dict[str, float]]) -> str:
     return text_table(rows, ['training interactions', 'users', *names])
 
 
-__all__ = ['text_table', 'stats_table', 'metrics_table', 'results_table', 'groups_table']
+__all__ = ['text_table', 'markdown_table', 'stats_table', 'metrics_table', 'results_table', 'groups_table']

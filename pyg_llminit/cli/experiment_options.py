@@ -1,0 +1,109 @@
+"""The options of one experiment that ``train`` and ``compare`` share (graph, split, model
+sizes, text recipe, budget, stopping, evaluation), and the config they build."""
+from typing import Any, Callable, Optional
+
+import click
+
+from .. import catalog
+from .config_file import config_callback, model_options_of
+from .options import (DEVICE_HELP, ENCODER_HELP, GRAPH_HELP, ROOT_HELP, parse_fanout,
+                     parse_topk, parse_user_groups)
+
+OPTIONS = [
+    click.option('--graph', default='amazon', show_default=True, help=GRAPH_HELP),
+    click.option('--model-option', 'model_options', multiple=True, metavar='KEY=VALUE',
+                 help="A backbone hyper-parameter, repeatable: e.g. 'ssl_weight=0.1' (SGL: "
+                 "ssl_tau, ssl_weight, drop_ratio; SGCL: tau; SimGCL/XSimGCL: cl_weight, eps, "
+                 "cl_tau, cl_layer; NGCF: message_dropout)."),
+    click.option('--config', type=click.Path(dir_okay=False), is_eager=True, expose_value=False,
+                 callback=config_callback, help='TOML (or .json) file of options, e.g. '
+                 "model = \"sgl\" and a [model_options] table; command-line options win."),
+    click.option('--encoder', default='minilm', show_default=True,
+                 help='Text model for --init: ' + ENCODER_HELP),
+    click.option('--text-fields', default='title', show_default=True,
+                 help="Item text for --init: comma-separated fields (e.g. 'title,brand')."),
+    click.option('--text-template', default=None,
+                 help="Item text as a format string, e.g. '{title} by {brand}' (overrides "
+                 '--text-fields).'),
+    click.option('--popular-ratio', default=0.2, show_default=True,
+                 help="Share of most popular training items for --init variance."),
+    click.option('--init-scale', default='none', show_default=True,
+                 help="Rescale LLMInit features: 'none' (as in the paper), 'xavier' (the "
+                 "backbone's own init std) or a target std."),
+    click.option('--dim', default=128, show_default=True, help='Embedding size d.'),
+    click.option('--layers', default=2, show_default=True, help='Propagation layers.'),
+    click.option('--epochs', default=300, show_default=True,
+                 help='Maximum epochs (early stopping usually ends sooner).'),
+    click.option('--patience', default=10, show_default=True,
+                 help='Stop after this many epochs without a better validation metric...'),
+    click.option('--warmup', default=30, show_default=True,
+                 help='... counted only after this many epochs: an early dip of the '
+                 'validation curve (common for randomly initialised backbones) cannot stop a '
+                 'run, which lasts at least warmup + patience epochs.'),
+    click.option('--batch-size', default=2048, show_default=True, help='BPR batch size.'),
+    click.option('--loader', type=click.Choice(list(catalog.LOADERS)), default='full',
+                 show_default=True, help="'full': every step propagates over the whole graph "
+                 "(fastest where it fits); 'neighbor': PyG's LinkNeighborLoader samples a "
+                 'subgraph per batch, so memory per step is bounded by --batch-size and --fanout.'),
+    click.option('--fanout', default=None, help="With --loader neighbor: neighbours sampled per "
+                 "layer, comma-separated, one value per layer (-1: all). Default 10 per layer."),
+    click.option('--lr', default=1e-3, show_default=True, help='Adam learning rate.'),
+    click.option('--reg', default=1e-5, show_default=True,
+                 help='L2 weight on the batch ego embeddings.'),
+    click.option('--device', default='auto', show_default=True, help=DEVICE_HELP),
+    click.option('--deterministic', is_flag=True,
+                 help='Use only deterministic torch kernels '
+                 '(torch.use_deterministic_algorithms). On the CPU, runs with one seed are '
+                 'identical without it (tested) and it costs nothing measurable; on CUDA it '
+                 'avoids atomics at some cost in speed.'),
+    click.option('--topk', default='10,20', show_default=True, help='Cut-offs K of the metrics.'),
+    click.option('--monitor', default='ndcg@10', show_default=True,
+                 help='Validation metric for early stopping and model selection.'),
+    click.option('--user-groups', default='5,10,20', show_default=True,
+                 help="Also report test metrics per group of users by training interactions: "
+                 "upper bounds of the groups, e.g. '5,10,20' gives <=5, 6-10, 11-20, >20 "
+                 "(LLMInit's gains are said to be largest for sparse users); 'none' skips it."),
+    click.option('--split', default='loo', show_default=True,
+                 help="'loo' (leave-one-out) or ratios 'train,val,test' such as '0.8,0.1,0.1'."),
+    click.option('--order', type=click.Choice(list(catalog.ORDERS)), default='time',
+                 show_default=True, help="Order of each user's history for the split "
+                 "('random' with --seed reproduces the LLMInit authors' variant)."),
+    click.option('--root', default=None, help=ROOT_HELP),
+    click.option('--min-rating', type=float, default=None,
+                 help='Keep interactions rated at least this (default: the graph\'s own, '
+                 '4 for the Amazon 2014 categories).'),
+    click.option('--k-core', type=int, default=None,
+                 help='k-core filter (default: the graph\'s own, 5 for Amazon 2014).'),
+]
+
+
+def experiment_options(command: Callable) -> Callable:
+    r"""Adds :data:`OPTIONS` to a click command (in this order in its ``--help``)."""
+    for option in reversed(OPTIONS):
+        command = option(command)
+    return command
+
+
+def experiment_config(model: str, init: str, seed: int, graph: str, model_options,
+                      encoder: str, text_fields: str, text_template: Optional[str],
+                      popular_ratio: float, init_scale: str, dim: int, layers: int,
+                      epochs: int, patience: int, warmup: int, batch_size: int, loader: str,
+                      fanout: Optional[str], lr: float, reg: float, device: str,
+                      deterministic: bool, topk: str, monitor: str, user_groups: str,
+                      split: str, order: str, min_rating: Optional[float],
+                      k_core: Optional[int], **unused: Any):
+    r"""The :class:`~pyg_llminit.experiment.ExperimentConfig` of :data:`OPTIONS`' values
+    and a backbone, init and seed."""
+    from ..experiment import ExperimentConfig
+    from ..training import TrainConfig
+    train = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
+                        warmup=warmup, monitor=monitor, topk=parse_topk(topk), seed=seed,
+                        device=device, loader=loader, fanout=parse_fanout(fanout),
+                        user_groups=parse_user_groups(user_groups),
+                        deterministic=deterministic)
+    return ExperimentConfig(
+        graph=graph, min_rating=min_rating, k_core=k_core, split=split, order=order,
+        model=model, embedding_dim=dim, num_layers=layers, reg_weight=reg,
+        model_options=model_options_of(click.get_current_context(), model_options),
+        init=init, encoder=encoder, text_fields=text_fields, text_template=text_template,
+        popular_ratio=popular_ratio, init_scale=init_scale, train=train)

@@ -1,0 +1,284 @@
+"""Comparisons: arms (backbone x initialisation) x seeds on one graph, one split, one budget
+and one stopping rule, each training an ordinary run folder, summarised against a baseline.
+
+The output folder holds ``spec.json`` (the shared settings, so an interrupted comparison
+resumes and a different one is refused), ``runs/<model>-<init>-seed<seed>/`` (one run
+folder per training; finished ones are reused, interrupted ones resumed from ``last.pt``),
+``logs/`` (the console output of trainings run in worker processes) and, at the end,
+``compare.json``, ``compare.md`` and the plots (see :mod:`~pyg_llminit.experiment.summary`).
+
+Example:
+    >>> from pyg_llminit.experiment import ExperimentConfig, compare
+    >>> summary = compare(ExperimentConfig(graph='amazon'), models=['lightgcn'],
+    ...                   inits=['none', 'variance'], seeds=[2020, 2021, 2022],
+    ...                   out='comparisons/beauty')
+"""
+import dataclasses
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+from .. import catalog
+from ..errors import UserInputError, invalid
+from ..io import write_json
+from .config import ExperimentConfig
+from .runs import RunFolder
+
+Log = Callable[[str], None]
+
+#: The split seed of a comparison whose base config names none: every arm and seed must be
+#: scored on one split.
+SPLIT_SEED = 2020
+
+
+class Arm(NamedTuple):
+    r"""One compared setting: a backbone and an initialisation."""
+    model: str
+    init: str
+
+    @property
+    def name(self) -> str:
+        return f'{self.model}/{self.init}'
+
+    def folder(self, seed: int) -> str:
+        return f'{self.model}-{self.init}-seed{seed}'
+
+
+def plan_arms(models: Sequence[str], inits: Sequence[str], baseline: Optional[str] = None
+              ) -> Tuple[List[Arm], Dict[Arm, Arm]]:
+    r"""The arms ``models x inits`` and each one's reference arm.
+
+    Args:
+        models (Sequence[str]): Backbones (see :data:`~pyg_llminit.catalog.MODELS`).
+        inits (Sequence[str]): Initialisations (see :data:`~pyg_llminit.catalog.INITS`).
+        baseline (str, optional): The reference: an init (``'none'``, the default: each
+            backbone against its own arm of that init) or one arm ``'model/init'`` for all.
+
+    Returns:
+        ``(arms, baseline_of)``; ``baseline_of`` maps every arm to its reference.
+    """
+    for name, values, known in (('models', models, catalog.MODELS),
+                                ('inits', inits, catalog.INITS)):
+        if not values:
+            raise invalid(name, 'is empty')
+        for value in values:
+            if value not in known:
+                raise invalid(name, f"'{value}' is unknown (choose from {', '.join(known)})")
+        if len(set(values)) < len(values):
+            raise invalid(name, f"lists a value twice: {','.join(values)}")
+    arms = [Arm(m, i) for m in models for i in inits]
+    if len(arms) < 2:
+        raise invalid('inits', f'a comparison needs at least two arms, got {arms[0].name}')
+    reference = baseline or 'none'
+    if '/' in reference:
+        arm = Arm(*reference.split('/', 1))
+        if arm not in arms:
+            raise invalid('baseline', f"'{reference}' is not among the arms "
+                          f"({', '.join(a.name for a in arms)})")
+        return arms, {a: arm for a in arms}
+    if reference not in inits:
+        raise invalid('baseline', f"'{reference}' is not among the inits ({','.join(inits)}); "
+                      "add it to them or name another baseline")
+    return arms, {a: Arm(a.model, reference) for a in arms}
+
+
+def check_seeds(seeds: Sequence[int]) -> List[int]:
+    seeds = list(seeds)
+    if not seeds:
+        raise invalid('seeds', 'is empty')
+    if len(set(seeds)) < len(seeds):
+        raise invalid('seeds', f"lists a seed twice: {','.join(map(str, seeds))}")
+    return seeds
+
+
+def arm_config(base: ExperimentConfig, arm: Arm, seed: int) -> ExperimentConfig:
+    r"""The run of :obj:`arm` with :obj:`seed`: the base config with the arm's backbone
+    and init, the seed, and the comparison's one split seed."""
+    return dataclasses.replace(
+        base, model=arm.model, init=arm.init,
+        split_seed=SPLIT_SEED if base.split_seed is None else base.split_seed,
+        train=dataclasses.replace(base.train, seed=seed))
+
+
+def shared_settings(base: ExperimentConfig) -> Dict:
+    r"""What every run of a comparison shares (the base config without backbone, init and
+    seed): a folder holding a comparison with other settings is refused."""
+    values = arm_config(base, Arm(base.model, base.init), 0).to_dict()
+    for key in ('model', 'init'):
+        values.pop(key)
+    values['train'].pop('seed')
+    values['train'].pop('device')  # the machine, not the experiment
+    return values
+
+
+def _check_out(out: Path, settings: Dict) -> None:
+    spec = out / 'spec.json'
+    if spec.is_file():
+        try:
+            before = json.loads(spec.read_text())['settings']
+        except (ValueError, KeyError, TypeError) as e:
+            raise UserInputError(f'{spec}: malformed ({e})') from None
+        if before != settings:
+            keys = sorted(_differences(before, settings))
+            raise invalid('out', f'{out} holds a different comparison (other '
+                          f"{', '.join(keys)}); choose another folder")
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise invalid('out', f'{out} holds files but no comparison; choose another folder')
+
+
+def _differences(a: Dict, b: Dict, prefix: str = '') -> List[str]:
+    keys = []
+    for key in sorted(set(a) | set(b)):
+        x, y = a.get(key), b.get(key)
+        if isinstance(x, dict) and isinstance(y, dict):
+            keys += _differences(x, y, f'{prefix}{key}.')
+        elif x != y:
+            keys.append(prefix + key)
+    return keys
+
+
+def _train(config: Dict, folder: str, root: Optional[str], embedding, threads: int,
+           log_file: Optional[str], log: Log = print) -> None:
+    r"""One training, in this process or a worker (whose output goes to :obj:`log_file`):
+    resumes an interrupted run folder, replaces one that failed before its first epoch,
+    else starts it."""
+    import torch
+
+    from ..training.allocator import retain_freed_memory
+    from .pipeline import resume_run, run_experiment
+    retain_freed_memory()
+    if threads:
+        torch.set_num_threads(threads)
+    stream = open(log_file, 'a') if log_file else None
+    if stream:
+        log = lambda line: print(line, file=stream, flush=True)  # noqa: E731
+    try:
+        run = RunFolder(folder)
+        if (run.path / RunFolder.LAST).is_file():
+            resume_run(folder, root, log=log)
+        else:
+            run_experiment(ExperimentConfig.from_dict(config), folder, root, log=log,
+                           embedding=embedding, overwrite=True)
+    finally:
+        if stream:
+            stream.close()
+
+
+def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
+            seeds: Sequence[int], out: Union[str, Path], baseline: Optional[str] = None,
+            jobs: int = 1, root: Optional[str] = None, log: Log = print,
+            embedding=None) -> Dict:
+    r"""Trains every arm with every seed (what is not finished yet) and summarises them.
+
+    Args:
+        base (ExperimentConfig): The shared graph, split, model sizes, budget and stopping
+            (its ``model``, ``init`` and ``train.seed`` are replaced per run).
+        models, inits (Sequence[str]): The arms are ``models x inits``.
+        seeds (Sequence[int]): Training seeds (model init, sampling); the split is one
+            for all (``base.split_seed``, default :data:`SPLIT_SEED`).
+        out (str or Path): The comparison's folder (see the module's docstring).
+        baseline (str, optional): See :func:`plan_arms`.
+        jobs (int): Trainings at once, in worker processes that share the CPU threads.
+        root (str, optional): Cache folder for processed graphs.
+        log (callable): Receives the graph statistics and one line per training.
+        embedding (Tensor, optional): Precomputed item embeddings ``[I, d_LLM]`` instead of
+            encoding the item texts with ``base.encoder``.
+
+    Returns:
+        The contents of ``compare.json`` (see :func:`~pyg_llminit.experiment.summary.summarise`).
+    """
+    from .pipeline import prepare
+    from .summary import summarise, write_summary
+    arms, baseline_of = plan_arms(models, inits, baseline)
+    seeds = check_seeds(seeds)
+    if not isinstance(jobs, int) or jobs < 1:
+        raise invalid('jobs', f'must be a positive integer, got {jobs!r}')
+    configs = {(arm, seed): arm_config(base, arm, seed) for arm in arms for seed in seeds}
+    for config in configs.values():
+        config.check()  # every backbone takes the model options before anything runs
+    out, settings = Path(out), shared_settings(base)
+    _check_out(out, settings)
+    # the graph's statistics once, its caches built before any worker reads them, and the
+    # item texts encoded once (workers never load a language model)
+    first = next(iter(configs.values()))
+    prepared = prepare(first, root, log, features=False)
+    if embedding is None and any(arm.init != 'none' for arm in arms):
+        from ..text import encode_items
+        embedding = encode_items(prepared.train, base.encoder, base.text_fields,
+                                 base.text_template)
+    write_json(out / 'spec.json', {'settings': settings})
+    todo = [(arm, seed) for arm in arms for seed in seeds
+            if not _finished(out / 'runs' / arm.folder(seed), configs[arm, seed])]
+    log(f'{len(arms)} arms x {len(seeds)} seeds: {len(arms) * len(seeds) - len(todo)} runs '
+        f'finished before, {len(todo)} to train')
+    start = time.perf_counter()
+    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else 0
+
+    def submit_args(arm: Arm, seed: int) -> tuple:
+        folder = out / 'runs' / arm.folder(seed)
+        log_file = str(out / 'logs' / f'{arm.folder(seed)}.log') if jobs > 1 else None
+        return (configs[arm, seed].to_dict(), str(folder), root,
+                embedding if arm.init != 'none' else None, threads, log_file)
+
+    def done(arm: Arm, seed: int, count: int) -> None:
+        results = json.loads((out / 'runs' / arm.folder(seed) / RunFolder.RESULTS).read_text())
+        k = min(base.train.topk)
+        log(f'[{count}/{len(todo)}] {arm.name} seed {seed}: test recall@{k} '
+            f'{results["test"][f"recall@{k}"]:.4f} ndcg@{k} {results["test"][f"ndcg@{k}"]:.4f}'
+            f', best epoch {results["best_epoch"]} of {results["epochs_run"]}, '
+            f'{results["train_seconds"]:.0f} s')
+
+    if jobs > 1 and len(todo) > 1:
+        (out / 'logs').mkdir(parents=True, exist_ok=True)
+        with ProcessPoolExecutor(jobs, mp_context=get_context('spawn')) as pool:
+            futures = {pool.submit(_train, *submit_args(arm, seed)): (arm, seed)
+                       for arm, seed in todo}
+            for count, future in enumerate(as_completed(futures), 1):
+                future.result()
+                done(*futures[future], count)
+    else:
+        for count, (arm, seed) in enumerate(todo, 1):
+            log(f'[{count}/{len(todo)}] training {arm.name} seed {seed}')
+            _train(*submit_args(arm, seed), log=log)
+            done(arm, seed, count)
+    summary = summarise(out, arms, seeds, baseline_of, base,
+                        wall_seconds=time.perf_counter() - start, jobs=jobs,
+                        device=_device_text(base.train.device, threads))
+    write_summary(out, summary)
+    log(f'wrote {out / "compare.md"}, {out / "compare.json"} and the plots')
+    return summary
+
+
+def _finished(folder: Path, config: ExperimentConfig) -> bool:
+    r"""Whether :obj:`folder` holds a finished run of :obj:`config` (a finished run of
+    another config there is refused)."""
+    if not (folder / RunFolder.RESULTS).is_file():
+        return False
+    recorded = RunFolder(folder).read_config()
+    expected = dataclasses.replace(config, train=dataclasses.replace(
+        config.train, device=recorded.train.device))
+    if dataclasses.replace(recorded, embedding_dim=config.embedding_dim) != expected:
+        raise invalid('out', f'{folder} holds a run of another config; choose another '
+                      'folder')
+    return True
+
+
+def _device_text(device: str, threads: int) -> str:
+    import platform
+
+    import torch
+
+    from ..training import resolve_device
+    resolved = resolve_device(device)
+    if resolved.type == 'cuda':
+        return torch.cuda.get_device_name(resolved)
+    n = threads or torch.get_num_threads()
+    return f'{platform.machine()} CPU, {n} thread{"s" if n > 1 else ""} per training'
+
+
+__all__ = ['Arm', 'SPLIT_SEED', 'plan_arms', 'check_seeds', 'arm_config', 'shared_settings',
+           'compare']

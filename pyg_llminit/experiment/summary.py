@@ -1,0 +1,221 @@
+"""A comparison's summary from its run folders: test metrics over seeds, gains over the
+baseline, a paired test over users, the time each arm needs to reach the baseline's best
+validation score, metrics per user group; written as ``compare.json``, ``compare.md`` and
+two plots.
+
+The paired test is a two-sided paired t-test over the test users on their per-user metric
+(averaged over the seeds first, so a user counts once). Per-user NDCG@10 is far from normal
+(most users score 0), but the test is on the mean of thousands of paired differences, which
+the central limit theorem makes close to normal; on IR metrics the paired t-test agrees with
+the distribution-free randomisation test, while the Wilcoxon and sign tests do not
+(Smucker, Allan and Carterette, CIKM 2007).
+"""
+import json
+import statistics
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+from ..io import atomic_path, write_json
+from .compare import shared_settings
+from .config import ExperimentConfig
+from .runs import RunFolder
+from .tables import markdown_table
+
+
+def _mean_std(values: Sequence[float]) -> Dict[str, float]:
+    return {'mean': statistics.fmean(values),
+            'std': statistics.stdev(values) if len(values) > 1 else 0.0}
+
+
+def paired_test(arm: Dict[int, 'object'], base: Dict[int, 'object'], metric: str) -> Dict:
+    r"""Two-sided paired t-test over users of :obj:`metric`, each user's value averaged
+    over the seeds that both arms ran (``arm``/``base``: seed -> per-user columns of
+    :meth:`RunFolder.read_per_user`).
+
+    Returns:
+        ``{'users', 'mean_difference', 'ci95', 't', 'p'}`` (arm minus baseline).
+    """
+    import torch
+    from scipy.stats import ttest_rel
+    seeds = sorted(set(arm) & set(base))
+    for seed in seeds:
+        if not torch.equal(arm[seed]['user_index'], base[seed]['user_index']):
+            raise ValueError('the runs were tested on different users')
+    a = torch.stack([arm[s][metric] for s in seeds]).mean(0).double().numpy()
+    b = torch.stack([base[s][metric] for s in seeds]).mean(0).double().numpy()
+    result = ttest_rel(a, b)
+    low, high = result.confidence_interval(0.95)
+    return {'users': int(a.size), 'seeds': len(seeds), 'mean_difference': float((a - b).mean()),
+            'ci95': [float(low), float(high)], 't': float(result.statistic),
+            'p': float(result.pvalue)}
+
+
+def _reach(history: List[Dict], target: float, monitor: str) -> Optional[Dict[str, float]]:
+    r"""The first epoch whose validation score reaches :obj:`target`, and the training
+    seconds (validation included) until then; ``None`` if none does."""
+    seconds = 0.0
+    for entry in history:
+        seconds += entry['seconds']
+        if entry['val'][monitor] >= target:
+            return {'epoch': entry['epoch'], 'seconds': seconds}
+    return None
+
+
+def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict,
+              base: ExperimentConfig, wall_seconds: float, jobs: int, device: str) -> Dict:
+    r"""The summary of a comparison's finished run folders (see the module's docstring)."""
+    monitor, k = base.train.monitor, min(base.train.topk)
+    runs, per_user, history = {}, {}, {}
+    for arm in arms:
+        for seed in seeds:
+            folder = RunFolder(out / 'runs' / arm.folder(seed))
+            runs[arm, seed] = json.loads((folder.path / folder.RESULTS).read_text())
+            history[arm, seed] = json.loads((folder.path / folder.HISTORY).read_text())
+            per_user[arm, seed] = folder.read_per_user()
+    summary: Dict = {'settings': {'config': shared_settings(base), 'seeds': list(seeds),
+                                  'jobs': jobs, 'device': device},
+                     'wall_seconds': wall_seconds, 'monitor': monitor, 'arms': {}}
+    for arm in arms:
+        ref = baseline_of[arm]
+        results = [runs[arm, s] for s in seeds]
+        test = {m: _mean_std([r['test'][m] for r in results]) for m in results[0]['test']}
+        entry: Dict = {
+            'model': arm.model, 'init': arm.init, 'baseline': ref.name,
+            'test': test,
+            'gain': None if ref == arm else {
+                m: test[m]['mean'] / _mean_std([runs[ref, s]['test'][m] for s in seeds])['mean']
+                - 1 for m in test},
+            'paired': None if ref == arm else {
+                m: paired_test({s: per_user[arm, s] for s in seeds},
+                               {s: per_user[ref, s] for s in seeds}, m)
+                for m in (f'ndcg@{k}', f'recall@{k}')},
+            **{key: _mean_std([r[key] for r in results])
+               for key in ('best_epoch', 'epochs_run', 'train_seconds', 'seconds_per_epoch')},
+            'groups': _groups(results),
+            'curves': {str(s): [h['val'][monitor] for h in history[arm, s]] for s in seeds},
+            'warnings': {str(s): runs[arm, s].get('warnings', []) for s in seeds
+                         if runs[arm, s].get('warnings')},
+        }
+        reach = {}
+        for s in seeds:
+            target = max(h['val'][monitor] for h in history[ref, s])
+            reach[str(s)] = {'target': target, 'arm': _reach(history[arm, s], target, monitor),
+                             'baseline': _reach(history[ref, s], target, monitor)}
+        entry['reach_baseline_best'] = reach
+        summary['arms'][arm.name] = entry
+    return summary
+
+
+def _groups(results: List[Dict]) -> Dict[str, Dict]:
+    groups = results[0].get('test_by_user_degree') or {}
+    return {g: {'users': groups[g]['users'],
+                **{m: _mean_std([r['test_by_user_degree'][g][m] for r in results])
+                   for m in groups[g] if m != 'users'}}
+            for g in groups}
+
+
+def write_summary(out: Path, summary: Dict) -> None:
+    r"""``compare.json``, ``curves.png``, ``groups.png`` and, last, ``compare.md``."""
+    from .plots import group_bars, validation_curves
+    write_json(out / 'compare.json', summary)
+    monitor = summary['monitor']
+    arms = summary['arms']
+    validation_curves({name: a['curves'] for name, a in arms.items()}, monitor,
+                      out / 'curves.png')
+    group_bars({name: a['groups'] for name, a in arms.items()}, monitor, out / 'groups.png')
+    with atomic_path(out / 'compare.md') as tmp:
+        tmp.write_text(render_markdown(summary))
+
+
+def _pm(value: Dict[str, float], digits: int = 4) -> str:
+    return f'{value["mean"]:.{digits}f} ± {value["std"]:.{digits}f}'
+
+
+def _reach_cells(entry: Dict) -> List[str]:
+    reached = [r for r in entry['reach_baseline_best'].values() if r['arm']]
+    n = len(entry['reach_baseline_best'])
+    if not reached:
+        return [f'0/{n}', 'never', 'never', '']
+    epochs = statistics.fmean(r['arm']['epoch'] for r in reached)
+    seconds = statistics.fmean(r['arm']['seconds'] for r in reached)
+    base_seconds = statistics.fmean(r['baseline']['seconds'] for r in reached)
+    return [f'{len(reached)}/{n}', f'{epochs:.0f}', f'{seconds:.0f}',
+            f'{seconds / base_seconds:.2f}']
+
+
+def render_markdown(summary: Dict) -> str:
+    r"""``compare.md``: setup, test metrics, paired tests, time to the baseline's best,
+    groups, warnings and the plots."""
+    cfg, arms = summary['settings']['config'], summary['arms']
+    train, monitor = cfg['train'], summary['monitor']
+    k = min(train['topk'])
+    seeds = summary['settings']['seeds']
+    metrics = list(next(iter(arms.values()))['test'])
+    shown = [m for m in metrics if m.split('@')[0] in ('recall', 'ndcg')]
+    lines = [
+        f'# Comparison on {cfg["graph"]}',
+        '',
+        f'Split {cfg["split"]} ({cfg["order"]} order, split seed {cfg["split_seed"]}), '
+        f'd {cfg["embedding_dim"]}, {cfg["num_layers"]} layers, batch {train["batch_size"]}, '
+        f'Adam lr {train["lr"]}, L2 {cfg["reg_weight"]}, at most {train["epochs"]} epochs, '
+        f'early stopping on validation {monitor} (patience {train["patience"]} after a '
+        f'warm-up of {train["warmup"]}); seeds {", ".join(map(str, seeds))}; '
+        f'{summary["settings"]["device"]}, {summary["settings"]["jobs"]} job(s) at once, '
+        f'{summary["wall_seconds"] / 60:.1f} min of training in this invocation.',
+        '',
+        f'## Test metrics (mean ± std over {len(seeds)} seeds)',
+        '',
+        markdown_table(['arm', *shown, *(f'gain {m}' for m in shown if m.endswith(f'@{k}')),
+                        'best epoch', 'epochs', 's/epoch'],
+                       [[name, *(_pm(a['test'][m]) for m in shown),
+                         *(('baseline' if a['gain'] is None else f'{a["gain"][m]:+.1%}')
+                           for m in shown if m.endswith(f'@{k}')),
+                         f'{a["best_epoch"]["mean"]:.0f}', f'{a["epochs_run"]["mean"]:.0f}',
+                         f'{a["seconds_per_epoch"]["mean"]:.2f}']
+                        for name, a in arms.items()]),
+        '',
+        '## Paired test over users',
+        '',
+        'Two-sided paired t-test over the test users, each user\'s metric averaged over the '
+        'seeds first; arm minus baseline. Per-user NDCG is far from normal (most users '
+        'score 0), but the mean of thousands of paired differences is close to normal, and '
+        'on IR metrics the t-test agrees with the randomisation test where Wilcoxon and '
+        'sign tests do not (Smucker, Allan and Carterette, CIKM 2007). The p-values are not '
+        'corrected for the number of arms.',
+        '',
+        markdown_table(['arm', 'baseline', 'metric', 'users', 'difference', '95% CI', 'p'],
+                       [[name, a['baseline'], m, f'{t["users"]:,}',
+                         f'{t["mean_difference"]:+.4f}',
+                         f'[{t["ci95"][0]:+.4f}, {t["ci95"][1]:+.4f}]', f'{t["p"]:.2g}']
+                        for name, a in arms.items() if a['paired']
+                        for m, t in a['paired'].items()]),
+        '',
+        f'## Time to the baseline\'s best validation {monitor}',
+        '',
+        'Per seed, the first epoch at which the arm\'s validation score reaches the best '
+        'the baseline reached in its whole run (same seed), and the seconds of training and '
+        'validation until then; the last column divides them by the baseline\'s own seconds '
+        'to its best epoch. Means over the seeds that reached it.',
+        '',
+        markdown_table(['arm', 'baseline', 'seeds that reach it', 'epochs', 'seconds',
+                        'share of baseline time'],
+                       [[name, a['baseline'], *_reach_cells(a)] for name, a in arms.items()]),
+    ]
+    groups = next(iter(arms.values()))['groups']
+    if groups:
+        metric = f'ndcg@{k}'
+        lines += ['', f'## Test {metric} by training interactions per user', '',
+                  markdown_table(['users\' interactions', 'users', *arms],
+                                 [[g, f'{groups[g]["users"]:,}',
+                                   *(_pm(a['groups'][g][metric]) for a in arms.values())]
+                                  for g in groups])]
+    warnings = [f'- {name}, seed {seed}: {w}' for name, a in arms.items()
+                for seed, ws in a['warnings'].items() for w in ws]
+    lines += ['', '## Warnings', ''] + (warnings or ['None: no run peaked early or hit the '
+                                                     'epoch cap still improving.'])
+    lines += ['', '## Plots', '', f'![validation {monitor} per epoch](curves.png)', '',
+              '![test metrics per user group](groups.png)', '']
+    return '\n'.join(lines)
+
+
+__all__ = ['paired_test', 'summarise', 'write_summary', 'render_markdown']

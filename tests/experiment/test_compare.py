@@ -1,0 +1,214 @@
+"""Comparisons: arms x seeds as ordinary run folders, reused and resumed, summarised with
+numbers checked against the run folders themselves."""
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import t as student_t
+
+from pyg_llminit.experiment import ExperimentConfig, RunFolder, compare
+from pyg_llminit.experiment.compare import Arm, plan_arms
+from pyg_llminit.training import TrainConfig
+
+QUIET = lambda line: None  # noqa: E731
+
+
+def _base(graph, epochs=4):
+    return ExperimentConfig(graph=str(graph), embedding_dim=8, train=TrainConfig(
+        epochs=epochs, warmup=1, patience=2, batch_size=16, device='cpu'))
+
+
+@pytest.fixture(scope='module')
+def comparison(tmp_path_factory, make_csv_graph):
+    r"""``(out, summary, root, graph)`` of LightGCN none / variance x seeds 1, 2."""
+    tmp = tmp_path_factory.mktemp('compare')
+    graph = make_csv_graph(tmp / 'graph')
+    out, root = tmp / 'out', str(tmp / 'cache')
+    summary = compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], out,
+                      root=root, log=QUIET)
+    return out, summary, root, graph
+
+
+def test_every_arm_and_seed_is_an_ordinary_run_folder(comparison):
+    out, summary, _, _ = comparison
+    assert sorted(p.name for p in (out / 'runs').iterdir()) == [
+        'lightgcn-none-seed1', 'lightgcn-none-seed2',
+        'lightgcn-variance-seed1', 'lightgcn-variance-seed2']
+    config = RunFolder(out / 'runs' / 'lightgcn-variance-seed2').read_config()
+    assert (config.model, config.init, config.train.seed, config.split_seed) == (
+        'lightgcn', 'variance', 2, 2020)
+    assert {p.name for p in out.iterdir()} == {
+        'spec.json', 'runs', 'compare.json', 'compare.md', 'curves.png', 'groups.png'}
+    assert json.loads((out / 'compare.json').read_text()) == json.loads(json.dumps(summary))
+    for png in ('curves.png', 'groups.png'):
+        assert (out / png).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def _results(out, arm, seed):
+    return json.loads((out / 'runs' / f'lightgcn-{arm}-seed{seed}' / 'results.json').read_text())
+
+
+def test_means_gains_and_groups_match_the_run_folders(comparison):
+    out, summary, _, _ = comparison
+    arms = summary['arms']
+    for arm in ('none', 'variance'):
+        values = [_results(out, arm, s)['test']['ndcg@10'] for s in (1, 2)]
+        got = arms[f'lightgcn/{arm}']['test']['ndcg@10']
+        assert got['mean'] == pytest.approx(np.mean(values))
+        assert got['std'] == pytest.approx(np.std(values, ddof=1))
+        group = arms[f'lightgcn/{arm}']['groups']['<=5']['ndcg@10']['mean']
+        assert group == pytest.approx(np.mean(
+            [_results(out, arm, s)['test_by_user_degree']['<=5']['ndcg@10'] for s in (1, 2)]))
+    base = arms['lightgcn/none']['test']['recall@10']['mean']
+    var = arms['lightgcn/variance']['test']['recall@10']['mean']
+    assert arms['lightgcn/variance']['gain']['recall@10'] == pytest.approx(var / base - 1)
+    assert arms['lightgcn/none']['gain'] is None and arms['lightgcn/none']['paired'] is None
+
+
+def test_the_paired_test_is_a_t_test_over_users_of_seed_means(comparison):
+    out, summary, _, _ = comparison
+
+    def per_user(arm):
+        folders = [RunFolder(out / 'runs' / f'lightgcn-{arm}-seed{s}') for s in (1, 2)]
+        return np.mean([f.read_per_user()['ndcg@10'].numpy() for f in folders], axis=0)
+
+    diff = per_user('variance') - per_user('none')
+    n = diff.size
+    t = diff.mean() / (diff.std(ddof=1) / math.sqrt(n))
+    got = summary['arms']['lightgcn/variance']['paired']['ndcg@10']
+    assert got['users'] == n == 30
+    assert got['mean_difference'] == pytest.approx(diff.mean())
+    assert got['t'] == pytest.approx(t)
+    assert got['p'] == pytest.approx(2 * student_t.sf(abs(t), n - 1))
+    half = student_t.ppf(0.975, n - 1) * diff.std(ddof=1) / math.sqrt(n)
+    assert got['ci95'] == pytest.approx([diff.mean() - half, diff.mean() + half])
+
+
+def test_time_to_the_baselines_best_is_read_from_the_histories(comparison):
+    out, summary, _, _ = comparison
+    for seed in (1, 2):
+        base = json.loads((out / 'runs' / f'lightgcn-none-seed{seed}' / 'history.json')
+                          .read_text())
+        arm = json.loads((out / 'runs' / f'lightgcn-variance-seed{seed}' / 'history.json')
+                         .read_text())
+        target = max(h['val']['ndcg@10'] for h in base)
+        reached = [h['epoch'] for h in arm if h['val']['ndcg@10'] >= target]
+        got = summary['arms']['lightgcn/variance']['reach_baseline_best'][str(seed)]
+        assert got['target'] == target
+        if reached:
+            first = reached[0]
+            assert got['arm'] == {'epoch': first, 'seconds': pytest.approx(
+                sum(h['seconds'] for h in arm[:first]))}
+        else:
+            assert got['arm'] is None
+
+
+def test_a_second_call_reuses_finished_runs(comparison):
+    out, summary, root, graph = comparison
+    lines = []
+    again = compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], out,
+                    root=root, log=lines.append)
+    assert '4 runs finished before, 0 to train' in '\n'.join(lines)
+    assert again['arms'] == summary['arms']
+
+
+def test_an_interrupted_comparison_resumes_where_it_stopped(comparison, tmp_path,
+                                                            monkeypatch):
+    r"""A Ctrl-C in the third epoch of the second run; the next call resumes that run from
+    its last.pt and ends exactly where an uninterrupted comparison does."""
+    _, reference, root, graph = comparison
+    out = tmp_path / 'out'
+    calls = []
+    original = RunFolder.save_history
+
+    def interrupt(self, history):
+        original(self, history)
+        calls.append(self.path.name)
+        if self.path.name == 'lightgcn-none-seed2' and len(history) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunFolder, 'save_history', interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], out,
+                root=root, log=QUIET)
+    assert (out / 'runs' / 'lightgcn-none-seed2' / 'last.pt').is_file()
+    assert not (out / 'compare.md').exists()
+    monkeypatch.setattr(RunFolder, 'save_history', original)
+    lines = []
+    summary = compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], out,
+                      root=root, log=lines.append)
+    assert '1 runs finished before, 3 to train' in '\n'.join(lines)
+    assert any(line.startswith('resuming after epoch 3') for line in lines)
+    for name, arm in summary['arms'].items():
+        assert arm['test'] == reference['arms'][name]['test'], name
+        assert arm['curves'] == reference['arms'][name]['curves'], name
+
+
+def test_plan_arms_and_baselines():
+    arms, ref = plan_arms(['lightgcn', 'sgl'], ['none', 'variance'])
+    assert [a.name for a in arms] == ['lightgcn/none', 'lightgcn/variance', 'sgl/none',
+                                      'sgl/variance']
+    assert ref[Arm('sgl', 'variance')] == Arm('sgl', 'none')
+    arms, ref = plan_arms(['lightgcn', 'sgl'], ['none', 'variance'], 'lightgcn/none')
+    assert set(ref.values()) == {Arm('lightgcn', 'none')}
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--inits', 'none,bogus'], "error: --inits 'bogus' is unknown"),
+    (['--models', 'lightgcn,gpt'], "error: --models 'gpt' is unknown"),
+    (['--inits', 'variance'], 'error: --inits a comparison needs at least two arms'),
+    (['--inits', 'none,variance,none'], 'error: --inits lists a value twice'),
+    (['--seeds', ''], 'error: --seeds is empty'),
+    (['--seeds', '1,2,1'], 'error: --seeds lists a seed twice'),
+    (['--seeds', '1,x'], 'error: --seeds takes comma-separated integers'),
+    (['--baseline', 'uniform'], "error: --baseline 'uniform' is not among the inits"),
+    (['--baseline', 'sgl/none'], "error: --baseline 'sgl/none' is not among the arms"),
+    (['--jobs', '0'], 'error: --jobs must be a positive integer'),
+])
+def test_bad_input_is_one_line_and_writes_nothing(args, message, cli_error, tmp_path):
+    out = tmp_path / 'out'
+    cli_error(['compare', '--graph', 'amazon', '--out', str(out), *args], message)
+    assert not out.exists()
+
+
+def test_a_folder_of_another_comparison_or_other_files_is_refused(comparison, cli_error,
+                                                                   tmp_path):
+    out, _, root, graph = comparison
+    before = (out / 'compare.md').read_text()
+    cli_error(['compare', '--graph', str(graph), '--dim', '8', '--epochs', '5', '--warmup',
+               '1', '--patience', '2', '--batch-size', '16', '--root', root,
+               '--out', str(out)],
+              'error: --out ' + str(out) + ' holds a different comparison (other '
+              'train.epochs)')
+    assert (out / 'compare.md').read_text() == before
+    other = tmp_path / 'other'
+    other.mkdir()
+    (other / 'notes.txt').write_text('mine')
+    cli_error(['compare', '--graph', str(graph), '--out', str(other)],
+              f'error: --out {other} holds files but no comparison')
+    assert [p.name for p in other.iterdir()] == ['notes.txt']
+
+
+@pytest.mark.slow
+def test_jobs_run_trainings_in_worker_processes(comparison, tmp_path, capsys):
+    r"""``compare --jobs 2`` through the CLI: the same runs as one after another, their
+    output in OUT/logs, and a summary on the console."""
+    from pyg_llminit.cli.main import main
+    _, reference, root, graph = comparison
+    out = tmp_path / 'out'
+    main(['compare', '--graph', str(graph), '--dim', '8', '--epochs', '4', '--warmup', '1',
+          '--patience', '2', '--batch-size', '16', '--device', 'cpu', '--root', root,
+          '--seeds', '1,2', '--jobs', '2', '--out', str(out)])
+    console = capsys.readouterr().out
+    assert console.index('statistic') < console.index('[4/4]') < console.index('compare.md')
+    assert sorted(p.name for p in (out / 'logs').iterdir()) == sorted(
+        f'{p.name}.log' for p in (out / 'runs').iterdir())
+    log = (out / 'logs' / 'lightgcn-variance-seed1.log').read_text()
+    assert 'epoch   1' in log and 'test most-popular' in log
+    summary = json.loads((out / 'compare.json').read_text())
+    assert summary['settings']['jobs'] == 2
+    for name, arm in summary['arms'].items():
+        for metric, value in arm['test'].items():
+            assert value['mean'] == pytest.approx(
+                reference['arms'][name]['test'][metric]['mean'], abs=1e-6), (name, metric)
