@@ -18,9 +18,11 @@ MODELS: Dict[str, str] = {
     'xsimgcl': 'XSimGCL',
 }
 
-#: LLMInit's selections of the item text embedding's dimensions (arXiv 2503.01814) and two
+#: LLMInit's selections of the item text embedding's dimensions (arXiv 2503.01814; ``'random'``
+#: draws with replacement, as the authors' code, ``'random-distinct'`` without) and two
 #: baselines: ``'pca'`` projects, ``'full'`` keeps every dimension.
-STRATEGIES: Tuple[str, ...] = ('uniform', 'variance', 'random', 'pca', 'full')
+STRATEGIES: Tuple[str, ...] = ('uniform', 'variance', 'random', 'random-distinct', 'pca',
+                               'full')
 
 #: Initialisations: ``'none'`` is the backbone's own (the baseline), the rest LLMInit's.
 INITS: Tuple[str, ...] = ('none',) + STRATEGIES

@@ -15,7 +15,7 @@ def _names(value: str):
 @click.command('compare')
 @click.option('--inits', default='none,variance', show_default=True,
               help="Initialisations to compare, comma-separated: 'none' (the backbone's "
-              "own) and any of LLMInit's (uniform, variance, random, pca, full).")
+              "own) and any of LLMInit's (uniform, variance, random, random-distinct, pca, full).")
 @click.option('--models', default='lightgcn', show_default=True,
               help='Backbones, comma-separated; the arms are models x inits.')
 @click.option('--seeds', default='2020,2021,2022', show_default=True,

@@ -20,7 +20,9 @@ from .experiment_options import experiment_config, experiment_options
               show_default=True,
               help="Embedding initialisation: 'none' is the backbone's own (the baseline); "
               "the others are LLMInit's index sampling of the item text embedding "
-              "('variance' is the paper's best), 'pca' a projection, 'full' all dims.")
+              "('variance' is the paper's best; 'random' draws with replacement as the "
+              "authors' code, 'random-distinct' without), 'pca' a projection, 'full' all "
+              "dims.")
 @click.option('--seed', default=2020, show_default=True, help='Seed of init, order, batches.')
 @experiment_options
 @click.option('--out', default=None,

@@ -63,7 +63,6 @@ def num_popular(num_items: int, popular_ratio: float) -> int:
 
 def select_dims(embedding: Tensor, dim: Optional[int], strategy: str,
                 item_degree: Optional[Tensor] = None, popular_ratio: float = 0.2,
-                replacement: bool = False,
                 generator: Optional[torch.Generator] = None) -> Tensor:
     r"""LLMInit's selective index sampling: which columns of :obj:`embedding` to keep.
 
@@ -75,9 +74,10 @@ def select_dims(embedding: Tensor, dim: Optional[int], strategy: str,
             first ``dim`` of them. ``'variance'``: the ``dim`` columns of largest population
             variance (``unbiased=False``) over the ``ceil(popular_ratio * num_items)`` (at
             least 1) items of highest :obj:`item_degree` (degree ties: lower item id first;
-            variance ties: lower column first). ``'random'``: ``dim`` columns drawn from
-            :obj:`generator` (torch's global RNG when ``None``), without replacement unless
-            :obj:`replacement` (the authors' code draws with replacement). ``'pca'``: the top
+            variance ties: lower column first). ``'random'``: ``dim`` columns drawn with
+            replacement from :obj:`generator` (torch's global RNG when ``None``), as the
+            authors' ``torch.randint`` does, so a column may repeat; ``'random-distinct'``:
+            ``dim`` distinct columns (without replacement). ``'pca'``: the top
             ``dim`` principal directions of the centred ``E`` (eigenvectors of its float64 Gram
             matrix, i.e. its right singular vectors; each direction's sign makes its
             largest-magnitude loading positive, the first such loading on ties; directions
@@ -87,8 +87,8 @@ def select_dims(embedding: Tensor, dim: Optional[int], strategy: str,
             by ``'variance'``.
         popular_ratio (float): Fraction of most popular items for ``'variance'``.
             (default: :obj:`0.2`)
-        replacement (bool): ``'random'`` with replacement. (default: :obj:`False`)
-        generator (torch.Generator, optional): RNG of ``'random'``.
+        generator (torch.Generator, optional): RNG of ``'random'`` and
+            ``'random-distinct'``.
 
     Returns:
         For index strategies a LongTensor ``S`` of shape ``[dim]`` in ascending order
@@ -103,12 +103,10 @@ def select_dims(embedding: Tensor, dim: Optional[int], strategy: str,
         return torch.arange(width, device=device)
     if strategy == 'uniform':
         return torch.arange(dim, device=device) * (width // dim)
-    if strategy == 'random':
-        if replacement:
-            idx = torch.randint(0, width, (dim, ), generator=generator)
-        else:
-            idx = torch.randperm(width, generator=generator)[:dim]
-        return idx.sort().values.to(device)
+    if strategy == 'random':  # the authors' torch.randint: with replacement
+        return torch.randint(0, width, (dim, ), generator=generator).sort().values.to(device)
+    if strategy == 'random-distinct':
+        return torch.randperm(width, generator=generator)[:dim].sort().values.to(device)
     if strategy == 'variance':
         if not 0 < popular_ratio <= 1:
             raise UserInputError(f'popular_ratio must be in (0, 1], got {popular_ratio}')
@@ -162,12 +160,11 @@ class LLMInit(BaseTransform):
             with item node ids.
         dim (int, optional): Width ``d_CF`` of the features; ``None`` only with ``'full'``.
             (default: :obj:`128`)
-        strategy (str): ``'uniform'``, ``'variance'`` (the paper's best), ``'random'``,
+        strategy (str): ``'uniform'``, ``'variance'`` (the paper's best), ``'random'``
+            (with replacement, as the authors' code), ``'random-distinct'``,
             ``'pca'`` or ``'full'``; see :func:`select_dims`. (default: :obj:`'variance'`)
         popular_ratio (float): Fraction of most popular items (by training degree) that
             ``'variance'`` measures, in ``(0, 1]``. (default: :obj:`0.2`)
-        replacement (bool): ``'random'`` draws with replacement, as the authors' code.
-            (default: :obj:`False`)
         user_pooling (str): How users pool their items; only ``'mean'``. (default: :obj:`'mean'`)
         edge_type (Tuple[str, str, str]): The (user, relation, item) edge type.
             (default: :obj:`('user', 'rates', 'item')`)
@@ -179,7 +176,7 @@ class LLMInit(BaseTransform):
             LightGCN init. (default: :obj:`None`)
     """
     def __init__(self, embedding: Tensor, dim: Optional[int] = 128, strategy: str = 'variance',
-                 popular_ratio: float = 0.2, replacement: bool = False,
+                 popular_ratio: float = 0.2,
                  user_pooling: str = 'mean', edge_type: Tuple[str, str, str] = EDGE_TYPE,
                  seed: Optional[int] = None, scale: Optional[float] = None) -> None:
         self.embedding = _check_embedding(embedding)
@@ -194,7 +191,7 @@ class LLMInit(BaseTransform):
         if strategy == 'pca' and self.dim > self.embedding.size(0):
             raise UserInputError(f"strategy 'pca' needs dim <= number of items "
                                  f'({self.embedding.size(0)}), got {self.dim}')
-        self.strategy, self.popular_ratio, self.replacement = strategy, popular_ratio, replacement
+        self.strategy, self.popular_ratio = strategy, popular_ratio
         self.user_pooling, self.edge_type = user_pooling, tuple(edge_type)
         self.seed, self.scale = seed, scale
 
@@ -211,8 +208,7 @@ class LLMInit(BaseTransform):
         emb = self.embedding.to(edge_index.device)
         degree = torch.bincount(edge_index[1], minlength=num_items)
         gen = None if self.seed is None else torch.Generator().manual_seed(self.seed)
-        sel = select_dims(emb, self.dim, self.strategy, degree, self.popular_ratio,
-                          self.replacement, gen)
+        sel = select_dims(emb, self.dim, self.strategy, degree, self.popular_ratio, gen)
         item_x = apply_selection(emb, sel)
         user_x = scatter(item_x[edge_index[1]], edge_index[0], dim=0, dim_size=num_users,
                          reduce='sum')
@@ -240,8 +236,6 @@ class LLMInit(BaseTransform):
         args = [f'dim={self.dim}', f'strategy={self.strategy!r}']
         if self.strategy == 'variance':
             args.append(f'popular_ratio={self.popular_ratio}')
-        if self.strategy == 'random':
-            args.append(f'replacement={self.replacement}')
         if self.seed is not None:
             args.append(f'seed={self.seed}')
         if self.scale is not None:

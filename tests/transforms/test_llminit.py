@@ -74,25 +74,28 @@ def test_variance_tie_breaking():
     assert select_dims(torch.randn(5, 6), 2, 'variance', torch.arange(5), 0.1).tolist() == [0, 1]
 
 
-def test_random_without_replacement_unique_and_reproducible():
+def test_random_distinct_is_unique_and_reproducible():
     emb = torch.randn(3, 50)
-    idx = select_dims(emb, 20, 'random', generator=torch.Generator().manual_seed(7))
+    idx = select_dims(emb, 20, 'random-distinct', generator=torch.Generator().manual_seed(7))
     assert idx.numel() == 20 and idx.unique().numel() == 20
     assert idx.tolist() == sorted(idx.tolist()) and 0 <= idx.min() and idx.max() < 50
-    again = select_dims(emb, 20, 'random', generator=torch.Generator().manual_seed(7))
-    other = select_dims(emb, 20, 'random', generator=torch.Generator().manual_seed(8))
+    again = select_dims(emb, 20, 'random-distinct', generator=torch.Generator().manual_seed(7))
+    other = select_dims(emb, 20, 'random-distinct', generator=torch.Generator().manual_seed(8))
     assert torch.equal(idx, again) and not torch.equal(idx, other)
-    full = select_dims(emb, 50, 'random', generator=torch.Generator().manual_seed(0))
+    full = select_dims(emb, 50, 'random-distinct', generator=torch.Generator().manual_seed(0))
     assert full.tolist() == list(range(50))
 
 
-def test_random_with_replacement_repeats():
+def test_random_draws_with_replacement_as_the_authors_randint():
     # P(no repeat) for 10 draws from 10 columns is 10!/10^10 ~ 4e-4.
     for seed in range(5):
         gen = torch.Generator().manual_seed(seed)
-        idx = select_dims(torch.randn(2, 10), 10, 'random', replacement=True, generator=gen)
+        idx = select_dims(torch.randn(2, 10), 10, 'random', generator=gen)
         assert idx.numel() == 10 and idx.unique().numel() < 10
         assert 0 <= idx.min() and idx.max() < 10
+        # the very columns torch.randint draws from the same seed, in ascending order
+        want = torch.randint(0, 10, (10,), generator=torch.Generator().manual_seed(seed))
+        assert idx.tolist() == sorted(want.tolist())
 
 
 def test_random_transform_seed():
@@ -184,10 +187,9 @@ def test_repr():
     emb = torch.randn(3, 256)
     assert repr(LLMInit(emb)) == "LLMInit(dim=128, strategy='variance', popular_ratio=0.2)"
     assert repr(LLMInit(emb, 64, 'uniform')) == "LLMInit(dim=64, strategy='uniform')"
-    assert repr(LLMInit(emb, 64, 'random')) == \
-        "LLMInit(dim=64, strategy='random', replacement=False)"
-    assert repr(LLMInit(emb, 64, 'random', replacement=True, seed=2020)) == \
-        "LLMInit(dim=64, strategy='random', replacement=True, seed=2020)"
+    assert repr(LLMInit(emb, 64, 'random')) == "LLMInit(dim=64, strategy='random')"
+    assert repr(LLMInit(emb, 64, 'random-distinct', seed=2020)) == \
+        "LLMInit(dim=64, strategy='random-distinct', seed=2020)"
     assert repr(LLMInit(emb, None, 'full')) == "LLMInit(dim=256, strategy='full')"
     assert repr(LLMInit(emb, 2, 'pca', scale=0.01)) == \
         "LLMInit(dim=2, strategy='pca', scale=0.01)"
@@ -223,7 +225,7 @@ BAD_INIT = [
     (dict(dim=9), r"dim must be in \[1, 8\]: .* got 9"),
     (dict(dim=None), r'dim must be in \[1, 8\]'),
     (dict(strategy='max'), r"unknown LLMInit strategy 'max' \(choose from uniform, "
-     r'variance, random, pca, full\)'),
+     r'variance, random, random-distinct, pca, full\)'),
     (dict(strategy='full', dim=4), r"strategy 'full' keeps all 8 dimensions"),
     (dict(user_pooling='max'), r"unknown user_pooling 'max' \(choose from mean\)"),
     (dict(popular_ratio=0), r'popular_ratio must be in \(0, 1\], got 0'),
