@@ -1,4 +1,6 @@
 """Losses shared by the backbones, and the checks of their hyper-parameters."""
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -19,14 +21,23 @@ def l2_reg(*embeddings: Tensor) -> Tensor:
     return sum(e.pow(2).sum() for e in embeddings) / (2 * batch_size)
 
 
-def info_nce(view1: Tensor, view2: Tensor, tau: float) -> Tensor:
-    r"""InfoNCE between two views ``[N, d]`` of the same N nodes: row ``n`` of
-    :obj:`view1` must pick row ``n`` of :obj:`view2` among all N rows, on cosine
-    similarities divided by :obj:`tau` (van den Oord et al., 2018; the contrastive loss of
-    SGL, SimGCL and XSimGCL). Averaged over the N nodes."""
+def info_nce(view1: Tensor, view2: Tensor, tau: float,
+             target: Optional[Tensor] = None) -> Tensor:
+    r"""InfoNCE (van den Oord et al., 2018; the contrastive loss of SGL, SimGCL and
+    XSimGCL) on cosine similarities divided by :obj:`tau`, averaged over the anchors.
+
+    Args:
+        view1 (Tensor): Anchors ``[N, d]``.
+        view2 (Tensor): Candidates ``[M, d]`` from the other view.
+        tau (float): Temperature.
+        target (Tensor, optional): Each anchor's positive, a row of :obj:`view2` ``[N]``;
+            ``None``: the same row (``M == N``: the other rows are the negatives).
+    """
     v1, v2 = F.normalize(view1, dim=-1), F.normalize(view2, dim=-1)
     logits = v1 @ v2.t() / tau
-    return F.cross_entropy(logits, torch.arange(v1.size(0), device=v1.device))
+    if target is None:
+        target = torch.arange(v1.size(0), device=v1.device)
+    return F.cross_entropy(logits, target)
 
 
 class _SupervisedContrastive(torch.autograd.Function):

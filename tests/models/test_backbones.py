@@ -66,6 +66,7 @@ def test_init_from_x_and_repr(name):
 def test_reprs_name_their_hyper_parameters():
     assert repr(SGL(3, 4)) == ('SGL(3, 4, dim=128, num_layers=2, ssl_tau=0.2, '
                                'ssl_weight=0.05, drop_ratio=0.1)')
+    assert repr(SGL(3, 4, negatives='batch')).endswith("drop_ratio=0.1, negatives='batch')")
     assert repr(SGCL(3, 4)) == 'SGCL(3, 4, dim=128, num_layers=2, tau=0.2)'
     assert repr(MF(3, 4)) == 'MF(3, 4, dim=128)'
     assert repr(NGCF(3, 4)) == 'NGCF(3, 4, dim=128, num_layers=2, message_dropout=0.1)'
@@ -130,6 +131,28 @@ def test_sgl_views_drop_edges_and_are_redrawn(small_graph):
     assert parts['ssl'] > 0
 
 
+@pytest.mark.parametrize('negatives', ['all', 'batch'])
+def test_sgl_infonce_against_an_independent_computation(small_graph, negatives):
+    r"""'all' (SGL paper Eq. 9-10, RecBole's calc_ssl_loss, averaged instead of summed):
+    each batch user against every user of view 2; 'batch': the unique batch nodes only."""
+    model, adj, index, sampler = setup(small_graph, 'sgl', negatives=negatives)
+    model.prepare_epoch(adj, torch.Generator().manual_seed(1))
+    user, pos = index[0][:25], index[1][:25]  # users repeat within this batch
+    _, parts = model.loss(adj, user, pos, sampler.sample(user, torch.Generator()))
+    with torch.no_grad():
+        (u1, i1), (u2, i2) = (model(view) for view in model.views)
+    tau, total = model.ssl_tau, 0.0
+    for a, b, anchors in ((u1, u2, user), (i1, i2, pos)):
+        a, b = F.normalize(a, dim=1), F.normalize(b, dim=1)
+        anchors = anchors.tolist() if negatives == 'all' else sorted(set(anchors.tolist()))
+        pool = range(b.size(0)) if negatives == 'all' else anchors
+        terms = [-math.log(math.exp(float(a[n] @ b[n]) / tau) /
+                           sum(math.exp(float(a[n] @ b[m]) / tau) for m in pool))
+                 for n in anchors]
+        total += sum(terms) / len(terms)
+    assert float(parts['ssl']) == pytest.approx(total, rel=1e-5)
+
+
 def test_simgcl_noise_has_length_eps_in_the_sign_orthant():
     model = SimGCL(3, 4, eps=0.1)
     h = torch.randn(50, 8)
@@ -161,7 +184,8 @@ def test_propagations_per_step(name, products, small_graph, monkeypatch):
 
 @pytest.mark.parametrize('name, option, value', [
     ('sgl', 'ssl_tau', 0.0), ('sgl', 'drop_ratio', 1.0), ('sgl', 'drop_ratio', -0.1),
-    ('sgl', 'ssl_weight', -1.0), ('sgcl', 'tau', -0.2), ('simgcl', 'eps', -0.1),
+    ('sgl', 'ssl_weight', -1.0), ('sgl', 'negatives', 'some'), ('sgcl', 'tau', -0.2),
+    ('simgcl', 'eps', -0.1),
     ('simgcl', 'cl_tau', 0.0), ('xsimgcl', 'cl_layer', 3), ('ngcf', 'message_dropout', 1.0),
     ('mf', 'reg_weight', -1e-5), ('lightgcn', 'reg_weight', -1.0),
 ])
