@@ -33,6 +33,20 @@ ORDERS: Tuple[str, ...] = ('time', 'random')
 #: Training batches: the full graph per step, or PyG's ``LinkNeighborLoader`` subgraphs.
 LOADERS: Tuple[str, ...] = ('full', 'neighbor')
 
+#: ``--protocol`` name -> the option values it sets (command-line names; options given on
+#: the command line or in a config file win). ``'paper'`` is the LLMInit authors' released
+#: RecBole configuration (recbole/properties/overall.yaml of their repository): each user's
+#: history in random order for leave-one-out (seed 2020), batch 256, d 128, Adam 1e-3,
+#: patience counted as RecBole does, and ``repeatable: True``, which in RecBole 1.2.1
+#: selects ``RepeatableSampler``: negatives exclude only the triplet's positive and
+#: full-ranking evaluation masks nothing. The early-stopping warm-up stays (``--warmup 0``
+#: for none, as RecBole).
+PROTOCOLS: Dict[str, Dict[str, object]] = {
+    'default': {},
+    'paper': {'order': 'random', 'batch_size': 256, 'dim': 128, 'lr': 1e-3,
+              'stopping': 'recbole', 'negatives': 'positive', 'mask_seen': False},
+}
+
 #: The held-out splits a model is evaluated on.
 EVAL_SPLITS: Tuple[str, ...] = ('valid', 'test')
 
@@ -59,5 +73,5 @@ GRAPH_HELP = ("Graph: 'amazon' (embedded Amazon Beauty 2014 5-core), "
               + f", '{AMAZON_2014}:<Category>', 'ml-100k', 'ml-1m', or a path to RecBole "
               "atomic files / a CSV folder.")
 
-__all__ = ['MODELS', 'STRATEGIES', 'INITS', 'ORDERS', 'LOADERS', 'EVAL_SPLITS', 'GRAPHS',
+__all__ = ['MODELS', 'STRATEGIES', 'INITS', 'ORDERS', 'LOADERS', 'PROTOCOLS', 'EVAL_SPLITS', 'GRAPHS',
            'GRAPH_ALIASES', 'AMAZON_2014', 'GRAPH_HELP']

@@ -9,8 +9,23 @@ from .config_file import config_callback, model_options_of
 from .options import (DEVICE_HELP, ENCODER_HELP, GRAPH_HELP, ROOT_HELP, parse_fanout,
                      parse_topk, parse_user_groups)
 
+def protocol_callback(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    r"""Eager ``--protocol`` callback: the preset's values become the command's defaults
+    (a config file's values and the command line win)."""
+    ctx.default_map = {**catalog.PROTOCOLS[value], **(ctx.default_map or {})}
+    return value
+
+
 OPTIONS = [
     click.option('--graph', default='amazon', show_default=True, help=GRAPH_HELP),
+    click.option('--protocol', type=click.Choice(list(catalog.PROTOCOLS)), default='default',
+                 show_default=True, is_eager=True, expose_value=False,
+                 callback=protocol_callback,
+                 help="A preset of the options below. 'paper': the LLMInit authors' RecBole "
+                 "setting: --order random --batch-size 256 --dim 128 --lr 1e-3 --stopping "
+                 "recbole --negatives positive --no-mask-seen (given options win). "
+                 "'default': time order, batch 2048, negatives outside the user's items, "
+                 "seen items masked in evaluation."),
     click.option('--model-option', 'model_options', multiple=True, metavar='KEY=VALUE',
                  help="A backbone hyper-parameter, repeatable: e.g. 'ssl_weight=0.1' (SGL: "
                  "ssl_tau, ssl_weight, drop_ratio; SGCL: tau; SimGCL/XSimGCL: cl_weight, eps, "
@@ -56,6 +71,18 @@ OPTIONS = [
                  '(torch.use_deterministic_algorithms). On the CPU, runs with one seed are '
                  'identical without it (tested) and it costs nothing measurable; on CUDA it '
                  'avoids atomics at some cost in speed.'),
+    click.option('--stopping', type=click.Choice(['strict', 'recbole']), default='strict',
+                 show_default=True, help="How patience is counted: 'strict' (a better "
+                 "score resets it; stop after --patience epochs without) or 'recbole' (a tie "
+                 "also resets it; stop after --patience + 1, as RecBole)."),
+    click.option('--negatives', type=click.Choice(['seen', 'positive']), default='seen',
+                 show_default=True, help="What a BPR negative must not be: any of the "
+                 "user's training items, or only the triplet's positive (RecBole's "
+                 "repeatable sampling)."),
+    click.option('--mask-seen/--no-mask-seen', default=True, show_default=True,
+                 help="Evaluation never ranks the user's training (and at test, validation) "
+                 "items; --no-mask-seen ranks every item, as RecBole's repeatable "
+                 "evaluation."),
     click.option('--topk', default='10,20', show_default=True, help='Cut-offs K of the metrics.'),
     click.option('--monitor', default='ndcg@10', show_default=True,
                  help='Validation metric for early stopping and model selection.'),
@@ -89,7 +116,8 @@ def experiment_config(model: str, init: str, seed: int, graph: str, model_option
                       popular_ratio: float, init_scale: str, dim: int, layers: int,
                       epochs: int, patience: int, warmup: int, batch_size: int, loader: str,
                       fanout: Optional[str], lr: float, reg: float, device: str,
-                      deterministic: bool, topk: str, monitor: str, user_groups: str,
+                      deterministic: bool, stopping: str, negatives: str,
+                      mask_seen: bool, topk: str, monitor: str, user_groups: str,
                       split: str, order: str, min_rating: Optional[float],
                       k_core: Optional[int], **unused: Any):
     r"""The :class:`~pyg_llminit.experiment.ExperimentConfig` of :data:`OPTIONS`' values
@@ -100,7 +128,8 @@ def experiment_config(model: str, init: str, seed: int, graph: str, model_option
                         warmup=warmup, monitor=monitor, topk=parse_topk(topk), seed=seed,
                         device=device, loader=loader, fanout=parse_fanout(fanout),
                         user_groups=parse_user_groups(user_groups),
-                        deterministic=deterministic)
+                        deterministic=deterministic, stopping=stopping,
+                        negatives=negatives, mask_seen=mask_seen)
     return ExperimentConfig(
         graph=graph, min_rating=min_rating, k_core=k_core, split=split, order=order,
         model=model, embedding_dim=dim, num_layers=layers, reg_weight=reg,

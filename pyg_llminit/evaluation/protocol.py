@@ -1,7 +1,7 @@
 """The held-out protocol shared by training and by re-evaluating a finished run.
 
 Validation ranks every item but the user's training items; test also hides the validation
-items. A split's results have one schema wherever they come from: ``{split: metrics,
+items (unless ``mask_seen=False``: RecBole's repeatable evaluation ranks every item). A split's results have one schema wherever they come from: ``{split: metrics,
 f'{split}_most_popular': metrics, f'{split}_by_user_degree': {group: metrics}}``.
 """
 from typing import Dict, Optional, Sequence
@@ -18,9 +18,10 @@ from .topk import ScoreFn
 
 def held_out_evaluator(split: str, train_index: Tensor, val_index: Tensor,
                        test_index: Tensor, num_users: int, num_items: int,
-                       k: Sequence[int] = (10, 20), batch_size: int = 1024
-                       ) -> RankingEvaluator:
-    r"""The evaluator of :obj:`split` (``'valid'`` or ``'test'``), masked as above.
+                       k: Sequence[int] = (10, 20), batch_size: int = 1024,
+                       mask_seen: bool = True) -> RankingEvaluator:
+    r"""The evaluator of :obj:`split` (``'valid'`` or ``'test'``), masked as above, or
+    with nothing masked (RecBole's repeatable evaluation).
 
     Args:
         split (str): ``'valid'`` or ``'test'``.
@@ -28,10 +29,13 @@ def held_out_evaluator(split: str, train_index: Tensor, val_index: Tensor,
         num_users (int), num_items (int): Node counts.
         k (Sequence[int]): Cut-offs.
         batch_size (int): Users scored at once.
+        mask_seen (bool): Mask as above; ``False``: every item is ranked.
     """
     if split not in SPLITS:
         raise invalid('split', f"must be 'valid' or 'test', got '{split}'")
     exclude = [train_index] if split == 'valid' else [train_index, val_index]
+    if not mask_seen:
+        exclude = []
     labels = val_index if split == 'valid' else test_index
     return RankingEvaluator(num_users, num_items, labels, exclude, k=k,
                             batch_size=batch_size)

@@ -305,7 +305,8 @@ def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
     from ..transforms.split import label_index, train_index
     train = train_index(run.train)
     evaluator = held_out_evaluator(split, train, label_index(run.val), label_index(run.test),
-                                   run.model.num_users, run.model.num_items, k, batch_size)
+                                   run.model.num_users, run.model.num_items, k, batch_size,
+                                   run.config.train.mask_seen)
     device = next(run.model.parameters()).device
     return {'split': split, **evaluate_held_out(evaluator, run.model.score_fn(run.adj), split,
                                                  train, user_groups, device)}

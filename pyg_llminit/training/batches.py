@@ -64,7 +64,7 @@ class FullGraphBatches:
             perm = shard(perm, self.rank, self.world_size)
         for start in range(0, perm.numel(), self.batch_size):
             user, pos = self.train_index[:, perm[start:start + self.batch_size]]
-            neg = (self.sampler.sample(user, neg_generator or generator)
+            neg = (self.sampler.sample(user, neg_generator or generator, pos)
                    if self.needs_negatives else None)
             yield self.adj, user, pos, neg
 
@@ -148,7 +148,8 @@ class NeighborBatches:
         for batch in self.loader:
             user = batch[USER].src_index
             pos, neg = batch[ITEM].dst_pos_index, batch[ITEM].dst_neg_index.view(-1)
-            ok = ~self.sampler.is_known(batch[USER].n_id[user], batch[ITEM].n_id[neg])
+            ok = ~self.sampler.rejects(batch[USER].n_id[user], batch[ITEM].n_id[pos],
+                                       batch[ITEM].n_id[neg])
             if ok.any():  # (a step must run even then: every DDP rank steps together)
                 user, pos, neg = user[ok], pos[ok], neg[ok]
             yield self.subgraph(batch), user, pos, neg

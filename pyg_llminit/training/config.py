@@ -37,6 +37,15 @@ class TrainConfig:
         deterministic (bool): Turn on ``torch.use_deterministic_algorithms`` (for the
             whole process) when training starts. CPU runs with one seed are already
             identical (tested); on CUDA this trades speed for kernels without atomics.
+        stopping (str): How patience is counted: ``'strict'`` or ``'recbole'`` (ties
+            count as improvements, stop after ``patience + 1`` epochs without; see
+            :class:`~pyg_llminit.training.stopping.EarlyStopping`).
+        negatives (str): What a BPR negative must not be: one of the user's training items
+            (``'seen'``) or only the triplet's positive (``'positive'``: RecBole's
+            repeatable sampling, as the LLMInit authors' configuration).
+        mask_seen (bool): Full-ranking evaluation never ranks the user's training items
+            (and, at test, validation items); ``False`` ranks every item, as RecBole's
+            repeatable evaluation does (its history sets are empty).
     """
     epochs: int = 300
     batch_size: int = 2048
@@ -52,6 +61,9 @@ class TrainConfig:
     fanout: Optional[Tuple[int, ...]] = None
     user_groups: Optional[Tuple[int, ...]] = (5, 10, 20)
     deterministic: bool = False
+    stopping: str = 'strict'
+    negatives: str = 'seen'
+    mask_seen: bool = True
 
     def __post_init__(self) -> None:
         from ..evaluation.groups import check_group_edges
@@ -74,6 +86,14 @@ class TrainConfig:
             self.user_groups = tuple(check_group_edges(self.user_groups))
         if self.fanout is not None:
             self.fanout = tuple(self.fanout)
+        from .sampling import EXCLUDES
+        from .stopping import COUNTINGS
+        for name, known in (('stopping', COUNTINGS), ('negatives', EXCLUDES)):
+            if getattr(self, name) not in known:
+                raise invalid(name, f"must be one of {', '.join(known)}, got "
+                              f"'{getattr(self, name)}'")
+        if not isinstance(self.mask_seen, bool):
+            raise invalid('mask_seen', f'must be true or false, got {self.mask_seen!r}')
         if self.loader not in LOADERS:
             raise invalid('loader', f"must be one of {', '.join(LOADERS)}, got '{self.loader}'")
 

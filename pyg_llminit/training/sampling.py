@@ -1,12 +1,22 @@
-"""Negative sampling for BPR: items the user has not interacted with in training."""
+"""Negative sampling for BPR: items the user has not interacted with in training, or (as
+RecBole's ``RepeatableSampler``, which the LLMInit authors' configuration selects) any item
+but the positive of the triplet."""
+from typing import Optional
+
 import torch
 from torch import Tensor
 
 from ..errors import UserInputError
 
 
+#: What a negative must not be: one of the user's training items (``'seen'``) or only the
+#: triplet's positive (``'positive'``, RecBole's repeatable sampling).
+EXCLUDES = ('seen', 'positive')
+
+
 class NegativeSampler:
-    r"""Draws, for each user, uniform items outside the user's training items.
+    r"""Draws, for each user, uniform items outside the user's training items
+    (``exclude='seen'``) or other than the triplet's positive (``exclude='positive'``).
 
     Known pairs are looked up in a sorted array of keys ``user * num_items + item`` by
     binary search; collisions are re-drawn until none is left (few rounds: Beauty users hold
@@ -15,9 +25,15 @@ class NegativeSampler:
     Args:
         train_index (Tensor): Training ``(user, item)`` pairs, shape ``[2, E]``.
         num_items (int): Number of items.
+        exclude (str): ``'seen'`` or ``'positive'`` (see above). (default: :obj:`'seen'`)
     """
-    def __init__(self, train_index: Tensor, num_items: int) -> None:
-        self.num_items = num_items
+    def __init__(self, train_index: Tensor, num_items: int, exclude: str = 'seen') -> None:
+        if exclude not in EXCLUDES:
+            raise UserInputError(f"negatives must exclude one of {', '.join(EXCLUDES)}, "
+                                 f"got '{exclude}'", param='negatives')
+        if exclude == 'positive' and num_items < 2:
+            raise UserInputError('one item only: no negative item exists for BPR')
+        self.num_items, self.exclude = num_items, exclude
         self.keys = torch.sort(train_index[0] * num_items + train_index[1]).values
         degree = torch.bincount(train_index[0])
         if degree.numel() and int(degree.max()) >= num_items:
@@ -29,11 +45,19 @@ class NegativeSampler:
         pos = torch.searchsorted(self.keys, key).clamp_(max=self.keys.numel() - 1)
         return self.keys[pos] == key
 
-    def sample(self, user: Tensor, generator: torch.Generator = None) -> Tensor:
-        r"""One negative item per entry of :obj:`user` ``[B]`` -> ``[B]``."""
+    def rejects(self, user: Tensor, pos: Optional[Tensor], neg: Tensor) -> Tensor:
+        r"""Which triplets' negatives break :obj:`exclude` ``[B]``."""
+        return self.is_known(user, neg) if self.exclude == 'seen' else neg == pos
+
+    def sample(self, user: Tensor, generator: torch.Generator = None,
+               pos: Optional[Tensor] = None) -> Tensor:
+        r"""One negative item per entry of :obj:`user` ``[B]`` -> ``[B]``; with
+        ``exclude='positive'`` the triplets' positives :obj:`pos` ``[B]`` are needed."""
+        if self.exclude == 'positive' and pos is None:
+            raise ValueError("NegativeSampler(exclude='positive').sample needs pos")
         neg = torch.randint(self.num_items, user.shape, generator=generator)
-        bad = self.is_known(user, neg).nonzero().view(-1)
+        bad = self.rejects(user, pos, neg).nonzero().view(-1)
         while bad.numel():
             neg[bad] = torch.randint(self.num_items, bad.shape, generator=generator)
-            bad = bad[self.is_known(user[bad], neg[bad])]
+            bad = bad[self.rejects(user[bad], None if pos is None else pos[bad], neg[bad])]
         return neg

@@ -16,9 +16,20 @@ trained it to epoch ~250 (0.035), and the SimGCL baselines on Beauty stopped the
 
 Where the best epoch is recent, the rule is plain patience: a run that keeps improving is
 unaffected (LightGCN on Beauty: best epoch 101, stopped at 111 with or without them).
+
+Patience is counted in one of two ways (``counting``): ``'strict'``, a new best must beat
+the old one and the run stops at the ``patience``-th epoch without one; ``'recbole'``, as
+RecBole's ``early_stopping`` (which the LLMInit authors ran): a tie counts as a new best
+(the later epoch's weights are kept) and the run stops at the ``patience + 1``-th epoch
+without one.
 """
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
+
+from ..errors import invalid
+
+#: How patience is counted (see the module's docstring).
+COUNTINGS = ('strict', 'recbole')
 
 
 @dataclass
@@ -31,6 +42,8 @@ class EarlyStopping:
             ``warmup + patience``. (default: :obj:`30`)
         max_epochs (int, optional): The epoch cap, to tell a run that hit it while still
             improving.
+        counting (str): ``'strict'`` or ``'recbole'`` (see the module's docstring).
+            (default: :obj:`'strict'`)
 
     Example:
         >>> stopping = EarlyStopping(patience=10, warmup=30)
@@ -41,16 +54,23 @@ class EarlyStopping:
     patience: int = 10
     warmup: int = 30
     max_epochs: Optional[int] = None
+    counting: str = 'strict'
     best_score: float = float('-inf')
     best_epoch: int = 0
     last_epoch: int = 0
     scores: List[float] = field(default_factory=list, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.counting not in COUNTINGS:
+            raise invalid('stopping', f"must be one of {', '.join(COUNTINGS)}, got "
+                          f"'{self.counting}'")
+
     def update(self, epoch: int, score: float) -> bool:
         r"""Records :obj:`score` of :obj:`epoch`; returns whether training should stop."""
         self.last_epoch = epoch
         self.scores.append(score)
-        if score > self.best_score:
+        if score > self.best_score or (self.counting == 'recbole' and
+                                       score == self.best_score):
             self.best_score, self.best_epoch = score, epoch
         return self.should_stop()
 
@@ -60,7 +80,8 @@ class EarlyStopping:
         return self.best_epoch == self.last_epoch and self.last_epoch > 0
 
     def should_stop(self) -> bool:
-        if self.last_epoch - max(self.best_epoch, self.warmup) < self.patience:
+        waited = self.last_epoch - max(self.best_epoch, self.warmup)
+        if waited < self.patience + (self.counting == 'recbole'):
             return False
         return not self.climbing()
 
@@ -98,4 +119,4 @@ class EarlyStopping:
         self.last_epoch, self.scores = int(state['last_epoch']), list(state['scores'])
 
 
-__all__ = ['EarlyStopping']
+__all__ = ['EarlyStopping', 'COUNTINGS']

@@ -90,7 +90,8 @@ class Trainer:
                                  'interactions per user for this split')
         self.val_evaluator, self.test_evaluator = (
             held_out_evaluator(split, self.train_index, val_index, test_index, num_users,
-                               num_items, config.topk, config.eval_batch_size)
+                               num_items, config.topk, config.eval_batch_size,
+                               config.mask_seen)
             for split in ('valid', 'test'))
         if config.monitor not in self.val_evaluator.metric_names():
             raise invalid('monitor', f"'{config.monitor}' is not among the computed metrics "
@@ -102,7 +103,7 @@ class Trainer:
 
     def _batches(self, num_users: int, num_items: int):
         step_batch = check_divides(self.config.batch_size, self.world)
-        sampler = NegativeSampler(self.train_index, num_items)
+        sampler = NegativeSampler(self.train_index, num_items, self.config.negatives)
         if self.config.loader == 'full':
             return FullGraphBatches(self.adj, sampler, step_batch, self.model.needs_negatives,
                                     self.rank, self.world)
@@ -216,7 +217,7 @@ class Trainer:
         """
         cfg = self.config
         self.start()
-        stopping = EarlyStopping(cfg.patience, cfg.warmup, cfg.epochs)
+        stopping = EarlyStopping(cfg.patience, cfg.warmup, cfg.epochs, cfg.stopping)
         best_state, best_val, done, seconds_before = None, {}, 0, 0.0
         if resume is not None:
             done = self._restore(resume, stopping)
@@ -258,8 +259,10 @@ class Trainer:
             if self.world > 1:
                 broadcast_flag(stop, self.device)
             if stop:
-                self.log(f'early stop: no better {cfg.monitor} for {cfg.patience} epochs '
-                         f'(counted after a warm-up of {cfg.warmup})')
+                self.log(f'early stop: no better {cfg.monitor} for '
+                         f'{epoch - max(stopping.best_epoch, cfg.warmup)} epochs (patience '
+                         f'{cfg.patience}, {cfg.stopping} counting, after a warm-up of '
+                         f'{cfg.warmup})')
                 break
         seconds = time.perf_counter() - wall
         if self.rank != 0:

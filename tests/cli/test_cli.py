@@ -277,3 +277,24 @@ def test_stats_force_reload_rebuilds_the_cache(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ['stats', '--graph', 'amazon', '--force-reload'])
     assert result.exit_code == 0 and '22,363' in result.output
     assert processed.stat().st_mtime_ns > before
+
+
+def test_protocol_paper_sets_the_authors_options_and_given_options_win(csv_graph, tmp_path):
+    def config_of(*args):
+        out = tmp_path / f'run{len(list(tmp_path.iterdir()))}'
+        main(['train', '--graph', str(csv_graph), '--epochs', '1', '--dim', '8',
+              '--device', 'cpu', '--root', str(tmp_path / 'cache'), '--out', str(out), *args])
+        return json.loads((out / 'config.json').read_text())
+
+    default = config_of()
+    assert (default['order'], default['train']['batch_size'], default['train']['stopping'],
+            default['train']['negatives'], default['train']['mask_seen']) == (
+        'time', 2048, 'strict', 'seen', True)
+    paper = config_of('--protocol', 'paper')
+    assert (paper['order'], paper['train']['batch_size'], paper['train']['stopping'],
+            paper['train']['negatives'], paper['train']['mask_seen'],
+            paper['train']['lr']) == ('random', 256, 'recbole', 'positive', False, 1e-3)
+    assert paper['embedding_dim'] == 8  # --dim given: it wins over the preset's 128
+    mixed = config_of('--protocol', 'paper', '--batch-size', '16', '--mask-seen')
+    assert (mixed['train']['batch_size'], mixed['train']['mask_seen'],
+            mixed['order']) == (16, True, 'random')

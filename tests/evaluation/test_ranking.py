@@ -169,3 +169,24 @@ def test_group_metrics_match_brute_force_on_each_group(batch_size):
     for metric in overall:
         mean = sum(g['users'] * g[metric] for g in groups.values()) / labelled.numel()
         assert mean == pytest.approx(overall[metric], abs=1e-6)
+
+
+@pytest.mark.parametrize('split', ['valid', 'test'])
+def test_held_out_evaluator_masks_seen_items_or_nothing(split):
+    from pyg_llminit.evaluation import held_out_evaluator
+    gen = torch.Generator().manual_seed(5)
+    num_users, num_items = 15, 25
+    scores = torch.randn(num_users, num_items, generator=gen)
+    pairs = torch.unique(torch.stack([torch.randint(0, num_users, (150,), generator=gen),
+                                      torch.randint(0, num_items, (150,), generator=gen)]), dim=1)
+    train, val, test = pairs[:, :60], pairs[:, 60:80], pairs[:, 80:100]
+    score_fn = lambda users: scores[users].clone()  # noqa: E731
+    labels = val if split == 'valid' else test
+    masked = held_out_evaluator(split, train, val, test, num_users, num_items, (5,))
+    seen = train if split == 'valid' else torch.cat([train, val], 1)
+    want = brute_force(scores, labels.t().tolist(), seen.t().tolist(), (5,))
+    assert masked.evaluate(score_fn) == pytest.approx(want)
+    plain = held_out_evaluator(split, train, val, test, num_users, num_items, (5,),
+                               mask_seen=False)
+    want = brute_force(scores, labels.t().tolist(), [], (5,))
+    assert plain.evaluate(score_fn) == pytest.approx(want)

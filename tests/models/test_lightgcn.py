@@ -115,6 +115,19 @@ def test_batch_restricted_propagation_equals_full(small_graph, num_layers):
     assert torch.allclose(grad, model.embedding.weight.grad, atol=1e-6)
 
 
+def test_negative_sampler_excluding_only_the_positive_may_return_seen_items():
+    # RecBole's RepeatableSampler: the negative differs from the triplet's positive only.
+    index = torch.tensor([[0, 0, 0, 1], [0, 1, 2, 3]])
+    sampler = NegativeSampler(index, 5, exclude='positive')
+    gen = torch.Generator().manual_seed(0)
+    user, pos = torch.zeros(2000, dtype=torch.long), torch.full((2000,), 1)
+    neg = sampler.sample(user, gen, pos)
+    assert (neg != 1).all()
+    assert set(neg.tolist()) == {0, 2, 3, 4}  # seen items 0 and 2 included
+    with pytest.raises(ValueError, match='needs pos'):
+        sampler.sample(user, gen)
+
+
 def test_negative_sampler_rejects_a_user_who_knows_every_item():
     with pytest.raises(UserInputError, match='every item'):
         NegativeSampler(torch.tensor([[0, 0], [0, 1]]), 2)

@@ -62,3 +62,21 @@ def test_hitting_the_cap_while_improving_is_a_warning():
 @pytest.mark.parametrize('warmup, expected', [(0, 11), (5, 15), (30, 40)])
 def test_the_earliest_stop_is_warmup_plus_patience(warmup, expected):
     assert stop_epoch([0.5] * 100, patience=10, warmup=warmup).last_epoch == expected
+
+
+def test_recbole_counting_lets_ties_reset_patience_and_waits_one_epoch_more():
+    # RecBole's early_stopping: value >= best resets the count; stop when it exceeds
+    # stopping_step, i.e. at the (patience + 1)-th epoch without a new best.
+    curve = [0.1, 0.2, 0.2, 0.15] + [0.1] * 30
+    strict = stop_epoch(curve, patience=5, warmup=0)
+    recbole = stop_epoch(curve, patience=5, warmup=0, counting='recbole')
+    assert (strict.best_epoch, strict.last_epoch) == (2, 7)
+    assert (recbole.best_epoch, recbole.last_epoch) == (3, 9)
+    # the warm-up guard applies to both countings
+    assert stop_epoch(curve, patience=5, warmup=20, counting='recbole').last_epoch == 26
+
+
+def test_unknown_counting_names_the_parameter():
+    from pyg_llminit.errors import UserInputError
+    with pytest.raises(UserInputError, match="stopping must be one of strict, recbole"):
+        EarlyStopping(counting='keras')
