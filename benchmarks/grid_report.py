@@ -1,16 +1,15 @@
-"""Tables of a backbone x init x seed grid (``init_grid.py``'s JSON files in
-``benchmarks/results/``): the markdown table of test metrics, gains over ``none`` and
-convergence, the per-user-group table, the block of a markdown document it rewrites, and
-merging of grid files under a lock.
+"""The tables of the archived grids in ``benchmarks/results/*.json`` (written by
+``init_grid.py`` before it became a caller of ``pyg-llminit compare``, with warm-up 0): the
+markdown table of test metrics, gains over ``none`` and convergence, the per-user-group
+table and the block of ``BACKBONES.md`` it fills. Kept so that the committed tables can be
+checked against their JSON (``tests/test_grid_report.py``) until the comparisons of
+``benchmarks/results/compare/`` replace them; new grids are comparison folders.
 
 Run as a script, it prints the table of grid files without writing anything::
 
     python benchmarks/grid_report.py benchmarks/results/backbones.json
-
-(``init_grid.py --report`` / ``--merge`` write the table beside the JSON and ``--doc``'s
-block.)"""
+"""
 import argparse
-import fcntl
 import json
 import platform
 import statistics
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from pyg_llminit.catalog import INITS, MODELS
-from pyg_llminit.io import PathLike, atomic_path, write_json
+from pyg_llminit.io import PathLike, atomic_path
 
 def first_epoch_reaching(curve: List[float], target: float) -> Optional[int]:
     return next((i + 1 for i, v in enumerate(curve) if v >= target), None)
@@ -160,30 +159,9 @@ def load_runs(path: Path) -> Dict:
     return {(k if k.count('/') == 2 else f'lightgcn/{k}'): v for k, v in runs.items()}
 
 
-def merge_runs(path: Path, new: Dict) -> Dict:
-    r"""Adds :obj:`new` runs to the JSON file at :obj:`path` and returns all of its runs.
-    The file is read again under an exclusive lock, so grids started separately on the
-    same file (or ``--merge`` of their part files) never drop each other's runs; a run key
-    already there with a different result is an error, not an overwrite."""
-    with open(path.with_name(f'.{path.name}.lock'), 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        runs = load_runs(path)
-        for key, result in new.items():
-            if key in runs and runs[key] != result:
-                raise SystemExit(f'error: {path} already holds a different run {key}')
-            runs[key] = result
-        write_json(path, runs)
-        return runs
-
-
 def write_text(path: PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
-
-
-def write_doc(path: Optional[str], runs: Dict) -> None:
-    if path:
-        write_text(path, update_doc(Path(path).read_text(), runs))
 
 
 def report(runs: Dict, args: argparse.Namespace, todo: List, wall: float) -> str:

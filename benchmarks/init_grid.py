@@ -1,213 +1,113 @@
-"""Backbone x initialisation x seed grid on Amazon Beauty, resumable, optionally in parallel.
+"""Backbone x initialisation x seed grids on Amazon Beauty: a thin caller of
+:func:`pyg_llminit.experiment.compare` (what ``pyg-llminit compare`` runs) with the
+benchmarks' settings, and precomputed item embeddings.
 
-For every (model, init, seed): leave-one-out in time order, d = 128, 2 layers, Adam 1e-3,
-batch 2048 (``--batch-size``), early stopping on validation NDCG@10 (patience 10,
-``--patience``); test metrics at the best validation epoch. Each finished run is merged into
-the JSON file at once (``--out``, default ``benchmarks/results/init_grid.json``;
-atomically, under a file lock, re-reading the file first), so the script can be stopped and
-restarted and only runs what is missing, and several invocations may share one file. At the
-end it writes a markdown table beside the JSON: test Recall@10 and NDCG@10 (mean +- std over
-seeds), the gain over ``none`` of the same model, seconds per epoch, and the first epoch at
-which each init reaches the best validation NDCG@10 of ``none`` (same model and seed).
-``--doc FILE`` also rewrites the table block of a markdown document (e.g. ``BACKBONES.md``),
-with the runs still missing from the issue's grid; ``--merge A.json B.json`` adds the runs
-of other grids' files (e.g. from another machine) and rewrites the tables. The tables and
-the merging live in ``grid_report.py``; runs that recorded test metrics per user group get a
-second table of them. Each run is built as the command line builds it
-(``pyg_llminit.experiment``: :func:`prepare`, :func:`create_model`, then the
-:class:`Trainer`), with split seed 2020 whatever the run's seed.
+Every grid is a comparison folder (``--out``, default ``benchmarks/results/compare/<name>``):
+one ordinary run folder per (model, init, seed) under ``runs/``, reused when finished and
+resumed from ``last.pt`` when interrupted, so the script can be stopped and started again;
+then ``compare.md`` (test metrics mean +- std over seeds, gains, paired t-tests over users,
+epochs and seconds to the baseline's best validation score, user groups), ``compare.json``
+and the plots. Runs of another machine join a grid by copying their run folders into its
+``runs/``. ``--doc FILE`` also rewrites the block of a write-up between
+``<!-- compare:NAME -->`` and ``<!-- /compare:NAME -->`` with the comparison's test table.
 
-The item embeddings are encoded once in the parent (``--encoder``, cached) or read from a
-file (``--embedding``, a ``[num_items, d_LLM]`` tensor saved by ``--save-embedding``), so
-workers never load a language model. ``--jobs N`` runs N runs at once in separate processes
-(each with ``cpu_count / N`` threads): worth it on a GPU, whose kernels one Beauty run leaves
-mostly idle. On a CPU, never run two processes that each use every core: their OpenMP
-threads fight and epochs get 20-30x slower (measured on this project's 2-core VM).
+The defaults are the package's: leave-one-out in time order (split seed 2020), d 128,
+2 layers, Adam 1e-3, batch 2048, early stopping on validation NDCG@10 (patience 10 after a
+warm-up of 30); ``--protocol paper`` is the LLMInit authors' RecBole setting. The item
+texts are encoded once (``--encoder``, cached) or read from ``--embedding`` (written by
+``--save-embedding``), so workers never load a language model. ``--jobs N`` trains N runs
+at once in processes sharing the CPU threads.
 
 Usage::
 
-    python benchmarks/init_grid.py --models lightgcn --out benchmarks/results/llminit_inits.json
-    python benchmarks/init_grid.py --models lightgcn,sgl,sgcl --inits none,random,uniform,variance
+    python benchmarks/init_grid.py --inits none,random,uniform,variance --out \
+        benchmarks/results/compare/beauty-lightgcn
+    python benchmarks/init_grid.py --models sgl,sgcl --inits none,variance --jobs 2
+    python benchmarks/init_grid.py --protocol paper --models lightgcn,sgcl
     python benchmarks/init_grid.py --device cuda --jobs 8 --embedding beauty_minilm.safetensors
-    python benchmarks/init_grid.py --out benchmarks/results/backbones.json --merge other.json \
-        --doc benchmarks/BACKBONES.md
-    python benchmarks/init_grid.py --out benchmarks/results/backbones.json --report
 """
 import argparse
-import importlib.util
-import os
-import platform
-import statistics
-import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+import re
 from pathlib import Path
-from typing import Dict, Optional
 
-import torch
+from pyg_llminit.experiment import ExperimentConfig, apply_protocol, compare, prepare
 
-from pyg_llminit.experiment import ExperimentConfig, create_model, prepare
-from pyg_llminit.training import TrainConfig, Trainer
-from pyg_llminit.training.allocator import retain_freed_memory
-
-HERE = Path(__file__).parent
-RESULTS = HERE / 'results'
+RESULTS = Path(__file__).parent / 'results' / 'compare'
 
 
-def load_sibling(name: str):
-    r"""The module ``benchmarks/<name>.py`` beside this script (the benchmarks are scripts,
-    not a package, so it is loaded from its file rather than imported)."""
-    spec = importlib.util.spec_from_file_location(name, HERE / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def grid_config(args: argparse.Namespace) -> ExperimentConfig:
+    r"""The grid's shared settings: Beauty, the package's defaults, the flags' changes."""
+    config = ExperimentConfig(graph=args.graph, encoder=args.encoder, init_scale=args.scale,
+                              split_seed=2020)
+    config = apply_protocol(config, args.protocol)
+    changes = {k: v for k, v in (('epochs', args.epochs), ('batch_size', args.batch_size),
+                                 ('patience', args.patience), ('warmup', args.warmup))
+               if v is not None}
+    import dataclasses
+    return dataclasses.replace(config, train=dataclasses.replace(
+        config.train, device=args.device, **changes))
 
 
-grid_report = load_sibling('grid_report')
-DOC_BEGIN, DOC_END = grid_report.DOC_BEGIN, grid_report.DOC_END
-load_runs, merge_runs, report = grid_report.load_runs, grid_report.merge_runs, grid_report.report
-write_doc, write_text = grid_report.write_doc, grid_report.write_text
-
-#: One fixed split seed, so that every run of a grid shares the split (whatever its seed).
-SPLIT_SEED = 2020
-
-
-def threads_text(n: int) -> str:
-    return f'{n} thread' if n == 1 else f'{n} threads'
+def doc_block(name: str, out: Path) -> str:
+    r"""The comparison's test-metrics and paired-test sections of ``compare.md``."""
+    text = (out / 'compare.md').read_text()
+    keep = re.split(r'\n(?=## )', text)
+    sections = [s for s in keep if s.startswith(('## Test metrics', '## Paired test'))]
+    return (f'<!-- compare:{name} -->\nFrom `{out.as_posix()}/compare.md`:\n\n'
+            + '\n'.join(s.strip() + '\n' for s in sections) + f'<!-- /compare:{name} -->')
 
 
-def grid_config(model_name: str = 'lightgcn', init: str = 'none', seed: int = 2020,
-                epochs: int = 300, device: str = 'cpu', scale: str = 'none',
-                order: str = 'time', batch_size: int = 2048, patience: int = 10,
-                warmup: int = 30) -> ExperimentConfig:
-    r"""One run of the grid: Beauty, leave-one-out with each user's history in time order
-    or in the authors' random order (split seed :data:`SPLIT_SEED`), d = 128, 2 layers."""
-    return ExperimentConfig(
-        graph='amazon', split='loo', order=order, split_seed=SPLIT_SEED, model=model_name,
-        embedding_dim=128, num_layers=2, init=init, init_scale=scale,
-        train=TrainConfig(epochs=epochs, seed=seed, device=device, batch_size=batch_size,
-                          patience=patience, warmup=warmup))
-
-
-def run_one(model_name: str, init: str, seed: int, epochs: int, device: str,
-            embedding: Optional[torch.Tensor], scale: str, threads: int = 0,
-            order: str = 'time', batch_size: int = 2048, patience: int = 10,
-            warmup: int = 30) -> Dict:
-    retain_freed_memory()  # as the CLI's train command (the Trainer leaves it to callers)
-    if threads:
-        torch.set_num_threads(threads)
-    config = grid_config(model_name, init, seed, epochs, device, scale, order, batch_size,
-                         patience, warmup)
-    start = time.perf_counter()
-    prepared = prepare(config, log=lambda s: None, embedding=embedding)
-    model = create_model(config, prepared)
-    trainer = Trainer(model, prepared.train, prepared.val, prepared.test, config.train,
-                      log=lambda s: None)
-    results = trainer.fit()
-    results['val_curve'] = [h.val['ndcg@10'] for h in trainer.history]
-    results['train_epoch_seconds'] = statistics.median(
-        h.seconds - h.eval_seconds for h in trainer.history)
-    results.update(wall_seconds=time.perf_counter() - start, epochs_cap=epochs, scale=scale,
-                   order=order, batch_size=batch_size, patience=patience, warmup=warmup,
-                   torch=torch.__version__,
-                   device=torch.cuda.get_device_name() if device.startswith('cuda')
-                   else f'{platform.machine()} CPU, {threads_text(torch.get_num_threads())}')
-    return results
+def write_doc(doc: Path, name: str, out: Path) -> None:
+    from pyg_llminit.io import atomic_path
+    text = doc.read_text()
+    pattern = re.compile(rf'<!-- compare:{re.escape(name)} -->.*?<!-- /compare:'
+                         rf'{re.escape(name)} -->', re.S)
+    if not pattern.search(text):
+        raise SystemExit(f'error: {doc} has no <!-- compare:{name} --> block')
+    with atomic_path(doc) as tmp:
+        tmp.write_text(pattern.sub(lambda m: doc_block(name, out), text))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--graph', default='amazon')
     parser.add_argument('--models', default='lightgcn')
-    parser.add_argument('--inits', default='none,random,uniform,variance,pca')
+    parser.add_argument('--inits', default='none,random,uniform,variance')
     parser.add_argument('--seeds', default='2020,2021,2022')
-    parser.add_argument('--epochs', type=int, default=300)
+    parser.add_argument('--protocol', default='default', choices=['default', 'paper'])
+    parser.add_argument('--epochs', type=int)
+    parser.add_argument('--batch-size', type=int)
+    parser.add_argument('--patience', type=int)
+    parser.add_argument('--warmup', type=int)
     parser.add_argument('--encoder', default='minilm',
-                        help='text encoder preset; with --embedding, the one that made the file '
-                        '(recorded with each run)')
+                        help='text encoder preset; with --embedding, the one that made it')
     parser.add_argument('--embedding', help='item embeddings [I, d] (safetensors or .pt) '
                         'instead of encoding with --encoder')
     parser.add_argument('--save-embedding', help='write the encoded embeddings here and exit')
-    parser.add_argument('--scale', default='none', help="--init-scale: none, xavier, or a std")
-    parser.add_argument('--order', default='time', choices=['time', 'random'],
-                        help="each user's history order for the leave-one-out split")
-    parser.add_argument('--batch-size', type=int, default=2048,
-                        help='training batch (the paper: 256 for SGCL); keep one value per '
-                        '--out file, whose table pools every run in it')
-    parser.add_argument('--warmup', type=int, default=30,
-                        help='epochs before patience counts (the package default; the '
-                        'committed grids before 2026-12-03 ran without, i.e. 0)')
-    parser.add_argument('--patience', type=int, default=10,
-                        help='early-stopping patience in epochs (the protocol: 10); keep one '
-                        'value per --out file, as for --batch-size')
+    parser.add_argument('--scale', default='none', help="--init-scale: none, xavier or a std")
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--jobs', type=int, default=1)
-    parser.add_argument('--out', default=str(RESULTS / 'init_grid.json'))
-    parser.add_argument('--report', action='store_true',
-                        help='only rewrite the markdown table from the JSON file')
-    parser.add_argument('--merge', nargs='+', metavar='JSON',
-                        help="add the runs of these files (other grids' --out) to --out, "
-                        'rewrite the tables and exit')
-    parser.add_argument('--doc', help='also rewrite the table block of this markdown file '
-                        f'(between {DOC_BEGIN} and {DOC_END})')
+    parser.add_argument('--out', help='comparison folder (default: results/compare/'
+                        '<graph>-<models>[-paper])')
+    parser.add_argument('--doc', help='also rewrite this write-up\'s block of the comparison')
     args = parser.parse_args()
     models, inits = args.models.split(','), args.inits.split(',')
-    seeds = [int(s) for s in args.seeds.split(',')]
-    out = Path(args.out)
-    runs = load_runs(out)
-    if args.merge:
-        for part in args.merge:
-            runs = merge_runs(out, load_runs(Path(part)))
-    if args.report or args.merge:
-        write_text(out.with_suffix('.md'), report(runs, args, [], 0.0))
-        write_doc(args.doc, runs)
-        return
-    # the training graph to encode; also builds the processed cache before any worker starts
-    train = prepare(grid_config(order=args.order), log=lambda s: None, features=False).train
-
-    from pyg_llminit.text import encode_items, load_embedding, save_embedding
-    if args.embedding:
-        embedding = load_embedding(args.embedding, num_items=train['item'].num_nodes)
-    elif any(i != 'none' for i in inits) or args.save_embedding:
-        embedding = encode_items(train, args.encoder)
-    else:
-        embedding = None
-    if args.save_embedding:
-        save_embedding(args.save_embedding, embedding)
-        return
-
-    todo = [(m, i, s) for m in models for i in inits for s in seeds
-            if f'{m}/{i}/{s}' not in runs]
-    threads = max(1, (os.cpu_count() or 1) // args.jobs) if args.jobs > 1 else 0
-    grid_start = time.perf_counter()
-
-    def record(key: str, result: Dict) -> None:
-        result['encoder'] = args.encoder  # what made --embedding's file, if one is given
+    name = f'{args.graph}-{"-".join(models)}' + ('-paper' if args.protocol == 'paper' else '')
+    out = Path(args.out) if args.out else RESULTS / name
+    config = grid_config(args)
+    embedding = None
+    if args.embedding or args.save_embedding:
+        from pyg_llminit.text import encode_items, load_embedding, save_embedding
+        train = prepare(config, features=False).train
         if args.embedding:
-            result['embedding_file'] = args.embedding
-        runs.update(merge_runs(out, {key: result}))
-        print(f'{key}: test recall@10 {result["test"]["recall@10"]:.4f} ndcg@10 '
-              f'{result["test"]["ndcg@10"]:.4f}, best epoch {result["best_epoch"]}, '
-              f'{result["wall_seconds"]:.0f} s', flush=True)
-
-    # Every run's training settings, passed the same way in both branches.
-    settings = dict(epochs=args.epochs, device=args.device, scale=args.scale,
-                    order=args.order, batch_size=args.batch_size, patience=args.patience,
-                    warmup=args.warmup)
-    if args.jobs > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(args.jobs, mp_context=get_context('spawn')) as pool:
-            futures = {pool.submit(run_one, m, i, s, threads=threads,
-                                   embedding=embedding if i != 'none' else None,
-                                   **settings): f'{m}/{i}/{s}'
-                       for m, i, s in todo}
-            for future in as_completed(futures):
-                record(futures[future], future.result())
-    else:
-        for m, i, s in todo:
-            record(f'{m}/{i}/{s}', run_one(m, i, s, embedding=embedding, **settings))
-    md = report(runs, args, todo, time.perf_counter() - grid_start)
-    print(md)
-    write_text(out.with_suffix('.md'), md)
-    write_doc(args.doc, runs)
+            embedding = load_embedding(args.embedding, num_items=train['item'].num_nodes)
+        else:
+            save_embedding(args.save_embedding, encode_items(train, args.encoder))
+            return
+    compare(config, models, inits, [int(s) for s in args.seeds.split(',')], out,
+            jobs=args.jobs, embedding=embedding)
+    if args.doc:
+        write_doc(Path(args.doc), out.name, out)
 
 
 if __name__ == '__main__':

@@ -33,18 +33,19 @@ ORDERS: Tuple[str, ...] = ('time', 'random')
 #: Training batches: the full graph per step, or PyG's ``LinkNeighborLoader`` subgraphs.
 LOADERS: Tuple[str, ...] = ('full', 'neighbor')
 
-#: ``--protocol`` name -> the option values it sets (command-line names; options given on
-#: the command line or in a config file win). ``'paper'`` is the LLMInit authors' released
-#: RecBole configuration (recbole/properties/overall.yaml of their repository): each user's
-#: history in random order for leave-one-out (seed 2020), batch 256, d 128, Adam 1e-3,
-#: patience counted as RecBole does, and ``repeatable: True``, which in RecBole 1.2.1
-#: selects ``RepeatableSampler``: negatives exclude only the triplet's positive and
-#: full-ranking evaluation masks nothing. The early-stopping warm-up stays (``--warmup 0``
-#: for none, as RecBole).
+#: ``--protocol`` name -> the settings it changes, in the library's names (``train`` holds
+#: :class:`~pyg_llminit.training.TrainConfig`'s; options given on the command line or in a
+#: config file win). ``'paper'`` is the LLMInit authors' released RecBole configuration
+#: (recbole/properties/overall.yaml of their repository): each user's history in random
+#: order for leave-one-out (seed 2020), batch 256, d 128, Adam 1e-3, patience counted as
+#: RecBole does, and ``repeatable: True``, which in RecBole 1.2.1 selects
+#: ``RepeatableSampler``: negatives exclude only the triplet's positive and full-ranking
+#: evaluation masks nothing. The early-stopping warm-up stays (``--warmup 0`` for none).
 PROTOCOLS: Dict[str, Dict[str, object]] = {
     'default': {},
-    'paper': {'order': 'random', 'batch_size': 256, 'dim': 128, 'lr': 1e-3,
-              'stopping': 'recbole', 'negatives': 'positive', 'mask_seen': False},
+    'paper': {'order': 'random', 'embedding_dim': 128,
+              'train': {'batch_size': 256, 'lr': 1e-3, 'stopping': 'recbole',
+                        'negatives': 'positive', 'mask_seen': False}},
 }
 
 #: The held-out splits a model is evaluated on.

@@ -6,13 +6,17 @@ import click
 
 from .. import catalog
 from .config_file import config_callback, model_options_of
-from .options import (DEVICE_HELP, ENCODER_HELP, GRAPH_HELP, ROOT_HELP, parse_fanout,
-                     parse_topk, parse_user_groups)
+from .options import (DEVICE_HELP, ENCODER_HELP, GRAPH_HELP, ROOT_HELP, flag,
+                      parse_fanout, parse_topk, parse_user_groups)
+
 
 def protocol_callback(ctx: click.Context, param: click.Parameter, value: str) -> str:
     r"""Eager ``--protocol`` callback: the preset's values become the command's defaults
     (a config file's values and the command line win)."""
-    ctx.default_map = {**catalog.PROTOCOLS[value], **(ctx.default_map or {})}
+    preset = dict(catalog.PROTOCOLS[value])
+    preset.update(preset.pop('train', {}))
+    as_options = {flag(name)[2:].replace('-', '_'): v for name, v in preset.items()}
+    ctx.default_map = {**as_options, **(ctx.default_map or {})}
     return value
 
 

@@ -3,10 +3,10 @@
 (:class:`RunFolder`) and loads back (:func:`load_run`, :func:`evaluate_run`); comparisons
 of several arms and seeds (:func:`compare`)."""
 from .compare import compare
-from .config import ExperimentConfig
+from .config import ExperimentConfig, apply_protocol
 from .pipeline import Prepared, create_model, prepare, resume_run, run_experiment
 from .runs import Run, RunFolder, evaluate_run, load_run
 
-__all__ = ['ExperimentConfig', 'Prepared', 'prepare', 'create_model', 'run_experiment',
+__all__ = ['ExperimentConfig', 'apply_protocol', 'Prepared', 'prepare', 'create_model', 'run_experiment',
            'resume_run',
            'RunFolder', 'Run', 'load_run', 'evaluate_run', 'compare']

@@ -123,4 +123,17 @@ class ExperimentConfig:
         return cls(**{**values, 'train': TrainConfig(**train)})
 
 
-__all__ = ['ExperimentConfig']
+def apply_protocol(config: ExperimentConfig, name: str) -> ExperimentConfig:
+    r""":obj:`config` with the settings of protocol :obj:`name` (see
+    :data:`pyg_llminit.catalog.PROTOCOLS`; ``'paper'``: the LLMInit authors' RecBole
+    setting)."""
+    import dataclasses
+    if name not in catalog.PROTOCOLS:
+        raise invalid('protocol', f"'{name}' is unknown (choose from "
+                      f"{', '.join(catalog.PROTOCOLS)})")
+    preset = dict(catalog.PROTOCOLS[name])
+    train = dataclasses.replace(config.train, **preset.pop('train', {}))
+    return dataclasses.replace(config, train=train, **preset)
+
+
+__all__ = ['ExperimentConfig', 'apply_protocol']

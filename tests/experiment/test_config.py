@@ -58,3 +58,14 @@ def test_from_dict_refuses_unknown_settings():
         ExperimentConfig.from_dict({'dim': 64})
     with pytest.raises(UserInputError, match="unknown training setting 'epoch'"):
         ExperimentConfig.from_dict({'train': {'epoch': 3}})
+
+
+def test_apply_protocol_paper_sets_the_authors_settings():
+    from pyg_llminit.experiment import apply_protocol
+    config = apply_protocol(ExperimentConfig(embedding_dim=64), 'paper')
+    assert (config.order, config.embedding_dim, config.train.batch_size, config.train.lr,
+            config.train.stopping, config.train.negatives, config.train.mask_seen) == (
+        'random', 128, 256, 1e-3, 'recbole', 'positive', False)
+    assert apply_protocol(ExperimentConfig(), 'default') == ExperimentConfig()
+    with pytest.raises(UserInputError, match="protocol 'rec' is unknown"):
+        apply_protocol(ExperimentConfig(), 'rec')

@@ -1,0 +1,37 @@
+"""``benchmarks/init_grid.py``: a thin caller of ``compare`` whose tables land in a
+write-up's block."""
+import importlib.util
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).parents[1] / 'benchmarks'
+
+
+def load():
+    spec = importlib.util.spec_from_file_location('init_grid', BENCHMARKS / 'init_grid.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_init_grid_runs_a_comparison_and_fills_the_doc_block(csv_graph, tmp_path,
+                                                              monkeypatch):
+    init_grid = load()
+    out = tmp_path / 'grid'
+    doc = tmp_path / 'DOC.md'
+    doc.write_text('# Notes\n<!-- compare:grid -->\nold\n<!-- /compare:grid -->\nafter\n')
+    monkeypatch.setenv('PYG_LLMINIT_HOME', str(tmp_path / 'home'))
+    monkeypatch.setattr(sys, 'argv', [
+        'init_grid.py', '--graph', str(csv_graph), '--inits', 'none,uniform', '--seeds', '1',
+        '--epochs', '2', '--warmup', '0', '--patience', '1', '--batch-size', '32',
+        '--out', str(out), '--doc', str(doc)])
+    init_grid.main()
+    summary = (out / 'compare.md').read_text()
+    assert '| lightgcn/uniform |' in summary
+    text = doc.read_text()
+    assert text.startswith('# Notes\n<!-- compare:grid -->\nFrom `')
+    assert text.endswith('<!-- /compare:grid -->\nafter\n') and 'old' not in text
+    assert '## Test metrics' in text and '## Paired test' in text
+    assert '## Time to' not in text
+    config = (out / 'runs' / 'lightgcn-uniform-seed1' / 'config.json').read_text()
+    assert '"embedding_dim": 128' in config and '"split_seed": 2020' in config
