@@ -38,6 +38,30 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+@contextmanager
+def file_lock(path: PathLike) -> Iterator[None]:
+    r"""Holds an exclusive advisory lock on :obj:`path` (created if missing) while the block
+    runs, so two processes preparing the same cache entry (a processed graph, an embedding)
+    take turns: the second finds the first's finished files instead of writing them again.
+    Where the lock file cannot be created (a read-only cache), the block runs unlocked.
+
+    Example:
+        >>> with file_lock(cache / '.lock'):
+        ...     build_once(cache)
+    """
+    import fcntl
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, 'a')
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the handle closes
+        yield
+
+
 def writable_file(path: Optional[PathLike], param: str = 'out') -> Optional[Path]:
     r""":obj:`path` as a :class:`Path` (``None`` stays ``None``) after checking that its
     folder exists and is writable, so a long job fails before it starts, not at the end;

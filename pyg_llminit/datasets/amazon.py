@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 from ..errors import UserInputError
 from .base import InteractionDataset, check_filters, fetch, filter_tag, ratings_from_rows
 
-URL = 'http://snap.stanford.edu/data/amazon/productGraph/categoryFiles'
+URL = 'https://snap.stanford.edu/data/amazon/productGraph/categoryFiles'
 
 #: The 24 categories of the 2014 release, as spelled in its file names.
 CATEGORIES: List[str] = [

@@ -6,11 +6,11 @@ import os.path as osp
 import warnings
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from torch_geometric.data import InMemoryDataset, download_url
+from torch_geometric.data import InMemoryDataset
 from torch_geometric.data.dataset import files_exist
 
 from ..errors import UserInputError
-from ..io import atomic_path, load_torch, pyg_llminit_home
+from ..io import atomic_path, file_lock, load_torch, pyg_llminit_home
 from .graph import build_interaction_graph
 
 
@@ -85,21 +85,13 @@ def filter_tag(min_rating: Optional[float], k_core: int) -> str:
     return f"r{'all' if min_rating is None else format(min_rating, 'g')}_k{k_core}"
 
 
-def fetch(url: str, folder: str, filename: Optional[str] = None) -> str:
-    r"""Downloads :obj:`url` into :obj:`folder` via a ``.part`` file (so an interrupted
-    download never passes for a complete one); a failure is a :class:`UserInputError`
-    that says where to put the file by hand."""
-    filename = filename or url.rpartition('/')[2]
-    part = filename + '.part'
-    try:
-        download_url(url, folder, filename=part)
-        os.replace(osp.join(folder, part), osp.join(folder, filename))
-    except (OSError, ValueError) as e:  # URLError and HTTPError are OSErrors
-        if osp.exists(osp.join(folder, part)):
-            os.remove(osp.join(folder, part))
-        raise UserInputError(f'could not download {url} ({e}); download it by hand '
-                             f'into {folder}') from None
-    return osp.join(folder, filename)
+def fetch(url: str, folder: str, filename: Optional[str] = None, **pins: Any) -> str:
+    r"""Downloads :obj:`url` into :obj:`folder` (see
+    :func:`~pyg_llminit.datasets.download.download`: https, retries, a fresh temporary
+    file, the pinned ``size``/``sha256``/``md5`` of :obj:`pins`)."""
+    from .download import download
+    path = osp.join(folder, filename or url.rpartition('/')[2])
+    return str(download(url, path, **pins))
 
 
 class InteractionDataset(InMemoryDataset):
@@ -118,9 +110,11 @@ class InteractionDataset(InMemoryDataset):
     """
     def __init__(self, root: Optional[str], name: str, transform: Optional[Callable] = None,
                  pre_transform: Optional[Callable] = None, force_reload: bool = False) -> None:
-        super().__init__(root or default_root(name), transform, pre_transform,
-                         force_reload=force_reload)
-        self._load_processed()
+        root = root or default_root(name)
+        # one process at a time downloads and processes a root; the others wait, then read
+        with file_lock(osp.join(root, '.lock')):
+            super().__init__(root, transform, pre_transform, force_reload=force_reload)
+            self._load_processed()
 
     def _process(self) -> None:
         r"""PyG's ``Dataset._process`` without its ``pre_transform.pt`` and

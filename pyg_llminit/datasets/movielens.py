@@ -11,6 +11,10 @@ from .base import (InteractionDataset, check_filters, fetch, filter_tag, parse_n
                    ratings_from_rows)
 
 URL = 'https://files.grouplens.org/datasets/movielens/ml-{}.zip'
+#: The MD5 digests GroupLens publishes beside each archive (``ml-<variant>.zip.md5``; it
+#: publishes no SHA-256): a changed or corrupted download is refused.
+MD5: Dict[str, str] = {'100k': '0e33842e24a9c977be4e0107933c0723',
+                       '1m': 'c4d9eecfca2ab87c1945afe126590906'}
 VARIANTS = ('100k', '1m')
 #: The 19 genres of ML-100K in the order of the flag columns of ``u.item`` (used when the
 #: ``u.genre`` file is absent).
@@ -161,7 +165,7 @@ class MovieLens(InteractionDataset):
         return f'ml-{self.variant}_{filter_tag(self.min_rating, self.k_core)}.pt'
 
     def download(self) -> None:
-        path = fetch(URL.format(self.variant), self.raw_dir)
+        path = fetch(URL.format(self.variant), self.raw_dir, md5=MD5[self.variant])
         try:
             extract_zip(path, self.raw_dir)
         except (zipfile.BadZipFile, OSError) as e:

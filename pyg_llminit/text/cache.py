@@ -15,14 +15,14 @@ import json
 import logging
 import shutil
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from ..errors import UserInputError
-from ..io import PathLike, atomic_path, load_torch
+from ..io import PathLike, atomic_path, file_lock, load_torch
 from ..io import pyg_llminit_home
 from .encoder import TextEncoder
 from .presets import DEFAULT_ENCODER, resolve_encoder
@@ -135,10 +135,16 @@ class EmbeddingCache:
         if chunk_size < 1:
             raise UserInputError('chunk_size must be at least 1')
         texts = list(texts)
-        num, dim = len(texts), encoder.dim
         identity = encoder.identity
         key = cache_key(identity, recipe, texts)
         meta = dict(encoder=json.dumps(identity, sort_keys=True), recipe=recipe)
+        # one process encodes an entry; another one asking for it waits, then reads it
+        with file_lock(self.path(key).parent / '.locks' / f'{key}.lock'):
+            return self._get_or_encode(texts, encoder, key, meta, chunk_size, progress)
+
+    def _get_or_encode(self, texts: List[str], encoder: TextEncoder, key: str,
+                       meta: Dict[str, str], chunk_size: int, progress: bool) -> Tensor:
+        num, dim = len(texts), encoder.dim
         cached = self.load(key, (num, dim))
         if cached is not None:
             log.info('item embeddings from cache %s', self.path(key))

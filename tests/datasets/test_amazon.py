@@ -2,13 +2,14 @@
 import gzip
 import json
 import os
-import urllib.error
 
 import pytest
 import torch
 
 from pyg_llminit.datasets import CATEGORIES, Amazon2014, load_graph, normalize_category
 from pyg_llminit.errors import UserInputError
+
+from .conftest import Route
 
 EDGE, REV = ('user', 'rates', 'item'), ('item', 'rated_by', 'user')
 
@@ -39,10 +40,12 @@ META = [
 
 
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    def offline(url, *args, **kwargs):
-        raise urllib.error.URLError('network disabled in tests')
-    monkeypatch.setattr('pyg_llminit.datasets.base.download_url', offline)
+def mirror(https_server, monkeypatch):
+    r"""Downloads go to a local HTTPS server (no network in tests), empty unless a test
+    puts files on it: ``routes['/amazon/<file>'] = Route(bytes)``."""
+    base, routes = https_server
+    monkeypatch.setattr('pyg_llminit.datasets.amazon.URL', f'{base}/amazon')
+    return routes
 
 
 def write_raw(root, category='Toys_and_Games', ratings=RATINGS, meta=META):
@@ -153,21 +156,12 @@ def test_missing_raw_files_offline(tmp_path):
     assert os.listdir(tmp_path / 'Baby' / 'raw') == []  # no partial file left behind
 
 
-def test_download_writes_raw_files(tmp_path, monkeypatch):
+def test_download_writes_raw_files(tmp_path, mirror):
     source = write_raw(tmp_path / 'source', 'Baby')
-    urls = []
-
-    def fake_download(url, folder, log=True, filename=None):
-        urls.append(url)
-        data = (source / url.rpartition('/')[2]).read_bytes()
-        with open(os.path.join(folder, filename), 'wb') as f:
-            f.write(data)
-        return os.path.join(folder, filename)
-    monkeypatch.setattr('pyg_llminit.datasets.base.download_url', fake_download)
+    for name in ('ratings_Baby.csv', 'meta_Baby.json.gz'):
+        mirror[f'/amazon/{name}'] = Route((source / name).read_bytes())
     data = Amazon2014(tmp_path / 'cache', 'Baby', k_core=2)[0]
-    assert urls == [
-        'http://snap.stanford.edu/data/amazon/productGraph/categoryFiles/ratings_Baby.csv',
-        'http://snap.stanford.edu/data/amazon/productGraph/categoryFiles/meta_Baby.json.gz']
+    assert [route.requests for route in mirror.values()] == [1, 1]
     assert sorted(os.listdir(tmp_path / 'cache' / 'Baby' / 'raw')) == [
         'meta_Baby.json.gz', 'ratings_Baby.csv']
     assert data['item'].num_nodes == 2

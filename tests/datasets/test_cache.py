@@ -45,3 +45,48 @@ def test_a_truncated_cache_is_rebuilt(processed):
         data = AmazonBeauty(str(processed))[0]
     assert data['item'].num_nodes == 12_101
     assert not list(path.parent.glob('.*.tmp'))  # written through a temporary file
+
+
+LOCK_SCRIPT = '''
+import sys, time
+from pathlib import Path
+from pyg_llminit.datasets import AmazonBeauty
+from pyg_llminit.text import cache
+
+root, embeddings, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+process, encode = AmazonBeauty.process, cache.EmbeddingCache._encode
+def counted_process(self):
+    print('PROCESSED', flush=True)
+    return process(self)
+def counted_encode(encoder, texts, progress):
+    print('ENCODED', flush=True)
+    return encode(encoder, texts, progress)
+AmazonBeauty.process = counted_process
+cache.EmbeddingCache._encode = staticmethod(counted_encode)
+while not go.exists():  # both processes start their work at the same moment
+    time.sleep(0.01)
+data = AmazonBeauty(root)[0]
+emb = cache.EmbeddingCache(embeddings).get_or_encode(
+    data['item'].title[:300], cache.resolve_encoder('minilm'), progress=False)
+print('ROWS', emb.shape[0], flush=True)
+'''
+
+
+@pytest.mark.slow
+def test_two_processes_preparing_one_graph_and_embedding_take_turns(tmp_path):
+    r"""Two real processes load the same uncached graph and ask for the same uncached
+    embedding entry at once: the file locks let one build each while the other waits and
+    reads it (without them both would build, and race on the files)."""
+    import subprocess
+    import sys
+    go = tmp_path / 'go'
+    args = [sys.executable, '-c', LOCK_SCRIPT, str(tmp_path / 'root'),
+            str(tmp_path / 'embeddings'), str(go)]
+    workers = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for _ in range(2)]
+    go.touch()
+    outputs = [w.communicate(timeout=600) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], [err[-2000:] for _, err in outputs]
+    lines = [line for out, _ in outputs for line in out.split('\n')]
+    assert lines.count('PROCESSED') == 1 and lines.count('ENCODED') == 1
+    assert lines.count('ROWS 300') == 2

@@ -1,14 +1,16 @@
 """MovieLens 100K/1M loader on tiny files in the GroupLens layout (no network)."""
+import hashlib
 import io
 import os
-import urllib.error
 import zipfile
 
 import pytest
 import torch
 
-from pyg_llminit.datasets import MovieLens, load_graph
+from pyg_llminit.datasets import MovieLens, load_graph, movielens
 from pyg_llminit.errors import UserInputError
+
+from .conftest import Route
 
 EDGE, REV = ('user', 'rates', 'item'), ('item', 'rated_by', 'user')
 GENRES = ['unknown', 'Action', 'Adventure', 'Animation', "Children's", 'Comedy', 'Crime',
@@ -29,10 +31,12 @@ FLAGS = {10: ['Animation', "Children's", 'Comedy'], 20: ['Drama'], 30: ['Documen
 
 
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    def offline(url, *args, **kwargs):
-        raise urllib.error.URLError('network disabled in tests')
-    monkeypatch.setattr('pyg_llminit.datasets.base.download_url', offline)
+def mirror(https_server, monkeypatch):
+    r"""Downloads go to a local HTTPS server (no network in tests), empty unless a test
+    puts an archive on it: ``routes['/ml-<variant>.zip'] = Route(bytes)``."""
+    base, routes = https_server
+    monkeypatch.setattr('pyg_llminit.datasets.movielens.URL', base + '/ml-{}.zip')
+    return routes
 
 
 def files_100k(genre_file=True, data=U_DATA):
@@ -144,22 +148,21 @@ def test_missing_files_offline(tmp_path):
     assert os.listdir(tmp_path / 'raw') == []
 
 
-def test_download_and_extract(tmp_path, monkeypatch):
+def test_download_checks_the_pinned_digest_and_extracts(tmp_path, mirror, monkeypatch):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, 'w') as z:
         for name, content in files_1m().items():
             z.writestr(f'ml-1m/{name}', content)
-    urls = []
-
-    def fake_download(url, folder, log=True, filename=None):
-        urls.append(url)
-        path = os.path.join(folder, filename)
-        with open(path, 'wb') as f:
-            f.write(buffer.getvalue())
-        return path
-    monkeypatch.setattr('pyg_llminit.datasets.base.download_url', fake_download)
+    archive = buffer.getvalue()
+    mirror['/ml-1m.zip'] = Route(archive)
+    # the published MovieLens 1M digest does not match this small archive: refused
+    with pytest.raises(UserInputError, match='md5 .* is not the pinned '
+                       'c4d9eecfca2ab87c1945afe126590906; refusing the file'):
+        MovieLens(tmp_path, '1m')
+    assert os.listdir(tmp_path / 'raw') == []
+    monkeypatch.setitem(movielens.MD5, '1m', hashlib.md5(archive).hexdigest())
     data = MovieLens(tmp_path, '1m')[0]
-    assert urls == ['https://files.grouplens.org/datasets/movielens/ml-1m.zip']
+    assert mirror['/ml-1m.zip'].requests == 2
     assert sorted(os.listdir(tmp_path / 'raw')) == ['ml-1m']  # the archive is removed
     assert data['item'].genres == ['Comedy, Romance', 'Drama']
 
