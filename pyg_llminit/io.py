@@ -62,14 +62,22 @@ def file_lock(path: PathLike) -> Iterator[None]:
         yield
 
 
-def writable_file(path: Optional[PathLike], param: str = 'out') -> Optional[Path]:
-    r""":obj:`path` as a :class:`Path` (``None`` stays ``None``) after checking that its
-    folder exists and is writable, so a long job fails before it starts, not at the end;
-    :obj:`param` names the parameter in the error."""
+def writable_file(path: Optional[PathLike], param: str = 'out',
+                  protected: Optional[PathLike] = None) -> Optional[Path]:
+    r""":obj:`path` as a :class:`Path` (``None`` stays ``None``) after checking that it is
+    not a folder, that its folder exists and is writable, and that it does not lie in the
+    :obj:`protected` folder (a run folder, whose files only training writes), so a long job
+    fails before it starts, not at the end; :obj:`param` names the parameter in the error."""
     if path is None:
         return None
-    check_writable_folder(Path(path).absolute().parent, param, path, create=False)
-    return Path(path)
+    target = Path(path)
+    if target.is_dir():
+        raise invalid(param, f'{path} is a folder: give a file name')
+    if protected is not None and Path(protected).resolve() in target.resolve().parents:
+        raise invalid(param, f'{path} lies in the run folder {protected}, whose files only '
+                      'train writes: write it elsewhere')
+    check_writable_folder(target.absolute().parent, param, path, create=False)
+    return target
 
 
 def check_writable_folder(folder: PathLike, param: str, shown: Any = None,

@@ -75,6 +75,23 @@ def read_config(path: Path) -> Dict[str, Any]:
     return data
 
 
+def _check_type(path: Path, key: str, param: click.Parameter, value: Any) -> None:
+    r"""A config value must have its option's type as written: ``epochs = 1.7`` is an
+    error, not 1 epoch (click would convert it silently)."""
+    kind = param.type
+    if isinstance(param, click.Option) and param.is_flag:
+        ok, want = isinstance(value, bool), 'true or false'
+    elif isinstance(kind, click.types.IntParamType):
+        ok, want = isinstance(value, int) and not isinstance(value, bool), 'an integer'
+    elif isinstance(kind, click.types.FloatParamType):
+        ok, want = (isinstance(value, (int, float)) and not isinstance(value, bool),
+                    'a number')
+    else:  # strings, choices, paths, comma-separated lists (given as arrays)
+        ok, want = isinstance(value, str), 'a string'
+    if not ok:
+        raise UserInputError(f'config file {path}: {key} must be {want}, got {value!r}')
+
+
 def config_callback(ctx: click.Context, param: click.Parameter, value: str) -> str:
     r"""Eager ``--config`` callback: the file's options become the command's defaults."""
     if not value:
@@ -93,7 +110,9 @@ def config_callback(ctx: click.Context, param: click.Parameter, value: str) -> s
         elif name not in known:
             raise UserInputError(f"config file {path}: unknown option '{key}'")
         else:
-            defaults[name] = ','.join(map(str, val)) if isinstance(val, list) else val
+            value = ','.join(map(str, val)) if isinstance(val, list) else val
+            _check_type(path, key, known[name], value)
+            defaults[name] = value
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
     return value
 

@@ -41,7 +41,7 @@ def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
     ks, groups = parse_topk(topk), parse_user_groups(user_groups)
     if groups:
         check_group_edges(groups)
-    out_path = writable_file(out)
+    out_path = writable_file(out, protected=run_dir)
     run = load_run(run_dir, root, resolve_device(device))
     result = evaluate_run(run, split, ks, groups)
     click.echo(f'{run_dir}: {run.config.model} on {run.config.graph}, {split}')

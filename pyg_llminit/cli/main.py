@@ -1,5 +1,6 @@
 """The ``pyg-llminit`` command group (also ``python -m pyg_llminit``) and its entry point,
 which turns user mistakes and interruptions into one ``error:`` line."""
+import errno
 import os
 import signal
 import sys
@@ -50,6 +51,11 @@ def _distributed_failure(error: RuntimeError) -> bool:
             and any(w in text for w in ('gloo', 'NCCL', 'Connection reset', 'Connection closed')))
 
 
+#: A full disk, a read-only file system, missing permissions, a quota: the machine's state,
+#: not a bug, so one line rather than a traceback.
+_STORAGE_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT}
+
+
 def _stop_on_sigterm(signum, frame):
     raise KeyboardInterrupt  # unwinds like Ctrl-C: open temporary files are removed
 
@@ -83,6 +89,13 @@ def _run(argv: Optional[List[str]]) -> None:
         click.echo(f'error: {rank}interrupted; files already in the run folder are complete, '
                    'nothing was half-written', err=True)
         sys.exit(130)
+    except OSError as e:
+        if e.errno not in _STORAGE_ERRORS:
+            raise  # not the disk: keep the traceback
+        where = f' {e.filename}' if e.filename else ''
+        click.echo(f'error: {rank}cannot write{where}: {e.strerror}; the files written '
+                   'before are complete, nothing was half-written', err=True)
+        sys.exit(2)
     except RuntimeError as e:
         if not _distributed_failure(e):
             raise  # a bug, not a peer that died: keep the traceback
@@ -90,8 +103,10 @@ def _run(argv: Optional[List[str]]) -> None:
         click.echo(f'error: {rank}distributed training stopped (did another rank fail?): '
                    f'{first}', err=True)
         sys.exit(1)
-    except click.ClickException as e:
-        e.show()
+    except click.ClickException as e:  # a bad flag or value: one line, like ours
+        hint = (f" (see '{e.ctx.command_path} --help')"
+                if isinstance(e, click.UsageError) and e.ctx is not None else '')
+        click.echo(f'error: {e.format_message()}{hint}', err=True)
         sys.exit(e.exit_code)
     finally:
         signal.signal(signal.SIGTERM, previous)

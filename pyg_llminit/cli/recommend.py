@@ -52,7 +52,7 @@ def recommend_command(run_dir: str, users: Tuple[str, ...], all_users: bool, k: 
     from ..experiment import load_run
     from ..io import writable_file, write_json
     from ..training import resolve_device
-    writable_file(out)
+    writable_file(out, protected=run_dir)
     if all_users and not out:
         raise UserInputError('--all-users needs --out (one list per user is a lot to print)')
     if not users and not all_users:

@@ -25,7 +25,17 @@ def _filters(min_rating: Optional[float], k_core: Optional[int],
 
 def _beauty(root: Optional[str], force: bool, min_rating: Optional[float] = None,
             k_core: Optional[int] = None) -> HeteroData:
-    # The embedded graph is fixed (5-core, no ratings): the filters do not apply.
+    # The embedded graph is fixed: already 5-core (a k-core filter with k <= 5 changes
+    # nothing), without ratings. A filter it cannot apply is refused, never just recorded.
+    if min_rating is not None:
+        raise UserInputError('min_rating does not apply to the embedded Beauty graph, which '
+                             'holds no ratings (each review of its 5-core is an '
+                             'interaction)',
+                             param='min_rating')
+    if k_core is not None and k_core > 5:
+        raise UserInputError(f'k_core {k_core} does not apply to the embedded Beauty graph, '
+                             'which is fixed at 5-core; use a graph loaded from raw files',
+                             param='k_core')
     return AmazonBeauty(root, force_reload=force)[0]
 
 

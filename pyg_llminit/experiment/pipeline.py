@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Un
 import torch
 from torch import Tensor
 
+from ..errors import invalid
 from .config import ExperimentConfig
 from .runs import RunFolder
 
@@ -60,8 +61,13 @@ def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = pri
     from ..datasets.graph import EDGE_TYPE, graph_statistics
     from ..transforms.split import parse_split
     from .tables import stats_table
+    if config.uses_text and config.init != 'full':
+        check_dim_fits_encoder(config.embedding_dim, config.encoder)
     data = load_graph(config.graph, root, force_reload, min_rating=config.min_rating,
                       k_core=config.k_core)
+    if max(config.train.topk) > data['item'].num_nodes:  # before any text is encoded
+        raise invalid('topk', f'cut-offs must lie in 1..{data["item"].num_nodes} (the '
+                      f'items of {config.graph}), got {list(config.train.topk)}')
     log(f'graph {config.graph}')
     log(stats_table(graph_statistics(data)))
     seed = config.train.seed if config.split_seed is None else config.split_seed
@@ -79,6 +85,18 @@ def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = pri
         config.init_scale, config.train.seed, embedding=embedding)
     log(f'{transform}; {describe(user_x, item_x)}')
     return Prepared(data, train, val, test, user_x, item_x)
+
+
+def check_dim_fits_encoder(dim: int, encoder: str) -> None:
+    r"""LLMInit selects :obj:`dim` of the encoder's dimensions: for a preset, whose width is
+    known without loading it, a :obj:`dim` wider than the encoder fails before any data is
+    loaded (other encoders are checked once loaded)."""
+    from ..text.presets import PRESETS
+    preset = PRESETS.get(str(encoder).lower())
+    if preset is not None and dim > preset.dim:
+        raise invalid('embedding_dim', f'must be in [1, {preset.dim}]: LLMInit selects it '
+                      f"from the {preset.dim} dimensions of '{preset.name}', got {dim} (or "
+                      "--init full for all of them)")
 
 
 def create_model(config: ExperimentConfig, prepared: Prepared) -> 'Recommender':

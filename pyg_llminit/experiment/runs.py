@@ -205,7 +205,17 @@ class RunFolder:
                                      'pyg-llminit train run)')
 
     def read_best(self) -> Dict[str, torch.Tensor]:
-        return load_torch(self.path / self.BEST)
+        r"""The best weights; an unreadable file (truncated, corrupt, not a checkpoint) is
+        one user error."""
+        try:
+            state = load_torch(self.path / self.BEST)
+        except (RuntimeError, EOFError, OSError, ValueError) as e:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise UserInputError(f'{self.path / self.BEST}: cannot read it, truncated or not '
+                                 f'a checkpoint ({first[:120]})') from None
+        if not isinstance(state, dict):
+            raise UserInputError(f'{self.path / self.BEST}: not a state dict')
+        return state
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}('{self.path}')"

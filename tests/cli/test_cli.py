@@ -33,27 +33,6 @@ def test_help_teaches():
         assert option in out
 
 
-@pytest.mark.parametrize('args, message', [
-    (['train', '--graph', 'nope'], "error: unknown graph 'nope'"),
-    (['train', '--split', 'half'], "error: unknown split 'half'"),
-    (['train', '--topk', 'ten'], 'error: --topk takes comma-separated integers'),
-    (['train', '--epochs', '0'], 'error: --epochs must be at least 1'),
-    # the library's errors name parameters; the CLI shows them as flags
-    (['train', '--lr', '-1'], 'error: --lr must be a positive finite number'),
-    (['train', '--lr', 'inf'], 'error: --lr must be a positive finite number'),
-    (['train', '--dim', '0'], 'error: --dim must be an integer of at least 1'),
-    (['train', '--layers', '-1'], 'error: --layers must be an integer of at least 0'),
-    (['train', '--init-scale', 'huge', '--init', 'variance'], 'error: --init-scale takes'),
-    (['train', '--user-groups', '10,5'], 'error: --user-groups must be increasing positive'),
-    (['train', '--user-groups', 'few'], 'error: --user-groups takes comma-separated integers'),
-    (['train', '--device', 'cuda:7'] if not torch.cuda.is_available() else
-     ['train', '--device', 'tpu'], 'error: '),
-])
-def test_user_errors_are_one_line_exit_2(args, message, tmp_path, cli_error):
-    cli_error(args + ['--out', str(tmp_path / 'run')], message)
-    assert not (tmp_path / 'run').exists()  # nothing created, nothing half-written
-
-
 def test_unwritable_out_folder(tmp_path, capsys):
     blocker = tmp_path / 'file'
     blocker.write_text('')

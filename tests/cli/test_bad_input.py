@@ -1,0 +1,224 @@
+"""The bad-input matrix: every user mistake through the real command line ends in one
+``error:`` line naming the problem, exit code 2, no traceback, and no file changed or
+half-written (a few cases run as a real subprocess)."""
+import errno
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from pyg_llminit.cli.main import main
+
+
+def snapshot(folder: Path):
+    r"""Every file under :obj:`folder` with a hash of its bytes."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob('*')) if p.is_file()}
+
+
+def write_graph(folder: Path, rows: str, items: bool = True) -> Path:
+    folder.mkdir()
+    (folder / 'interactions.csv').write_text(rows)
+    if items:
+        (folder / 'items.csv').write_text('item,title\ni1,One\ni2,Two\ni3,Three\n')
+    return folder
+
+
+GOOD_ROWS = ''.join(f'u{u},i{i},{u * 10 + i}\n' for u in range(4) for i in range(1, 4))
+
+
+@pytest.fixture
+def ws(tmp_path, finished_run):
+    r"""A workspace: a copy of a finished run, a good CSV graph, bad graphs and configs."""
+    run, graph, _ = finished_run
+    work = tmp_path / 'ws'
+    work.mkdir()
+    shutil.copytree(run, work / 'run')
+    shutil.copytree(graph, work / 'graph')
+    write_graph(work / 'nan_rating', 'user,item,rating\n' + 'u1,i1,nan\n')
+    write_graph(work / 'inf_time', 'user,item,timestamp\n' + 'u1,i1,inf\n')
+    write_graph(work / 'huge_time', 'user,item,timestamp\n' + 'u1,i1,1e30\n')
+    write_graph(work / 'empty', 'user,item,timestamp\n')
+    write_graph(work / 'no_item_column', 'user,product\nu1,i1\n')
+    write_graph(work / 'bad_time', 'user,item,timestamp\nu1,i1,yesterday\n')
+    (work / 'float_epochs.toml').write_text('epochs = 1.7\n')
+    (work / 'string_epochs.toml').write_text('epochs = "ten"\n')
+    (work / 'unknown.toml').write_text('epochz = 3\n')
+    (work / 'broken.toml').write_text('epochs = \n')
+    (work / 'flag.toml').write_text('deterministic = "yes"\n')
+    shutil.copytree(run, work / 'truncated')
+    best = work / 'truncated' / 'best.pt'
+    best.write_bytes(best.read_bytes()[:1000])
+    (work / 'file').write_text('not a folder\n')
+    return work
+
+
+# (id, argv with {ws} for the workspace and {out} for a fresh run folder, message start)
+CASES = [
+    # unknown names and malformed values
+    ('unknown-graph', ['train', '--graph', 'nope'], "error: unknown graph 'nope'"),
+    ('unknown-split', ['train', '--split', 'half'], "error: unknown split 'half'"),
+    ('choice', ['train', '--order', 'sideways'],
+     "error: Invalid value for '--order': 'sideways' is not one of"),
+    ('unknown-model', ['train', '--model', 'gpt'], "error: Invalid value for '--model'"),
+    ('not-an-int', ['train', '--dim', 'wide'], "error: Invalid value for '--dim'"),
+    ('unknown-flag', ['train', '--epoch', '3'], "error: No such option '--epoch'. Did you mean"),
+    ('topk-text', ['train', '--topk', 'ten'], 'error: --topk takes comma-separated integers'),
+    ('epochs-0', ['train', '--epochs', '0'], 'error: --epochs must be at least 1'),
+    ('warmup-negative', ['train', '--warmup', '-1'], 'error: --warmup must be an integer'),
+    ('lr-negative', ['train', '--lr', '-1'], 'error: --lr must be a positive finite number'),
+    ('lr-inf', ['train', '--lr', 'inf'], 'error: --lr must be a positive finite number'),
+    ('lr-nan', ['train', '--lr', 'nan'], 'error: --lr must be a positive finite number'),
+    ('reg-inf', ['train', '--reg', 'inf'], 'error: --reg must be a finite number >= 0'),
+    ('reg-nan', ['train', '--reg', 'nan'], 'error: --reg must be a finite number >= 0'),
+    ('dim-0', ['train', '--dim', '0'], 'error: --dim must be an integer of at least 1'),
+    ('layers-negative', ['train', '--layers', '-1'],
+     'error: --layers must be an integer of at least 0'),
+    ('init-scale', ['train', '--init-scale', 'huge', '--init', 'variance'],
+     'error: --init-scale takes'),
+    ('groups-order', ['train', '--user-groups', '10,5'],
+     'error: --user-groups must be increasing positive'),
+    ('groups-text', ['train', '--user-groups', 'few'],
+     'error: --user-groups takes comma-separated integers'),
+    ('device', ['train', '--device', 'cuda:7'] if not torch.cuda.is_available()
+     else ['train', '--device', 'tpu'], 'error: --device '),
+    ('model-option', ['train', '--model', 'sgl', '--model-option', 'ssl_tau=-1'],
+     'error: ssl_tau must be positive'),
+    ('model-option-unknown', ['train', '--model', 'mf', '--model-option', 'ssl_tau=0.2'],
+     "error: model 'mf' has no option 'ssl_tau'"),
+    # checked before data is loaded or texts encoded
+    ('dim-wider-than-encoder', ['train', '--init', 'variance', '--dim', '999'],
+     'error: --dim must be in [1, 384]'),
+    ('topk-beyond-items', ['train', '--graph', '{ws}/graph', '--topk', '1000'],
+     'error: --topk cut-offs must lie in 1..25'),
+    ('monitor', ['train', '--graph', '{ws}/graph', '--monitor', 'bogus@10', '--dim', '8'],
+     "error: --monitor 'bogus@10' is not among the computed metrics"),
+    # data files
+    ('nan-rating', ['train', '--graph', '{ws}/nan_rating'],
+     "error: {ws}/nan_rating/interactions.csv: line 2: column 'rating': 'nan' is not a finite"),
+    ('inf-timestamp', ['train', '--graph', '{ws}/inf_time'],
+     "error: {ws}/inf_time/interactions.csv: line 2: column 'timestamp': 'inf' is not a"),
+    ('timestamp-overflow', ['train', '--graph', '{ws}/huge_time'],
+     "error: {ws}/huge_time/interactions.csv: line 2: column 'timestamp': '1e30' is out of"),
+    ('timestamp-text', ['train', '--graph', '{ws}/bad_time'],
+     "error: {ws}/bad_time/interactions.csv: line 2: column 'timestamp': cannot parse"),
+    ('empty-graph', ['train', '--graph', '{ws}/empty'],
+     'error: {ws}/empty/interactions.csv: no interactions'),
+    ('missing-column', ['train', '--graph', '{ws}/no_item_column'],
+     "error: {ws}/no_item_column/interactions.csv: missing column 'item_id'"),
+    ('k-core-on-embedded', ['train', '--graph', 'amazon', '--k-core', '10'],
+     'error: --k-core 10 does not apply to the embedded Beauty graph'),
+    ('min-rating-on-embedded', ['train', '--graph', 'amazon', '--min-rating', '4'],
+     'error: --min-rating does not apply to the embedded Beauty graph'),
+    # config files
+    ('config-float-for-int', ['train', '--config', '{ws}/float_epochs.toml'],
+     'error: config file {ws}/float_epochs.toml: epochs must be an integer, got 1.7'),
+    ('config-string-for-int', ['train', '--config', '{ws}/string_epochs.toml'],
+     "error: config file {ws}/string_epochs.toml: epochs must be an integer, got 'ten'"),
+    ('config-string-for-flag', ['train', '--config', '{ws}/flag.toml'],
+     'error: config file {ws}/flag.toml: deterministic must be true or false'),
+    ('config-unknown', ['train', '--config', '{ws}/unknown.toml'],
+     "error: config file {ws}/unknown.toml: unknown option 'epochz'"),
+    ('config-broken', ['train', '--config', '{ws}/broken.toml'], 'error: config file'),
+    ('config-missing', ['train', '--config', '{ws}/none.toml'],
+     'error: cannot read config file {ws}/none.toml'),
+    # run folders and outputs
+    ('out-holds-files', ['train', '--graph', '{ws}/graph', '--out', '{ws}/run'],
+     'error: --out {ws}/run already holds'),
+    ('out-under-a-file', ['train', '--out', '{ws}/file/run'], 'error: --out'),
+    ('resume-finished', ['train', '--resume', '{ws}/run'],
+     'error: {ws}/run: the run is finished'),
+    ('resume-with-options', ['train', '--resume', '{ws}/run', '--epochs', '3'],
+     'error: --resume continues a run with its own config.json: drop --epochs'),
+    ('evaluate-not-a-run', ['evaluate', '{ws}/graph'], 'error: {ws}/graph: no config.json'),
+    ('evaluate-truncated-best', ['evaluate', '{ws}/truncated'],
+     'error: {ws}/truncated/best.pt: cannot read it, truncated or not a checkpoint'),
+    ('evaluate-out-run-file', ['evaluate', '{ws}/run', '--out', '{ws}/run/results.json'],
+     'error: --out {ws}/run/results.json lies in the run folder'),
+    ('evaluate-out-folder', ['evaluate', '{ws}/run', '--out', '{ws}/run'],
+     'error: --out {ws}/run is a folder'),
+    ('recommend-out-run-file', ['recommend', '{ws}/run', '--user', 'user1', '--out',
+                                '{ws}/run/history.json'],
+     'error: --out {ws}/run/history.json lies in the run folder'),
+    ('recommend-unknown-user', ['recommend', '{ws}/run', '--user', 'nobody'],
+     "error: unknown user id 'nobody'"),
+    ('evaluate-bad-topk', ['evaluate', '{ws}/run', '--topk', '0'],
+     'error: --topk values must be positive'),
+    # comparisons
+    ('compare-one-arm', ['compare', '--inits', 'variance', '--out', '{out}'],
+     'error: --inits a comparison needs at least two arms'),
+    ('compare-seeds', ['compare', '--seeds', '1,1', '--out', '{out}'],
+     'error: --seeds lists a seed twice'),
+    ('stats-unknown-graph', ['stats', '--graph', 'nope'], "error: unknown graph 'nope'"),
+]
+#: Cases also run as a real process, to see exactly what a user sees.
+IN_SUBPROCESS = {'config-float-for-int', 'device', 'evaluate-truncated-best', 'choice'}
+
+
+def fill(values, ws):
+    return [v.replace('{ws}', str(ws)).replace('{out}', str(ws.parent / 'new'))
+            for v in values]
+
+
+@pytest.mark.parametrize('case, argv, message', CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_error_line_exit_2_and_changes_nothing(case, argv, message, ws,
+                                                                capsys):
+    args, message = fill(argv, ws), fill([message], ws)[0]
+    if args[0] == 'train' and '--out' not in args and '--resume' not in args:
+        args += ['--out', str(ws.parent / 'new')]
+    if args[0] in ('train', 'compare', 'stats', 'evaluate', 'recommend') and \
+            '--root' not in args:
+        args += ['--root', str(ws.parent / 'cache')]
+    before = snapshot(ws)
+    if case in IN_SUBPROCESS:
+        result = subprocess.run([sys.executable, '-m', 'pyg_llminit', *args],
+                                capture_output=True, text=True, timeout=300)
+        code, err = result.returncode, result.stderr.strip()
+    else:
+        with pytest.raises(SystemExit) as exc:
+            main(args)
+        code, err = exc.value.code, capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err.startswith(message), err
+    assert '\n' not in err and 'Traceback' not in err, err
+    assert snapshot(ws) == before  # nothing changed in the workspace
+    assert not (ws.parent / 'new').exists()  # no run folder left behind
+    half = [p for p in ws.parent.rglob('*') if p.name.endswith(('.tmp', '.part'))]
+    assert half == []  # nothing half-written, not even in the cache
+
+
+def test_there_are_at_least_thirty_cases():
+    assert len(CASES) >= 30 and len({c[0] for c in CASES}) == len(CASES)
+
+
+def test_a_full_disk_while_writing_is_one_line_and_leaves_complete_files(ws, tmp_path,
+                                                                         monkeypatch, capsys):
+    r"""A full disk simulated at the third checkpoint write: one line, exit 2, and the run
+    folder holds only complete files (the temporary file of the failed write is gone)."""
+    import pyg_llminit.io as io
+    calls = []
+    original = io.torch.save
+
+    def save(obj, path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 3:
+            with open(path, 'wb') as f:
+                f.write(b'half')
+            raise OSError(errno.ENOSPC, 'No space left on device', str(path))
+        return original(obj, path, *args, **kwargs)
+
+    monkeypatch.setattr(io.torch, 'save', save)
+    out = tmp_path / 'full'
+    with pytest.raises(SystemExit) as exc:
+        main(['train', '--graph', str(ws / 'graph'), '--dim', '8', '--epochs', '3',
+              '--batch-size', '16', '--device', 'cpu', '--root', str(tmp_path / 'cache'),
+              '--out', str(out)])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and '\n' not in err
+    assert err.startswith('error: cannot write ') and 'No space left on device' in err
+    assert not [p for p in out.iterdir() if p.name.startswith('.')]
+    torch.load(out / 'best.pt', weights_only=True)  # what was written is complete
