@@ -155,6 +155,8 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
         check_neighbor_sampling()
     log = log if rank == 0 else (lambda line: None)
     folder = RunFolder.for_new_run(out, config, overwrite) if rank == 0 else None
+    if folder is not None:
+        log = folder.tee(log)
     try:
         prepared = rank_zero_first(
             lambda: prepare(config, root, log, embedding, force_reload=force_reload and
@@ -194,6 +196,7 @@ def resume_run(run_dir: Union[str, 'Path'], root: Optional[str] = None,
     folder = RunFolder(run_dir)
     config = folder.read_config(finished=False)
     checkpoint = folder.read_resume()
+    log = folder.tee(log)
     resolve_device(config.train.device)
     prepared = prepare(config, root, log, features=False)
     folder.check_data(prepared.data)
@@ -203,6 +206,19 @@ def resume_run(run_dir: Union[str, 'Path'], root: Optional[str] = None,
                       writer=folder, log=log)
     results = trainer.fit(resume=checkpoint)
     return _finish(folder, config, trainer, results, 1, prepared.data['user'].ids, log)
+
+
+@torch.no_grad()
+def collapse_of(trainer: 'Trainer') -> Dict:
+    r"""Effective rank and spectrum (:mod:`~pyg_llminit.evaluation.collapse`) of the
+    trained user and item tables: the layer-0 ``ego`` embeddings (the parameters) and the
+    ``propagated`` ones the model scores with."""
+    from ..evaluation.collapse import collapse_report
+    model = trainer.model.eval()
+    users, items = model(trainer.adj)
+    ego = model.embedding.weight
+    return collapse_report({'user_ego': ego[:model.num_users], 'item_ego': ego[model.num_users:],
+                            'user_propagated': users, 'item_propagated': items})
 
 
 def _finish(folder: RunFolder, config: ExperimentConfig, trainer: 'Trainer', results: Dict,
@@ -217,6 +233,11 @@ def _finish(folder: RunFolder, config: ExperimentConfig, trainer: 'Trainer', res
     log(f'{results["epochs_run"]} epochs, {results["train_seconds"]:.0f} s '
         f'({results["seconds_per_epoch"]:.1f} s/epoch incl. validation) on '
         f'{trainer.device}; run folder {folder.path}')
+    results['embedding_collapse'] = collapse_of(trainer)
+    ranks = results['embedding_collapse']
+    log('effective rank (embedding collapse): ' + ', '.join(
+        f'{name.replace("_", " ")} {v["effective_rank"]:.1f} of {v["dims"]}'
+        for name, v in ranks.items()))
     per_user = results.pop('test_per_user')
     results = {'config': config.to_dict(), 'world_size': world, **results}
     folder.write_per_user(per_user, user_ids)

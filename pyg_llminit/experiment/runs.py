@@ -6,7 +6,8 @@ epoch), ``best.pt`` (state dict of the best validation epoch), ``results.json`` 
 epoch, validation and test metrics, most-popular on test, per user group) and
 ``provenance.json`` (versions, the graph's path and a fingerprint of its data) and
 ``test_per_user.csv`` (every test user's id, training interactions and metrics, for one's
-own tests; :meth:`RunFolder.read_per_user`); while it
+own tests; :meth:`RunFolder.read_per_user`) and ``console.log`` (the run's console
+output); while it
 trains, also ``last.pt`` (the state after the last epoch, for ``train --resume``, removed
 once ``results.json`` is written). Every file is written to a temporary name and renamed,
 so an interrupted run never leaves a half-written file. :func:`load_run` rebuilds graph, split, model and adjacency from a folder;
@@ -15,7 +16,8 @@ so an interrupted run never leaves a half-written file. :func:`load_run` rebuild
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Sequence, Union
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Optional, Sequence,
+                    Union)
 
 import torch
 
@@ -39,7 +41,8 @@ class RunFolder:
     """
     CONFIG, HISTORY, BEST, RESULTS = 'config.json', 'history.json', 'best.pt', 'results.json'
     PROVENANCE, LAST, PER_USER = 'provenance.json', 'last.pt', 'test_per_user.csv'
-    FILES = (CONFIG, HISTORY, BEST, RESULTS, PROVENANCE, PER_USER)
+    CONSOLE = 'console.log'
+    FILES = (CONFIG, HISTORY, BEST, RESULTS, PROVENANCE, PER_USER, CONSOLE)
 
     def __init__(self, path: Union[str, Path]) -> None:
         self.path = Path(path)
@@ -74,6 +77,22 @@ class RunFolder:
             for name in (*cls.FILES, cls.LAST):
                 (path / name).unlink(missing_ok=True)
         return cls(path)
+
+    def tee(self, log: Callable[[str], None]) -> Callable[[str], None]:
+        r""":obj:`log`, also appending every line to ``console.log``: the whole console
+        output of the run (a resumed run goes on in the same file). Lines before the run
+        writes its first file wait in memory, so a run that fails early leaves no folder."""
+        pending: List[str] = []
+        console = self.path / self.CONSOLE
+
+        def both(line: str) -> None:
+            log(line)
+            pending.append(line)
+            if (self.path / self.CONFIG).is_file():
+                with open(console, 'a') as f:
+                    f.write(''.join(f'{text}\n' for text in pending))
+                pending.clear()
+        return both
 
     def discard_if_empty(self) -> None:
         r"""Removes the folder if the run wrote nothing into it (it failed early)."""

@@ -92,6 +92,10 @@ def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict
             **{key: _mean_std([r[key] for r in results])
                for key in ('best_epoch', 'epochs_run', 'train_seconds', 'seconds_per_epoch')},
             'groups': _groups(results),
+            'effective_rank': ({name: _mean_std([r['embedding_collapse'][name]
+                                                 ['effective_rank'] for r in results])
+                                for name in results[0]['embedding_collapse']}
+                               if all('embedding_collapse' in r for r in results) else {}),
             'curves': {str(s): [h['val'][monitor] for h in history[arm, s]] for s in seeds},
             'warnings': {str(s): runs[arm, s].get('warnings', []) for s in seeds
                          if runs[arm, s].get('warnings')},
@@ -209,6 +213,15 @@ def render_markdown(summary: Dict) -> str:
                                  [[g, f'{groups[g]["users"]:,}',
                                    *(_pm(a['groups'][g][metric]) for a in arms.values())]
                                   for g in groups])]
+    ranked = [(name, a) for name, a in arms.items() if a.get('effective_rank')]
+    if ranked:
+        tables = list(ranked[0][1]['effective_rank'])
+        lines += ['', '## Effective rank of the trained tables (embedding collapse)', '',
+                  f'Of {cfg["embedding_dim"]} dimensions; `ego` is the layer-0 table, '
+                  '`propagated` what the model scores with (mean ± std over seeds).', '',
+                  markdown_table(['arm', *(t.replace('_', ' ') for t in tables)],
+                                 [[name, *(_pm(a['effective_rank'][t], 1) for t in tables)]
+                                  for name, a in ranked])]
     warnings = [f'- {name}, seed {seed}: {w}' for name, a in arms.items()
                 for seed, ws in a['warnings'].items() for w in ws]
     lines += ['', '## Warnings', ''] + (warnings or ['None: no run peaked early or hit the '

@@ -24,6 +24,9 @@ def test_run_experiment_writes_the_run_folder_and_loads_back(csv_graph, tmp_path
     text = '\n'.join(lines)
     assert text.index('statistic') < text.index('epoch   1') < text.index('test most-popular')
     assert sorted(p.name for p in out.iterdir()) == sorted(RunFolder.FILES)
+    # console.log holds the whole console output, the lines before the folder's first
+    # file included
+    assert (out / 'console.log').read_text() == ''.join(f'{line}\n' for line in lines)
     assert json.loads((out / 'results.json').read_text()) == json.loads(json.dumps(results))
     saved = ExperimentConfig.from_dict(json.loads((out / 'config.json').read_text()))
     assert saved == _config(csv_graph)
@@ -32,6 +35,16 @@ def test_run_experiment_writes_the_run_folder_and_loads_back(csv_graph, tmp_path
     again = evaluate_run(run, 'test')
     for key in ('test', 'test_most_popular', 'test_by_user_degree'):
         assert again[key] == results[key], key
+    # the collapse measures are those of the best checkpoint's tables
+    from pyg_llminit.evaluation.collapse import effective_rank
+    users, items = run.model(run.adj)
+    collapse = results['embedding_collapse']
+    assert collapse['user_propagated']['effective_rank'] == pytest.approx(
+        effective_rank(users.detach()))
+    assert collapse['item_ego']['effective_rank'] == pytest.approx(
+        effective_rank(run.model.embedding.weight[30:].detach()))
+    assert 1 <= collapse['item_propagated']['effective_rank'] <= 8
+    assert 'effective rank (embedding collapse): user ego ' in text
 
 
 def test_per_user_test_metrics_are_written_and_average_to_the_results(csv_graph, tmp_path):

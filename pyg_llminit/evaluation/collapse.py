@@ -1,0 +1,44 @@
+"""Embedding collapse: how many directions an embedding table really uses.
+
+LLMInit is motivated by dimensional collapse of CF embeddings (arXiv 2503.01814): a table
+``[N, d]`` whose singular values decay fast spans far fewer than ``d`` directions. The
+effective rank (Roy and Vetterli, EUSIPCO 2007) measures it: with the singular values
+``s`` normalised to ``p = s / sum(s)``, ``erank = exp(-sum p log p)``, between 1 (one
+direction) and ``min(N, d)`` (all singular values equal).
+"""
+from typing import Dict, List
+
+import torch
+from torch import Tensor
+
+
+def singular_values(table: Tensor) -> Tensor:
+    r"""The singular values of :obj:`table` ``[N, d]``, largest first, float64
+    ``[min(N, d)]`` (computed on the CPU in double precision)."""
+    return torch.linalg.svdvals(table.detach().to('cpu', torch.float64))
+
+
+def effective_rank(table: Tensor) -> float:
+    r"""The effective rank of :obj:`table` ``[N, d]``; ``0`` for an all-zero table."""
+    s = singular_values(table)
+    total = s.sum()
+    if total <= 0:
+        return 0.0
+    p = s / total
+    p = p[p > 0]  # 0 log 0 = 0
+    return float(torch.exp(-(p * p.log()).sum()))
+
+
+def collapse_report(tables: Dict[str, Tensor]) -> Dict[str, Dict[str, object]]:
+    r"""``{name: {'effective_rank': r, 'dims': d, 'singular_values': [...]}}`` of every
+    table (the spectrum rounded to 6 significant digits for JSON)."""
+    out: Dict[str, Dict[str, object]] = {}
+    for name, table in tables.items():
+        s = singular_values(table)
+        values: List[float] = [float(f'{v:.6g}') for v in s.tolist()]
+        out[name] = {'effective_rank': effective_rank(table), 'dims': int(table.size(1)),
+                     'singular_values': values}
+    return out
+
+
+__all__ = ['singular_values', 'effective_rank', 'collapse_report']
