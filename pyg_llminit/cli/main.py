@@ -13,6 +13,7 @@ from ..errors import UserInputError
 from .compare import compare_command
 from .embed import embed_command
 from .evaluate import evaluate_command
+from .export import export_command
 from .options import flag
 from .recommend import recommend_command
 from .stats import stats_command
@@ -36,7 +37,8 @@ def cli() -> None:
     """
 
 
-for command in (train_command, compare_command, evaluate_command, recommend_command, embed_command,
+for command in (train_command, compare_command, evaluate_command, recommend_command,
+                export_command, embed_command,
                 stats_command):
     cli.add_command(command)
 
