@@ -4,7 +4,8 @@ from typing import Optional
 import click
 
 from ..catalog import EVAL_SPLITS
-from .options import DEVICE_HELP, ROOT_HELP, parse_topk, parse_user_groups
+from .options import (DEVICE_HELP, ROOT_HELP, parse_item_groups, parse_topk,
+                      parse_user_groups)
 
 
 @click.command('evaluate')
@@ -16,11 +17,14 @@ from .options import DEVICE_HELP, ROOT_HELP, parse_topk, parse_user_groups
 @click.option('--user-groups', default='5,10,20', show_default=True,
               help="Upper bounds of the groups of users by training interactions; 'none' "
               "skips the per-group table.")
+@click.option('--item-groups', default='0.2,0.5', show_default=True,
+              help="Shares of the items by popularity that end the head and the torso of "
+              "the per-item-group table; 'none' skips it.")
 @click.option('--out', default=None, help='Also write the results as JSON (atomically).')
 @click.option('--root', default=None, help=ROOT_HELP)
 @click.option('--device', default='auto', show_default=True, help=DEVICE_HELP)
 def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
-                     out: Optional[str], root: Optional[str], device: str) -> None:
+                     item_groups: str, out: Optional[str], root: Optional[str], device: str) -> None:
     """Evaluate the best checkpoint of a finished train run again.
 
     Rebuilds the run's graph, split and model from RUN/config.json and RUN/best.pt and
@@ -33,7 +37,7 @@ def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
       pyg-llminit evaluate runs/quick
       pyg-llminit evaluate runs/quick --topk 5,10,50 --user-groups 3,5,8,15
     """
-    from ..evaluation.groups import check_group_edges
+    from ..evaluation.groups import check_group_edges, check_item_shares
     from ..experiment import evaluate_run, load_run
     from ..experiment.tables import groups_table, metrics_table
     from ..io import writable_file, write_json
@@ -41,14 +45,20 @@ def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
     ks, groups = parse_topk(topk), parse_user_groups(user_groups)
     if groups:
         check_group_edges(groups)
+    shares = parse_item_groups(item_groups)
+    if shares:
+        check_item_shares(shares)
     out_path = writable_file(out, protected=run_dir)
     run = load_run(run_dir, root, resolve_device(device))
-    result = evaluate_run(run, split, ks, groups)
+    result = evaluate_run(run, split, ks, groups, item_groups=shares)
     click.echo(f'{run_dir}: {run.config.model} on {run.config.graph}, {split}')
     click.echo(metrics_table({split: result[split],
                               f'{split} most-popular': result[f'{split}_most_popular']}))
     if f'{split}_by_user_degree' in result:
         click.echo(f'\n{split} by training interactions per user')
         click.echo(groups_table(result[f'{split}_by_user_degree']))
+    if f'{split}_by_item_popularity' in result:
+        click.echo(f'\n{split} by popularity of the held-out item')
+        click.echo(groups_table(result[f'{split}_by_item_popularity'], first='item group'))
     if out_path is not None:
         write_json(out_path, {'run': str(run_dir), **result})

@@ -7,7 +7,7 @@ import click
 from .. import catalog
 from .config_file import config_callback, model_options_of
 from .options import (DEVICE_HELP, ENCODER_HELP, GRAPH_HELP, ROOT_HELP, flag,
-                      parse_fanout, parse_topk, parse_user_groups)
+                      parse_fanout, parse_item_groups, parse_topk, parse_user_groups)
 
 
 def protocol_callback(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -94,6 +94,11 @@ OPTIONS = [
                  help="Also report test metrics per group of users by training interactions: "
                  "upper bounds of the groups, e.g. '5,10,20' gives <=5, 6-10, 11-20, >20 "
                  "(LLMInit's gains are said to be largest for sparse users); 'none' skips it."),
+    click.option('--item-groups', default='0.2,0.5', show_default=True,
+                 help="Also report test metrics per item-popularity group of the held-out "
+                 "items: the shares of items (by training interactions) that end the head "
+                 "and the torso, e.g. '0.2,0.5' gives the top 20%, the next 30% and the "
+                 "tail 50%; 'none' skips it."),
     click.option('--split', default='loo', show_default=True,
                  help="'loo' (leave-one-out) or ratios 'train,val,test' such as '0.8,0.1,0.1'."),
     click.option('--order', type=click.Choice(list(catalog.ORDERS)), default='time',
@@ -122,6 +127,7 @@ def experiment_config(model: str, init: str, seed: int, graph: str, model_option
                       fanout: Optional[str], lr: float, reg: float, device: str,
                       deterministic: bool, stopping: str, negatives: str,
                       mask_seen: bool, topk: str, monitor: str, user_groups: str,
+                      item_groups: str,
                       split: str, order: str, min_rating: Optional[float],
                       k_core: Optional[int], **unused: Any):
     r"""The :class:`~pyg_llminit.experiment.ExperimentConfig` of :data:`OPTIONS`' values
@@ -132,6 +138,7 @@ def experiment_config(model: str, init: str, seed: int, graph: str, model_option
                         warmup=warmup, monitor=monitor, topk=parse_topk(topk), seed=seed,
                         device=device, loader=loader, fanout=parse_fanout(fanout),
                         user_groups=parse_user_groups(user_groups),
+                        item_groups=parse_item_groups(item_groups),
                         deterministic=deterministic, stopping=stopping,
                         negatives=negatives, mask_seen=mask_seen)
     return ExperimentConfig(

@@ -45,5 +45,16 @@ def parse_user_groups(value: str) -> Optional[Tuple[int, ...]]:
     return None if value == 'none' else tuple(parse_ints('--user-groups', value))
 
 
+def parse_item_groups(value: str) -> Optional[Tuple[float, ...]]:
+    if value == 'none':
+        return None
+    try:
+        return tuple(float(v) for v in value.split(','))
+    except ValueError:
+        raise UserInputError(f"--item-groups takes two comma-separated shares such as "
+                             f"0.2,0.5, or 'none'; got '{value}'") from None
+
+
 __all__ = ['FLAGS', 'GRAPH_HELP', 'ROOT_HELP', 'DEVICE_HELP', 'ENCODER_HELP', 'flag',
-           'parse_ints', 'parse_topk', 'parse_fanout', 'parse_user_groups']
+           'parse_ints', 'parse_topk', 'parse_fanout', 'parse_user_groups',
+           'parse_item_groups']

@@ -39,4 +39,37 @@ def degree_groups(train_index: Tensor, num_users: int, edges: Sequence[int] = (5
     return group, names + [f'>{edges[-1]}']
 
 
-__all__ = ['check_group_edges', 'degree_groups']
+def check_item_shares(shares: Sequence[float]) -> List[float]:
+    r"""The shares of :func:`item_popularity_groups` as a list; raises a
+    :class:`UserInputError` unless they increase strictly inside ``(0, 1)``."""
+    shares = [float(s) for s in shares]
+    if len(shares) != 2 or not 0 < shares[0] < shares[1] < 1:
+        raise invalid('item_groups', 'takes two increasing shares of the items in (0, 1), '
+                      f'e.g. 0.2,0.5; got {",".join(map(str, shares))}')
+    return shares
+
+
+def item_popularity_groups(train_index: Tensor, num_items: int,
+                           shares: Sequence[float] = (0.2, 0.5)) -> Tuple[Tensor, List[str]]:
+    r"""Buckets items by training degree into head, torso and tail: with shares
+    ``(0.2, 0.5)`` the 20% most interacted-with items are the head, the next 30% the
+    torso and the other 50% the tail (degree ties: lower item id first).
+
+    Returns:
+        ``(group, names)``: the group id of every item ``[num_items]`` and the names,
+        e.g. ``['head (top 20%)', 'torso (20-50%)', 'tail (50-100%)']``.
+    """
+    low, high = check_item_shares(shares)
+    degree = torch.bincount(train_index[1], minlength=num_items)
+    order = torch.sort(-degree, stable=True).indices
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(num_items)
+    cut = torch.tensor([round(low * num_items), round(high * num_items)])
+    group = torch.bucketize(rank, cut, right=True)
+    pct = lambda x: f'{100 * x:g}%'  # noqa: E731
+    return group, [f'head (top {pct(low)})', f'torso ({pct(low)[:-1]}-{pct(high)})',
+                   f'tail ({pct(high)[:-1]}-100%)']
+
+
+__all__ = ['check_group_edges', 'degree_groups', 'check_item_shares',
+           'item_popularity_groups']

@@ -11,7 +11,7 @@ from torch import Tensor
 
 from ..catalog import EVAL_SPLITS as SPLITS
 from ..errors import invalid
-from .groups import degree_groups
+from .groups import degree_groups, item_popularity_groups
 from .ranking import RankingEvaluator, group_means, mean_metrics, popularity_scores
 from .topk import ScoreFn
 
@@ -44,31 +44,59 @@ def held_out_evaluator(split: str, train_index: Tensor, val_index: Tensor,
 @torch.no_grad()
 def evaluate_held_out(evaluator: RankingEvaluator, score_fn: ScoreFn, split: str,
                       train_index: Tensor, user_groups: Optional[Sequence[int]] = None,
-                      device: Optional[torch.device] = None, per_user: bool = False) -> Dict:
+                      device: Optional[torch.device] = None, per_user: bool = False,
+                      item_groups: Optional[Sequence[float]] = None) -> Dict:
     r"""A model's metrics on a split beside the most-popular ranking's, and with
-    :obj:`user_groups` also per group of users by training interactions, from one ranking
-    pass.
+    :obj:`user_groups` also per group of users by training interactions, with
+    :obj:`item_groups` per item-popularity group, all from one ranking pass.
 
     Returns:
-        ``{split, f'{split}_most_popular'}``; with groups, ``f'{split}_by_user_degree'``
-        (see :meth:`~pyg_llminit.evaluation.RankingEvaluator.evaluate_groups`); with
-        :obj:`per_user`, ``f'{split}_per_user'``: every labelled user's metrics and
-        training interactions (``{'user': [N], 'train_degree': [N], 'recall@10': [N],
-        ...}``, see :meth:`~pyg_llminit.evaluation.RankingEvaluator.per_user`).
+        ``{split, f'{split}_most_popular'}``; with user groups,
+        ``f'{split}_by_user_degree'`` (see
+        :meth:`~pyg_llminit.evaluation.RankingEvaluator.evaluate_groups`); with item
+        groups, ``f'{split}_by_item_popularity'``: per group (see
+        :func:`~pyg_llminit.evaluation.groups.item_popularity_groups`) the metrics of the
+        users' ranked lists against their held-out items of that group only
+        (``{'items': n, 'users': n, 'recall@10': ..., ...}``); with :obj:`per_user`,
+        ``f'{split}_per_user'``: every labelled user's metrics and training interactions
+        (``{'user': [N], 'train_degree': [N], 'recall@10': [N], ...}``, see
+        :meth:`~pyg_llminit.evaluation.RankingEvaluator.per_user`).
     """
-    values = evaluator.per_user(score_fn, device)
+    top_fn = evaluator.cached_top(score_fn, device)
+    values = evaluator.per_user_top(top_fn)
     result: Dict = {split: mean_metrics(values),
                     f'{split}_most_popular': evaluator.evaluate(
                         popularity_scores(train_index, evaluator.num_items))}
     if user_groups:
         group, names = degree_groups(train_index, evaluator.num_users, user_groups)
         result[f'{split}_by_user_degree'] = group_means(values, group, names)
+    if item_groups:
+        result[f'{split}_by_item_popularity'] = _item_group_metrics(
+            evaluator, top_fn, train_index, item_groups)
     if per_user:
         degree = torch.bincount(train_index[0].cpu(), minlength=evaluator.num_users)
         result[f'{split}_per_user'] = {'user': values['user'],
                                        'train_degree': degree[values['user']],
                                        **{k: v for k, v in values.items() if k != 'user'}}
     return result
+
+
+def _item_group_metrics(evaluator: RankingEvaluator, top_fn, train_index: Tensor,
+                        shares: Sequence[float]) -> Dict[str, Dict[str, float]]:
+    item_group, names = item_popularity_groups(train_index.cpu(), evaluator.num_items,
+                                               shares)
+    labels = evaluator.label_index.cpu()
+    out = {}
+    for gid, name in enumerate(names):
+        keep = item_group[labels[1]] == gid
+        if not keep.any():
+            continue
+        sub = RankingEvaluator(evaluator.num_users, evaluator.num_items, labels[:, keep],
+                               k=evaluator.k, metrics=evaluator.metrics,
+                               batch_size=evaluator.batch_size)
+        out[name] = {'items': int((item_group == gid).sum()), 'users': int(sub.users.numel()),
+                     **mean_metrics(sub.per_user_top(top_fn))}
+    return out
 
 
 __all__ = ['SPLITS', 'held_out_evaluator', 'evaluate_held_out']

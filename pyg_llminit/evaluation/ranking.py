@@ -57,6 +57,7 @@ class RankingEvaluator:
             raise UserInputError(f'top-K cut-offs must lie in 1..{num_items}, got {list(k)}')
         self.num_users, self.num_items = num_users, num_items
         self.k, self.metrics, self.batch_size = sorted(set(k)), list(metrics), batch_size
+        self.label_index = label_index
         self.labels = UserItems(label_index, num_users)
         excl = [e for e in exclude_index]
         excl_index = torch.cat(excl, 1) if excl else label_index.new_empty(2, 0)
@@ -119,6 +120,19 @@ class RankingEvaluator:
         tables: ``{'user': [N], 'recall@10': [N], ...}`` over the :obj:`N` users with a
         label, in increasing user order. Their means are :meth:`evaluate`'s values."""
         return self.per_user_top(self._top_fn(score_fn, device))
+
+    @torch.no_grad()
+    def cached_top(self, score_fn: ScoreFn, device: Optional[torch.device] = None
+                   ) -> Callable[[Tensor], Tensor]:
+        r"""Ranks once and returns a ``top_fn`` (see :meth:`evaluate_top`) that looks the
+        lists up, so that other label sets over the same users and exclusions (e.g. the
+        labels of one item group) are scored without ranking again."""
+        top_fn = self._top_fn(score_fn, device)
+        lists = torch.cat([top_fn(self.users[s:s + self.batch_size]).cpu()
+                           for s in range(0, self.users.numel(), self.batch_size)])
+        position = torch.full((self.num_users,), -1, dtype=torch.long)
+        position[self.users] = torch.arange(self.users.numel())
+        return lambda users: lists[position[users.cpu()]]
 
     @torch.no_grad()
     def per_user_top(self, top_fn: Callable[[Tensor], Tensor]) -> Dict[str, Tensor]:

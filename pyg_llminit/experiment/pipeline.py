@@ -230,6 +230,9 @@ def _finish(folder: RunFolder, config: ExperimentConfig, trainer: 'Trainer', res
     if 'test_by_user_degree' in results:
         log('\ntest by training interactions per user')
         log(groups_table(results['test_by_user_degree']))
+    if 'test_by_item_popularity' in results:
+        log('\ntest by popularity of the held-out item (its training interactions)')
+        log(groups_table(results['test_by_item_popularity'], first='item group'))
     log(f'{results["epochs_run"]} epochs, {results["train_seconds"]:.0f} s '
         f'({results["seconds_per_epoch"]:.1f} s/epoch incl. validation) on '
         f'{trainer.device}; run folder {folder.path}')

@@ -322,13 +322,15 @@ def load_run(run_dir: Union[str, Path], root: Optional[str] = None,
 @torch.no_grad()
 def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
                  user_groups: Optional[Sequence[int]] = (5, 10, 20),
-                 batch_size: int = 1024) -> Dict:
+                 batch_size: int = 1024,
+                 item_groups: Optional[Sequence[float]] = (0.2, 0.5)) -> Dict:
     r"""The run's model on its validation or test split, masked as in training, beside the
     most-popular ranking, in the schema of the run's ``results.json``.
 
     Returns:
         ``{'split': split, split: metrics, f'{split}_most_popular': metrics}`` and, with
-        :obj:`user_groups`, ``f'{split}_by_user_degree'``.
+        :obj:`user_groups`, ``f'{split}_by_user_degree'``, with :obj:`item_groups`,
+        ``f'{split}_by_item_popularity'``.
     """
     from ..evaluation.protocol import evaluate_held_out, held_out_evaluator
     from ..transforms.split import label_index, train_index
@@ -338,7 +340,8 @@ def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
                                    run.config.train.mask_seen)
     device = next(run.model.parameters()).device
     return {'split': split, **evaluate_held_out(evaluator, run.model.score_fn(run.adj), split,
-                                                 train, user_groups, device)}
+                                                 train, user_groups, device,
+                                                 item_groups=item_groups)}
 
 
 __all__ = ['RunFolder', 'Run', 'load_run', 'evaluate_run']

@@ -39,14 +39,17 @@ def results_table(results: Dict) -> str:
                           'test most-popular': results['test_most_popular']})
 
 
-def groups_table(groups: Dict[str, Dict[str, float]]) -> str:
-    r"""Metrics at the smallest K per group of users by training interactions."""
+def groups_table(groups: Dict[str, Dict[str, float]],
+                 first: str = 'training interactions') -> str:
+    r"""Metrics at the smallest K per group (of users by training interactions, or of
+    items by popularity: then with the group's item count)."""
     metrics = [name for name in next(iter(groups.values())) if '@' in name]
     k = min(int(name.split('@')[1]) for name in metrics)
     names = [name for name in metrics if name.endswith(f'@{k}')]
-    rows = [[group, f'{values["users"]:,}', *(f'{values[n]:.4f}' for n in names)]
+    counts = [c for c in ('items', 'users') if c in next(iter(groups.values()))]
+    rows = [[group, *(f'{values[c]:,}' for c in counts), *(f'{values[n]:.4f}' for n in names)]
             for group, values in groups.items()]
-    return text_table(rows, ['training interactions', 'users', *names])
+    return text_table(rows, [first, *counts, *names])
 
 
 __all__ = ['text_table', 'markdown_table', 'stats_table', 'metrics_table', 'results_table', 'groups_table']

@@ -37,6 +37,9 @@ class TrainConfig:
         deterministic (bool): Turn on ``torch.use_deterministic_algorithms`` (for the
             whole process) when training starts. CPU runs with one seed are already
             identical (tested); on CUDA this trades speed for kernels without atomics.
+        item_groups (Tuple[float, float], optional): Shares of the items, by training
+            degree, that end the head and the torso for per-item-popularity test metrics
+            (``(0.2, 0.5)``: top 20%, next 30%, other 50%); ``None`` skips them.
         stopping (str): How patience is counted: ``'strict'`` or ``'recbole'`` (ties
             count as improvements, stop after ``patience + 1`` epochs without; see
             :class:`~pyg_llminit.training.stopping.EarlyStopping`).
@@ -60,6 +63,7 @@ class TrainConfig:
     loader: str = 'full'
     fanout: Optional[Tuple[int, ...]] = None
     user_groups: Optional[Tuple[int, ...]] = (5, 10, 20)
+    item_groups: Optional[Tuple[float, ...]] = (0.2, 0.5)
     deterministic: bool = False
     stopping: str = 'strict'
     negatives: str = 'seen'
@@ -84,6 +88,9 @@ class TrainConfig:
             raise invalid('topk', f'values must be positive, got {list(self.topk)}')
         if self.user_groups is not None:
             self.user_groups = tuple(check_group_edges(self.user_groups))
+        if self.item_groups is not None:
+            from ..evaluation.groups import check_item_shares
+            self.item_groups = tuple(check_item_shares(self.item_groups))
         if self.fanout is not None:
             self.fanout = tuple(self.fanout)
         from .sampling import EXCLUDES

@@ -178,7 +178,7 @@ class Trainer:
         self.model.eval()
         return evaluate_held_out(self.test_evaluator, self.model.score_fn(self.adj), 'test',
                                  self.train_index, self.config.user_groups, self.device,
-                                 per_user=True)
+                                 per_user=True, item_groups=self.config.item_groups)
 
     def checkpoint(self, epoch: int, stopping: EarlyStopping, best_val: Dict[str, float],
                    seconds: float) -> Dict[str, Any]:

@@ -190,3 +190,43 @@ def test_held_out_evaluator_masks_seen_items_or_nothing(split):
                                mask_seen=False)
     want = brute_force(scores, labels.t().tolist(), [], (5,))
     assert plain.evaluate(score_fn) == pytest.approx(want)
+
+
+def test_item_popularity_groups_split_items_by_training_degree():
+    from pyg_llminit.evaluation.groups import item_popularity_groups
+    # item degrees 5, 4, 3, 2, 1, 1, 0, 0, 0, 0 over 10 items
+    items = [0] * 5 + [1] * 4 + [2] * 3 + [3] * 2 + [4, 5]
+    train = torch.stack([torch.zeros(len(items), dtype=torch.long), torch.tensor(items)])
+    group, names = item_popularity_groups(train, 10, (0.2, 0.5))
+    assert group.tolist() == [0, 0, 1, 1, 1, 2, 2, 2, 2, 2]
+    assert names == ['head (top 20%)', 'torso (20-50%)', 'tail (50-100%)']
+    with pytest.raises(UserInputError, match='item_groups takes two increasing shares'):
+        item_popularity_groups(train, 10, (0.5, 0.2))
+
+
+def test_item_group_metrics_match_brute_force_on_each_groups_labels():
+    from pyg_llminit.evaluation import held_out_evaluator
+    from pyg_llminit.evaluation.groups import item_popularity_groups
+    from pyg_llminit.evaluation.protocol import evaluate_held_out
+    gen = torch.Generator().manual_seed(9)
+    num_users, num_items = 20, 30
+    scores = torch.randn(num_users, num_items, generator=gen)
+    pairs = torch.unique(torch.stack([torch.randint(0, num_users, (300,), generator=gen),
+                                      torch.randint(0, num_items, (300,), generator=gen)]), dim=1)
+    pairs = pairs[:, torch.randperm(pairs.size(1), generator=gen)]
+    train, val, test = pairs[:, :150], pairs[:, 150:170], pairs[:, 170:200]
+    evaluator = held_out_evaluator('test', train, val, test, num_users, num_items, (5,))
+    result = evaluate_held_out(evaluator, lambda users: scores[users].clone(), 'test', train,
+                               item_groups=(0.2, 0.5))['test_by_item_popularity']
+    group, names = item_popularity_groups(train, num_items, (0.2, 0.5))
+    seen = torch.cat([train, val], 1).t().tolist()
+    for gid, name in enumerate(names):
+        labels = test[:, group[test[1]] == gid]
+        if labels.size(1) == 0:
+            assert name not in result
+            continue
+        want = brute_force(scores, labels.t().tolist(), seen, (5,))
+        assert result[name]['users'] == len(set(labels[0].tolist()))
+        assert result[name]['items'] == int((group == gid).sum())
+        for metric, value in want.items():
+            assert result[name][metric] == pytest.approx(value), (name, metric)

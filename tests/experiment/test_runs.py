@@ -29,9 +29,10 @@ def test_evaluate_run_reproduces_the_runs_own_metrics(finished_run):
     test = evaluate_run(run, 'test')
     # the rebuilt graph, split, masks and weights give the run's numbers exactly
     # one schema: the run's results.json and a re-evaluation name things alike
-    for key in ('test', 'test_most_popular', 'test_by_user_degree'):
+    for key in ('test', 'test_most_popular', 'test_by_user_degree',
+                'test_by_item_popularity'):
         assert test[key] == results[key], key
-    assert evaluate_run(run, 'valid', user_groups=None) == {
+    assert evaluate_run(run, 'valid', user_groups=None, item_groups=None) == {
         'split': 'valid', 'valid': results['valid'],
         'valid_most_popular': evaluate_run(run, 'valid')['valid_most_popular']}
     more = evaluate_run(run, 'test', k=(3,), user_groups=(5, 6))
