@@ -58,6 +58,9 @@ def compare_command(inits: str, models: str, seeds: str, baseline: str, split_se
     model_names, init_names = _names(models), _names(inits)
     plan_arms(model_names, init_names, baseline)  # a bad list fails before anything else
     seed_list = check_seeds(parse_ints('--seeds', seeds) if seeds.strip() else [])
-    base = experiment_config(model=model_names[0], init='none', seed=seed_list[0], **options)
+    # the base's init is replaced per arm; an LLMInit one lets --embedding be checked
+    base_init = next((i for i in init_names if i != 'none'), 'none')
+    base = experiment_config(model=model_names[0], init=base_init, seed=seed_list[0],
+                             **options)
     compare(dataclasses.replace(base, split_seed=split_seed), model_names, init_names,
             seed_list, out, baseline=baseline, jobs=jobs, root=root, log=click.echo)

@@ -44,6 +44,11 @@ OPTIONS = [
     click.option('--text-template', default=None,
                  help="Item text as a format string, e.g. '{title} by {brand}' (overrides "
                  '--text-fields).'),
+    click.option('--embedding', 'embedding_file', default=None, metavar='FILE',
+                 help='Item vectors made elsewhere (any model or API) instead of encoding '
+                 'the texts: a .csv/.tsv (item id, then values) or .npz (ids, embedding), '
+                 'matched by item id, or a .safetensors/.pt in the graph\'s item order '
+                 '(pyg-llminit embed). Checked for missing items and non-finite values.'),
     click.option('--popular-ratio', default=0.2, show_default=True,
                  help="Share of most popular training items for --init variance."),
     click.option('--init-scale', default='none', show_default=True,
@@ -127,7 +132,7 @@ def experiment_config(model: str, init: str, seed: int, graph: str, model_option
                       fanout: Optional[str], lr: float, reg: float, device: str,
                       deterministic: bool, stopping: str, negatives: str,
                       mask_seen: bool, topk: str, monitor: str, user_groups: str,
-                      item_groups: str,
+                      item_groups: str, embedding_file: Optional[str],
                       split: str, order: str, min_rating: Optional[float],
                       k_core: Optional[int], **unused: Any):
     r"""The :class:`~pyg_llminit.experiment.ExperimentConfig` of :data:`OPTIONS`' values
@@ -146,4 +151,5 @@ def experiment_config(model: str, init: str, seed: int, graph: str, model_option
         model=model, embedding_dim=dim, num_layers=layers, reg_weight=reg,
         model_options=model_options_of(click.get_current_context(), model_options),
         init=init, encoder=encoder, text_fields=text_fields, text_template=text_template,
-        popular_ratio=popular_ratio, init_scale=init_scale, train=train)
+        popular_ratio=popular_ratio, init_scale=init_scale, embedding_file=embedding_file,
+        train=train)

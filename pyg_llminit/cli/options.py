@@ -10,7 +10,7 @@ from ..errors import UserInputError
 #: ``--`` + the name with dashes).
 FLAGS: Dict[str, str] = {'embedding_dim': '--dim', 'num_layers': '--layers',
                          'reg_weight': '--reg', 'k': '-k', 'fields': '--text-fields',
-                         'template': '--text-template'}
+                         'template': '--text-template', 'embedding_file': '--embedding'}
 
 ROOT_HELP = ('Cache folder for processed graphs (default: $PYG_LLMINIT_HOME or '
              '~/.cache/pyg-llminit).')

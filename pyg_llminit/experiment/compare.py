@@ -100,6 +100,7 @@ def arm_config(base: ExperimentConfig, arm: Arm, seed: int) -> ExperimentConfig:
     and init, the seed, and the comparison's one split seed."""
     return dataclasses.replace(
         base, model=arm.model, init=arm.init,
+        embedding_file=None if arm.init == 'none' else base.embedding_file,
         split_seed=SPLIT_SEED if base.split_seed is None else base.split_seed,
         train=dataclasses.replace(base.train, seed=seed))
 
@@ -107,7 +108,8 @@ def arm_config(base: ExperimentConfig, arm: Arm, seed: int) -> ExperimentConfig:
 def shared_settings(base: ExperimentConfig) -> Dict:
     r"""What every run of a comparison shares (the base config without backbone, init and
     seed): a folder holding a comparison with other settings is refused."""
-    values = arm_config(base, Arm(base.model, base.init), 0).to_dict()
+    values = base.to_dict()
+    values['split_seed'] = SPLIT_SEED if base.split_seed is None else base.split_seed
     for key in ('model', 'init'):
         values.pop(key)
     values['train'].pop('seed')
@@ -206,7 +208,8 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
     # item texts encoded once (workers never load a language model)
     first = next(iter(configs.values()))
     prepared = prepare(first, root, log, features=False)
-    if embedding is None and any(arm.init != 'none' for arm in arms):
+    if (embedding is None and base.embedding_file is None
+            and any(arm.init != 'none' for arm in arms)):
         from ..text import encode_items
         embedding = encode_items(prepared.train, base.encoder, base.text_fields,
                                  base.text_template)

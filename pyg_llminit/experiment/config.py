@@ -31,6 +31,9 @@ class ExperimentConfig:
         text_template (str, optional): Item text as a format string (overrides fields).
         popular_ratio (float): Share of most popular items for ``init='variance'``.
         init_scale (str): ``'none'``, ``'xavier'`` or a target std of the LLMInit features.
+        embedding_file (str, optional): Item vectors made elsewhere, used as the text
+            embedding instead of encoding with :obj:`encoder` (see
+            :mod:`pyg_llminit.text.external`).
         train (TrainConfig): Optimisation and evaluation settings.
     """
     graph: str = 'amazon'
@@ -50,6 +53,7 @@ class ExperimentConfig:
     text_template: Optional[str] = None
     popular_ratio: float = 0.2
     init_scale: str = 'none'
+    embedding_file: Optional[str] = None
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
@@ -77,6 +81,14 @@ class ExperimentConfig:
                     not math.isfinite(value) or value < 0:
                 raise invalid(name, f'must be a finite number >= 0, got {value!r}')
         check_init_scale(self.init_scale)
+        if self.embedding_file is not None:
+            from ..text.external import SUFFIXES
+            if self.init == 'none':
+                raise invalid('embedding_file', "is used by LLMInit only: give an --init "
+                              "other than 'none', or drop it")
+            if not str(self.embedding_file).endswith(SUFFIXES):
+                raise invalid('embedding_file', f"{self.embedding_file}: unknown format "
+                              f"(use one of {', '.join(SUFFIXES)})")
         self.check_model_options()
 
     def check_model_options(self) -> None:

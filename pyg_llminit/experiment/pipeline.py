@@ -61,7 +61,7 @@ def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = pri
     from ..datasets.graph import EDGE_TYPE, graph_statistics
     from ..transforms.split import parse_split
     from .tables import stats_table
-    if config.uses_text and config.init != 'full':
+    if config.uses_text and config.init != 'full' and config.embedding_file is None:
         check_dim_fits_encoder(config.embedding_dim, config.encoder)
     data = load_graph(config.graph, root, force_reload, min_rating=config.min_rating,
                       k_core=config.k_core)
@@ -79,6 +79,10 @@ def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = pri
     if not (features and config.uses_text):
         return Prepared(data, train, val, test)
     from .features import describe, llminit_features
+    if embedding is None and config.embedding_file is not None:
+        from ..text.external import load_item_vectors
+        embedding = load_item_vectors(config.embedding_file, data['item'].ids)
+        log(f'item vectors {tuple(embedding.shape)} from {config.embedding_file}')
     user_x, item_x, transform = llminit_features(
         train, config.init, None if config.init == 'full' else config.embedding_dim,
         config.encoder, config.text_fields, config.text_template, config.popular_ratio,
