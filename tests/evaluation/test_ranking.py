@@ -32,6 +32,16 @@ def brute_force(scores, labels, exclude, ks, per_user_values=False):
     return {name: sum(v) / len(v) for name, v in per_user.items()}
 
 
+def random_case(seed, num_users, num_items, draws):
+    r"""``(scores [U, I], unique random (user, item) pairs [2, <=draws])`` of a seed."""
+    gen = torch.Generator().manual_seed(seed)
+    scores = torch.randn(num_users, num_items, generator=gen)
+    pairs = torch.unique(torch.stack([torch.randint(0, num_users, (draws,), generator=gen),
+                                      torch.randint(0, num_items, (draws,), generator=gen)]),
+                         dim=1)
+    return scores, pairs[:, torch.randperm(pairs.size(1), generator=gen)]
+
+
 @pytest.mark.parametrize('batch_size', [1, 7, 1000])
 def test_metrics_match_brute_force(batch_size):
     gen = torch.Generator().manual_seed(0)
@@ -54,11 +64,8 @@ def test_metrics_match_brute_force(batch_size):
 
 
 def test_per_user_values_match_brute_force_and_average_to_evaluate():
-    gen = torch.Generator().manual_seed(3)
     num_users, num_items = 17, 30
-    scores = torch.randn(num_users, num_items, generator=gen)
-    pairs = torch.unique(torch.stack([torch.randint(0, num_users, (200,), generator=gen),
-                                      torch.randint(0, num_items, (200,), generator=gen)]), dim=1)
+    scores, pairs = random_case(3, num_users, num_items, 200)
     label_index, exclude_index = pairs[:, :40], pairs[:, 40:]
     evaluator = RankingEvaluator(num_users, num_items, label_index, [exclude_index],
                                  k=(3, 10), batch_size=4)
@@ -174,11 +181,8 @@ def test_group_metrics_match_brute_force_on_each_group(batch_size):
 @pytest.mark.parametrize('split', ['valid', 'test'])
 def test_held_out_evaluator_masks_seen_items_or_nothing(split):
     from pyg_llminit.evaluation import held_out_evaluator
-    gen = torch.Generator().manual_seed(5)
     num_users, num_items = 15, 25
-    scores = torch.randn(num_users, num_items, generator=gen)
-    pairs = torch.unique(torch.stack([torch.randint(0, num_users, (150,), generator=gen),
-                                      torch.randint(0, num_items, (150,), generator=gen)]), dim=1)
+    scores, pairs = random_case(5, num_users, num_items, 150)
     train, val, test = pairs[:, :60], pairs[:, 60:80], pairs[:, 80:100]
     score_fn = lambda users: scores[users].clone()  # noqa: E731
     labels = val if split == 'valid' else test
@@ -208,12 +212,8 @@ def test_item_group_metrics_match_brute_force_on_each_groups_labels():
     from pyg_llminit.evaluation import held_out_evaluator
     from pyg_llminit.evaluation.groups import item_popularity_groups
     from pyg_llminit.evaluation.protocol import evaluate_held_out
-    gen = torch.Generator().manual_seed(9)
     num_users, num_items = 20, 30
-    scores = torch.randn(num_users, num_items, generator=gen)
-    pairs = torch.unique(torch.stack([torch.randint(0, num_users, (300,), generator=gen),
-                                      torch.randint(0, num_items, (300,), generator=gen)]), dim=1)
-    pairs = pairs[:, torch.randperm(pairs.size(1), generator=gen)]
+    scores, pairs = random_case(9, num_users, num_items, 300)
     train, val, test = pairs[:, :150], pairs[:, 150:170], pairs[:, 170:200]
     evaluator = held_out_evaluator('test', train, val, test, num_users, num_items, (5,))
     result = evaluate_held_out(evaluator, lambda users: scores[users].clone(), 'test', train,
