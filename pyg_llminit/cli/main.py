@@ -16,6 +16,7 @@ from .evaluate import evaluate_command
 from .export import export_command
 from .options import flag
 from .recommend import recommend_command
+from .report import report_command
 from .stats import stats_command
 from .train import train_command
 
@@ -38,7 +39,7 @@ def cli() -> None:
 
 
 for command in (train_command, compare_command, evaluate_command, recommend_command,
-                export_command, embed_command,
+                export_command, report_command, embed_command,
                 stats_command):
     cli.add_command(command)
 

@@ -25,44 +25,61 @@ def _save(fig, path: Path) -> None:
     plt.close(fig)
 
 
-def validation_curves(curves: Dict[str, Dict[str, List[float]]], metric: str,
-                      path: Path) -> None:
-    r"""The validation :obj:`metric` per epoch of every arm: the mean over its seeds (those
-    still training at that epoch) with a band of one standard deviation.
+def curves(series: Dict[str, Dict[str, List[float]]], path: Path, xlabel: str, ylabel: str,
+           title: str, log_y: bool = False, start: int = 1) -> None:
+    r"""One line per name: the mean over its runs (those still going at that x) with a
+    band of one standard deviation (none for a single run).
 
     Args:
-        curves (dict): ``{arm: {seed: [value per epoch]}}``.
-        metric (str): The metric's name, for the axis label.
+        series (dict): ``{name: {run: [value per step]}}``.
         path (Path): The PNG file.
+        xlabel, ylabel, title (str): The labels.
+        log_y (bool): A logarithmic y axis.
+        start (int): The x of the first value.
     """
     import numpy as np
     fig, ax = _figure()
-    for colour, (arm, by_seed) in zip(COLOURS * 4, curves.items()):
-        length = max(len(c) for c in by_seed.values())
-        values = np.full((len(by_seed), length), np.nan)
-        for row, curve in enumerate(by_seed.values()):
+    for colour, (name, runs) in zip(COLOURS * 4, series.items()):
+        length = max(len(c) for c in runs.values())
+        values = np.full((len(runs), length), np.nan)
+        for row, curve in enumerate(runs.values()):
             values[row, :len(curve)] = curve
-        epochs = np.arange(1, length + 1)
+        x = np.arange(start, start + length)
         mean = np.nanmean(values, 0)
         std = np.nan_to_num(np.nanstd(values, 0))
-        ax.plot(epochs, mean, color=colour, lw=1.6, label=f'{arm} ({len(by_seed)} seeds)')
-        ax.fill_between(epochs, mean - std, mean + std, color=colour, alpha=0.2, lw=0)
-    ax.set_xlabel('epoch')
-    ax.set_ylabel(f'validation {metric}')
+        label = f'{name} ({len(runs)} seeds)' if len(runs) > 1 else name
+        ax.plot(x, mean, color=colour, lw=1.6, label=label)
+        if len(runs) > 1:
+            ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.2, lw=0)
+    if log_y:
+        ax.set_yscale('log')
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    ax.set_title(f'Validation {metric}: mean over seeds, band of ±1 std', fontsize=10)
+    ax.set_title(title, fontsize=10)
     _save(fig, path)
 
 
-def group_bars(groups: Dict[str, Dict[str, Dict]], metric: str, path: Path) -> None:
-    r"""Grouped bars of a test :obj:`metric` per user group, one bar per arm, with the
+def validation_curves(series: Dict[str, Dict[str, List[float]]], metric: str,
+                      path: Path) -> None:
+    r"""The validation :obj:`metric` per epoch of every arm (``{arm: {seed: [value per
+    epoch]}}``): the mean over its seeds with a band of one standard deviation."""
+    curves(series, path, 'epoch', f'validation {metric}',
+           f'Validation {metric}: mean over seeds, band of ±1 std')
+
+
+def group_bars(groups: Dict[str, Dict[str, Dict]], metric: str, path: Path,
+               xlabel: str = 'training interactions per user', count: str = 'users') -> None:
+    r"""Grouped bars of a test :obj:`metric` per group, one bar per arm, with the
     standard deviation over seeds as error bars.
 
     Args:
-        groups (dict): ``{arm: {group: {'users': n, metric: {'mean', 'std'}}}}``.
+        groups (dict): ``{arm: {group: {count: n, metric: {'mean', 'std'}}}}``.
         metric (str): The metric to show.
         path (Path): The PNG file.
+        xlabel (str): What the groups are.
+        count (str): The key of each group's size shown under its name.
     """
     import numpy as np
     names = list(next(iter(groups.values())))
@@ -79,13 +96,15 @@ def group_bars(groups: Dict[str, Dict[str, Dict]], metric: str, path: Path) -> N
         ax.bar(x + (offset - (len(groups) - 1) / 2) * width, means, width, yerr=stds,
                color=colour, label=arm, capsize=2, error_kw={'lw': 0.8})
     first = next(iter(groups.values()))
-    ax.set_xticks(x, [f'{g}\n{first[g]["users"]:,} users' for g in names])
-    ax.set_xlabel('training interactions per user')
+    ax.set_xticks(x, [f'{g}\n{first[g][count]:,} {count}' for g in names])
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(f'test {metric}')
     ax.grid(alpha=0.3, axis='y')
     ax.legend(fontsize=8)
-    ax.set_title(f'Test {metric} per user group: mean over seeds, ±1 std', fontsize=10)
+    spread = any(v[metric]['std'] for g in groups.values() for v in g.values())
+    ax.set_title(f'Test {metric} per group' + (': mean over seeds, ±1 std' if spread else ''),
+                 fontsize=10)
     _save(fig, path)
 
 
-__all__ = ['validation_curves', 'group_bars']
+__all__ = ['curves', 'validation_curves', 'group_bars']
