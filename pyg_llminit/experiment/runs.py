@@ -81,18 +81,21 @@ class RunFolder:
     def tee(self, log: Callable[[str], None]) -> Callable[[str], None]:
         r""":obj:`log`, also appending every line to ``console.log``: the whole console
         output of the run (a resumed run goes on in the same file). Lines before the run
-        writes its first file wait in memory, so a run that fails early leaves no folder."""
-        pending: List[str] = []
-        console = self.path / self.CONSOLE
+        writes its config wait in memory (so a run that fails early leaves no folder) and
+        are written with it."""
+        self._pending = []
 
         def both(line: str) -> None:
             log(line)
-            pending.append(line)
-            if (self.path / self.CONFIG).is_file():
-                with open(console, 'a') as f:
-                    f.write(''.join(f'{text}\n' for text in pending))
-                pending.clear()
+            self._pending.append(line)
+            self._flush_console()
         return both
+
+    def _flush_console(self) -> None:
+        if getattr(self, '_pending', None) and (self.path / self.CONFIG).is_file():
+            with open(self.path / self.CONSOLE, 'a') as f:
+                f.write(''.join(f'{text}\n' for text in self._pending))
+            self._pending.clear()
 
     def discard_if_empty(self) -> None:
         r"""Removes the folder if the run wrote nothing into it (it failed early)."""
@@ -138,6 +141,7 @@ class RunFolder:
 
     def write_config(self, config: ExperimentConfig) -> None:
         write_json(self.path / self.CONFIG, config.to_dict())
+        self._flush_console()
 
     def save_history(self, history: List[Dict]) -> None:
         write_json(self.path / self.HISTORY, history)

@@ -53,6 +53,8 @@ def ws(tmp_path, finished_run):
     shutil.copytree(run, work / 'truncated')
     best = work / 'truncated' / 'best.pt'
     best.write_bytes(best.read_bytes()[:1000])
+    shutil.copytree(run, work / 'emptied')
+    (work / 'emptied' / 'best.pt').write_bytes(b'')
     (work / 'file').write_text('not a folder\n')
     return work
 
@@ -137,6 +139,8 @@ CASES = [
     ('evaluate-not-a-run', ['evaluate', '{ws}/graph'], 'error: {ws}/graph: no config.json'),
     ('evaluate-truncated-best', ['evaluate', '{ws}/truncated'],
      'error: {ws}/truncated/best.pt: cannot read it, truncated or not a checkpoint'),
+    ('evaluate-empty-best', ['evaluate', '{ws}/emptied'],
+     'error: {ws}/emptied/best.pt: cannot read it, truncated or not a checkpoint'),
     ('evaluate-out-run-file', ['evaluate', '{ws}/run', '--out', '{ws}/run/results.json'],
      'error: --out {ws}/run/results.json lies in the run folder'),
     ('evaluate-out-folder', ['evaluate', '{ws}/run', '--out', '{ws}/run'],
@@ -222,3 +226,17 @@ def test_a_full_disk_while_writing_is_one_line_and_leaves_complete_files(ws, tmp
     assert err.startswith('error: cannot write ') and 'No space left on device' in err
     assert not [p for p in out.iterdir() if p.name.startswith('.')]
     torch.load(out / 'best.pt', weights_only=True)  # what was written is complete
+
+
+def test_a_diverged_training_is_one_line_naming_the_epoch(ws, tmp_path, capsys):
+    out = tmp_path / 'diverged'
+    with pytest.raises(SystemExit) as exc:
+        main(['train', '--graph', str(ws / 'graph'), '--dim', '8', '--epochs', '3',
+              '--batch-size', '16', '--lr', '1e38', '--device', 'cpu',
+              '--root', str(tmp_path / 'cache'), '--out', str(out)])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and '\n' not in err
+    assert err.startswith('error: training diverged: the loss of epoch 1 is ')
+    # what was written before is complete; no checkpoint of a diverged epoch exists
+    assert sorted(p.name for p in out.iterdir()) == [
+        'config.json', 'console.log', 'provenance.json']
