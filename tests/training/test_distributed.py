@@ -114,8 +114,8 @@ def test_torchrun_cli_trains_and_only_rank_0_writes(csv_graph, tmp_path):
     assert proc.stdout.count('test most-popular') == 1  # one results table, from rank 0
     results = json.loads((tmp_path / 'run' / 'results.json').read_text())
     assert results['world_size'] == 2 and results['epochs_run'] == 2
-    assert sorted(p.name for p in (tmp_path / 'run').iterdir()) == \
-        ['best.pt', 'config.json', 'history.json', 'provenance.json', 'results.json']
+    from pyg_llminit.experiment import RunFolder
+    assert sorted(p.name for p in (tmp_path / 'run').iterdir()) == sorted(RunFolder.FILES)
 
 
 @pytest.mark.slow
