@@ -212,17 +212,15 @@ def resume_run(run_dir: Union[str, 'Path'], root: Optional[str] = None,
     return _finish(folder, config, trainer, results, 1, prepared.data['user'].ids, log)
 
 
-@torch.no_grad()
 def collapse_of(trainer: 'Trainer') -> Dict:
     r"""Effective rank and spectrum (:mod:`~pyg_llminit.evaluation.collapse`) of the
     trained user and item tables: the layer-0 ``ego`` embeddings (the parameters) and the
     ``propagated`` ones the model scores with."""
     from ..evaluation.collapse import collapse_report
-    model = trainer.model.eval()
-    users, items = model(trainer.adj)
-    ego = model.embedding.weight
-    return collapse_report({'user_ego': ego[:model.num_users], 'item_ego': ego[model.num_users:],
-                            'user_propagated': users, 'item_propagated': items})
+    from .export import model_tables
+    tables = model_tables(trainer.model, trainer.adj)
+    return collapse_report({name.replace('_final', '_propagated'): table
+                            for name, table in tables.items()})
 
 
 def _finish(folder: RunFolder, config: ExperimentConfig, trainer: 'Trainer', results: Dict,
