@@ -39,7 +39,7 @@ def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
     """
     from ..evaluation.groups import check_group_edges, check_item_shares
     from ..experiment import evaluate_run, load_run
-    from ..experiment.tables import groups_table, metrics_table
+    from ..experiment.tables import groups_table, metrics_table, split_columns
     from ..io import writable_file, write_json
     from ..training import resolve_device
     ks, groups = parse_topk(topk), parse_user_groups(user_groups)
@@ -52,8 +52,7 @@ def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
     run = load_run(run_dir, root, resolve_device(device))
     result = evaluate_run(run, split, ks, groups, item_groups=shares)
     click.echo(f'{run_dir}: {run.config.model} on {run.config.graph}, {split}')
-    click.echo(metrics_table({split: result[split],
-                              f'{split} most-popular': result[f'{split}_most_popular']}))
+    click.echo(metrics_table(split_columns(result, split)))
     if f'{split}_by_user_degree' in result:
         click.echo(f'\n{split} by training interactions per user')
         click.echo(groups_table(result[f'{split}_by_user_degree']))

@@ -105,7 +105,16 @@ OPTIONS = [
                  "and the torso, e.g. '0.2,0.5' gives the top 20%, the next 30% and the "
                  "tail 50%; 'none' skips it."),
     click.option('--split', default='loo', show_default=True,
-                 help="'loo' (leave-one-out) or ratios 'train,val,test' such as '0.8,0.1,0.1'."),
+                 help="'loo' (leave-one-out), ratios 'train,val,test' such as '0.8,0.1,0.1', "
+                 "or 'cold-items:0.1': 10% of the items held out with all their "
+                 "interactions (half validate, half test), scored from their text as new "
+                 "items (see --cold-map)."),
+    click.option('--cold-map', type=click.Choice(['ridge', 'mlp']), default='ridge',
+                 show_default=True, help="With --split cold-items: how a new item gets an "
+                 "embedding, a map from its text embedding to the trained item embedding, "
+                 "fitted on the warm items: closed-form ridge or a two-layer MLP. The other "
+                 "map, the item's LLMInit vector, text similarity and random are reported "
+                 "beside it."),
     click.option('--order', type=click.Choice(list(catalog.ORDERS)), default='time',
                  show_default=True, help="Order of each user's history for the split "
                  "('random' with --seed reproduces the LLMInit authors' variant)."),
@@ -133,7 +142,7 @@ def experiment_config(model: str, init: str, seed: int, graph: str, model_option
                       deterministic: bool, stopping: str, negatives: str,
                       mask_seen: bool, topk: str, monitor: str, user_groups: str,
                       item_groups: str, embedding_file: Optional[str],
-                      split: str, order: str, min_rating: Optional[float],
+                      split: str, cold_map: str, order: str, min_rating: Optional[float],
                       k_core: Optional[int], **unused: Any):
     r"""The :class:`~pyg_llminit.experiment.ExperimentConfig` of :data:`OPTIONS`' values
     and a backbone, init and seed."""
@@ -147,7 +156,8 @@ def experiment_config(model: str, init: str, seed: int, graph: str, model_option
                         deterministic=deterministic, stopping=stopping,
                         negatives=negatives, mask_seen=mask_seen)
     return ExperimentConfig(
-        graph=graph, min_rating=min_rating, k_core=k_core, split=split, order=order,
+        graph=graph, min_rating=min_rating, k_core=k_core, split=split, cold_map=cold_map,
+        order=order,
         model=model, embedding_dim=dim, num_layers=layers, reg_weight=reg,
         model_options=model_options_of(click.get_current_context(), model_options),
         init=init, encoder=encoder, text_fields=text_fields, text_template=text_template,

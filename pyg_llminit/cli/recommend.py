@@ -29,12 +29,18 @@ def known_pairs(run: 'Run', exclude: str) -> 'Tensor':
               show_default=True, help="Items never recommended: 'seen' = every item the user "
               "interacted with (train, validation and test); 'train' = only the run's "
               "training items, as the test evaluation ranks them.")
+@click.option('--new-items', default=None, metavar='FILE',
+              help="Rank brand-new items instead, from their text alone: a CSV with a header "
+              "(item_id or item, then title and other text columns) or a RecBole .item file, "
+              "ids not yet in the graph. Their texts are encoded with the run's encoder and "
+              "mapped into its item table by a map fitted on the trained items (the run's "
+              "--cold-map, ridge by default); nothing is retrained.")
 @click.option('--out', default=None, help='Also write the lists as JSON (atomically).')
 @click.option('--root', default=None, help=ROOT_HELP)
 @click.option('--device', default='auto', show_default=True, help=DEVICE_HELP)
 def recommend_command(run_dir: str, users: Tuple[str, ...], all_users: bool, k: int,
-                      exclude: str, out: Optional[str], root: Optional[str],
-                      device: str) -> None:
+                      exclude: str, new_items: Optional[str], out: Optional[str],
+                      root: Optional[str], device: str) -> None:
     """Top-K items for users, from the best checkpoint of a finished train run.
 
     Rebuilds the run's graph, split and model from RUN/config.json and RUN/best.pt, then
@@ -45,6 +51,7 @@ def recommend_command(run_dir: str, users: Tuple[str, ...], all_users: bool, k: 
     Examples:
       pyg-llminit recommend runs/quick --user A1YJEY40YUW4SE
       pyg-llminit recommend runs/quick --all-users -k 20 --out recs.json
+      pyg-llminit recommend runs/quick --user A1YJEY40YUW4SE --new-items new.csv
     """
     import torch
 
@@ -57,12 +64,22 @@ def recommend_command(run_dir: str, users: Tuple[str, ...], all_users: bool, k: 
         raise UserInputError('--all-users needs --out (one list per user is a lot to print)')
     if not users and not all_users:
         raise UserInputError('name users with --user ID (repeatable) or ask for --all-users')
+    new = None
+    if new_items is not None:
+        from ..coldstart.new_items import read_new_items
+        new = read_new_items(new_items)  # a bad file fails before the run is loaded
     run = load_run(run_dir, root, resolve_device(device))
     ids: List[str] = list(run.data['user'].ids) if all_users else list(users)
     index = torch.arange(len(ids)) if all_users else user_index(run.data, ids)
-    items, scores = recommend(run.model, run.adj, index, known_pairs(run, exclude), k,
-                              progress=all_users)
-    item_ids, titles = run.data['item'].ids, getattr(run.data['item'], 'title', None)
+    catalogue = run.data if new is None else new
+    if new is None:
+        items, scores = recommend(run.model, run.adj, index, known_pairs(run, exclude), k,
+                                  progress=all_users)
+    else:
+        from ..coldstart.new_items import check_new_items, new_item_scorer, rank_new_items
+        check_new_items(run, new, new_items)
+        items, scores = rank_new_items(*new_item_scorer(run, new), index.cpu(), k)
+    item_ids, titles = catalogue['item'].ids, getattr(catalogue['item'], 'title', None)
     results: Dict[str, List[Dict]] = {}
     for user, row, vals in zip(ids, items.tolist(), scores.tolist()):
         results[user] = [{'item': item_ids[i], 'score': round(v, 6)}

@@ -83,31 +83,37 @@ def _item_text(path: str, header: List[str], rows: List[Tuple[int, List[str]]],
     return {field: {row[i]: row[c] for _, row in rows} for field, c in columns.items()}
 
 
+def read_items(path: str) -> Dict[str, Dict[str, str]]:
+    r"""The text fields of an items file, ``{field: {item id: text}}`` (a ``title`` field
+    required): a RecBole ``.item`` file (tab-separated, ``field:type`` header, text-typed
+    fields; MovieLens' ``movie_title`` read as ``title``) or, for any other name, a CSV
+    file with a header (an ``item_id`` or ``item`` column, every other column text)."""
+    if path.endswith('.item'):
+        header, rows = _rows(path, '\t')
+        names = [h.split(':')[0] for h in header]
+        columns = {name: c for c, (name, h) in enumerate(zip(names, header))
+                   if name not in ITEM_COLUMNS and h.partition(':')[2] in TEXT_TYPES}
+        if 'title' not in columns and 'movie_title' in columns:  # RecBole's MovieLens
+            columns['title'] = columns.pop('movie_title')
+        return _item_text(path, names, rows, columns)
+    header, rows = _rows(path, ',')
+    columns = {name: c for c, name in enumerate(header) if name not in ITEM_COLUMNS}
+    return _item_text(path, header, rows, columns)
+
+
 def _read_atomic(inter: str) -> Tuple[Dict, Optional[Dict[str, Dict[str, str]]]]:
     header, rows = _rows(inter, '\t')
     names = [h.split(':')[0] for h in header]
     data = _interactions(inter, names, rows, ('rating',), ('timestamp',))
     item = osp.splitext(inter)[0] + '.item'
-    if not osp.isfile(item):
-        return data, None
-    header, rows = _rows(item, '\t')
-    names = [h.split(':')[0] for h in header]
-    columns = {name: c for c, (name, h) in enumerate(zip(names, header))
-               if name not in ITEM_COLUMNS and h.partition(':')[2] in TEXT_TYPES}
-    if 'title' not in columns and 'movie_title' in columns:  # RecBole's MovieLens files
-        columns['title'] = columns.pop('movie_title')
-    return data, _item_text(item, names, rows, columns)
+    return data, read_items(item) if osp.isfile(item) else None
 
 
 def _read_csv(inter: str) -> Tuple[Dict, Optional[Dict[str, Dict[str, str]]]]:
     header, rows = _rows(inter, ',')
     data = _interactions(inter, header, rows, ('rating',), ('timestamp', 'time'))
     item = osp.join(osp.dirname(inter), 'items.csv')
-    if not osp.isfile(item):
-        return data, None
-    header, rows = _rows(item, ',')
-    columns = {name: c for c, name in enumerate(header) if name not in ITEM_COLUMNS}
-    return data, _item_text(item, header, rows, columns)
+    return data, read_items(item) if osp.isfile(item) else None
 
 
 def find_interactions(path: str) -> str:

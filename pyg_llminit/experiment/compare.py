@@ -98,11 +98,13 @@ def check_seeds(seeds: Sequence[int]) -> List[int]:
 def arm_config(base: ExperimentConfig, arm: Arm, seed: int) -> ExperimentConfig:
     r"""The run of :obj:`arm` with :obj:`seed`: the base config with the arm's backbone
     and init, the seed, and the comparison's one split seed."""
-    return dataclasses.replace(
-        base, model=arm.model, init=arm.init,
-        embedding_file=None if arm.init == 'none' else base.embedding_file,
+    config = dataclasses.replace(
+        base, model=arm.model, init=arm.init, embedding_file=None,
         split_seed=SPLIT_SEED if base.split_seed is None else base.split_seed,
         train=dataclasses.replace(base.train, seed=seed))
+    if config.uses_text:  # a cold-item split scores new items from text in every arm
+        config = dataclasses.replace(config, embedding_file=base.embedding_file)
+    return config
 
 
 def shared_settings(base: ExperimentConfig) -> Dict:
@@ -209,7 +211,7 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
     first = next(iter(configs.values()))
     prepared = prepare(first, root, log, features=False)
     if (embedding is None and base.embedding_file is None
-            and any(arm.init != 'none' for arm in arms)):
+            and any(config.uses_text for config in configs.values())):
         from ..text import encode_items
         embedding = encode_items(prepared.train, base.encoder, base.text_fields,
                                  base.text_template)
@@ -225,7 +227,7 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
         folder = out / 'runs' / arm.folder(seed)
         log_file = str(out / 'logs' / f'{arm.folder(seed)}.log') if jobs > 1 else None
         return (configs[arm, seed].to_dict(), str(folder), root,
-                embedding if arm.init != 'none' else None, threads, log_file)
+                embedding if configs[arm, seed].uses_text else None, threads, log_file)
 
     def done(arm: Arm, seed: int, count: int) -> None:
         results = json.loads((out / 'runs' / arm.folder(seed) / RunFolder.RESULTS).read_text())

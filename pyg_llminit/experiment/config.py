@@ -18,7 +18,9 @@ class ExperimentConfig:
         graph (str): Graph name or path (see :func:`~pyg_llminit.datasets.load_graph`).
         min_rating (float, optional), k_core (int, optional): Interaction filters
             (``None``: the graph's defaults).
-        split (str): ``'loo'`` (leave-one-out) or ratios such as ``'0.8,0.1,0.1'``.
+        split (str): ``'loo'`` (leave-one-out), ratios such as ``'0.8,0.1,0.1'``, or
+            ``'cold-items:0.1'`` (a share of the items held out, see
+            :class:`~pyg_llminit.transforms.cold_items.ColdItemSplit`).
         order (str): Order of each user's history for the split, ``'time'`` or ``'random'``.
         split_seed (int, optional): Seed of a random-order split (default: ``train.seed``).
         model (str): Backbone (see :data:`pyg_llminit.catalog.MODELS`).
@@ -34,6 +36,8 @@ class ExperimentConfig:
         embedding_file (str, optional): Item vectors made elsewhere, used as the text
             embedding instead of encoding with :obj:`encoder` (see
             :mod:`pyg_llminit.text.external`).
+        cold_map (str): With a cold-item split (``split='cold-items:0.1'``), how new items
+            are scored: ``'ridge'`` or ``'mlp'`` (see :mod:`pyg_llminit.coldstart`).
         train (TrainConfig): Optimisation and evaluation settings.
     """
     graph: str = 'amazon'
@@ -54,6 +58,7 @@ class ExperimentConfig:
     popular_ratio: float = 0.2
     init_scale: str = 'none'
     embedding_file: Optional[str] = None
+    cold_map: str = 'ridge'
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
@@ -81,11 +86,15 @@ class ExperimentConfig:
                     not math.isfinite(value) or value < 0:
                 raise invalid(name, f'must be a finite number >= 0, got {value!r}')
         check_init_scale(self.init_scale)
+        from ..coldstart.maps import MAPS
+        if self.cold_map not in MAPS:
+            raise invalid('cold_map', f"must be one of {', '.join(MAPS)}, got "
+                          f"'{self.cold_map}'")
         if self.embedding_file is not None:
             from ..text.external import SUFFIXES
-            if self.init == 'none':
-                raise invalid('embedding_file', "is used by LLMInit only: give an --init "
-                              "other than 'none', or drop it")
+            if not self.uses_text:
+                raise invalid('embedding_file', "is used by LLMInit and cold-item splits "
+                              "only: give an --init other than 'none', or drop it")
             if not str(self.embedding_file).endswith(SUFFIXES):
                 raise invalid('embedding_file', f"{self.embedding_file}: unknown format "
                               f"(use one of {', '.join(SUFFIXES)})")
@@ -105,7 +114,13 @@ class ExperimentConfig:
 
     @property
     def uses_text(self) -> bool:
-        return self.init != 'none'
+        r"""Whether the item texts are needed: for LLMInit, and to score new items."""
+        return self.init != 'none' or self.cold_items
+
+    @property
+    def cold_items(self) -> bool:
+        r"""Whether the split holds out whole items (``'cold-items:RATIO'``)."""
+        return self.split.startswith('cold-items')
 
     def to_dict(self) -> Dict[str, Any]:
         r"""A JSON-ready dict (tuples as lists)."""

@@ -22,6 +22,8 @@ from .runs import RunFolder
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from ..coldstart import ColdItemProtocol
+
     from torch_geometric.data import HeteroData
 
     from ..models.base import Recommender
@@ -31,14 +33,16 @@ Log = Callable[[str], None]
 
 
 class Prepared(NamedTuple):
-    r"""A loaded graph, its split, and (for an LLMInit config) the initial user and item
-    features ``[U, d]`` / ``[I, d]`` computed from the training graph only."""
+    r"""A loaded graph, its split, (for an LLMInit config) the initial user and item
+    features ``[U, d]`` / ``[I, d]`` computed from the training graph only, and (where
+    the config uses text) every item's text embedding ``[I, D]``."""
     data: 'HeteroData'
     train: 'HeteroData'
     val: 'HeteroData'
     test: 'HeteroData'
     user_x: Optional[Tensor] = None
     item_x: Optional[Tensor] = None
+    item_text: Optional[Tensor] = None
 
 
 def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = print,
@@ -54,14 +58,15 @@ def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = pri
         embedding (Tensor, optional): Precomputed item embeddings ``[I, d_LLM]`` instead of
             encoding the item texts with ``config.encoder``.
         features (bool): Compute the LLMInit features (``False`` to rebuild a trained
-            model, whose weights replace them anyway).
+            model, whose weights replace them anyway; a cold-item split, which scores new
+            items with them, computes them always).
         force_reload (bool): Process the graph's raw files again, ignoring its cache.
     """
     from ..datasets import load_graph
     from ..datasets.graph import EDGE_TYPE, graph_statistics
     from ..transforms.split import parse_split
     from .tables import stats_table
-    if config.uses_text and config.init != 'full' and config.embedding_file is None:
+    if config.init not in ('none', 'full') and config.embedding_file is None:
         check_dim_fits_encoder(config.embedding_dim, config.encoder)
     data = load_graph(config.graph, root, force_reload, min_rating=config.min_rating,
                       k_core=config.k_core)
@@ -76,19 +81,38 @@ def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = pri
     log(f'split {splitter}: train {train[EDGE_TYPE].num_edges:,}, '
         f'valid {val[EDGE_TYPE].edge_label_index.size(1):,}, '
         f'test {test[EDGE_TYPE].edge_label_index.size(1):,}')
-    if not (features and config.uses_text):
+    if not ((features or config.cold_items) and config.uses_text):
         return Prepared(data, train, val, test)
     from .features import describe, llminit_features
     if embedding is None and config.embedding_file is not None:
         from ..text.external import load_item_vectors
         embedding = load_item_vectors(config.embedding_file, data['item'].ids)
         log(f'item vectors {tuple(embedding.shape)} from {config.embedding_file}')
+    if embedding is None:
+        from ..text import encode_items
+        embedding = encode_items(train, config.encoder, config.text_fields,
+                                 config.text_template)
+    if config.init == 'none':  # a cold-item split's text only
+        return Prepared(data, train, val, test, item_text=embedding)
     user_x, item_x, transform = llminit_features(
         train, config.init, None if config.init == 'full' else config.embedding_dim,
         config.encoder, config.text_fields, config.text_template, config.popular_ratio,
         config.init_scale, config.train.seed, embedding=embedding)
     log(f'{transform}; {describe(user_x, item_x)}')
-    return Prepared(data, train, val, test, user_x, item_x)
+    return Prepared(data, train, val, test, user_x, item_x, embedding)
+
+
+def cold_item_protocol(config: ExperimentConfig, prepared: Prepared
+                       ) -> Optional['ColdItemProtocol']:
+    r"""For a cold-item split, the validation and test of :obj:`prepared`'s held-out
+    items (see :mod:`pyg_llminit.coldstart`); ``None`` otherwise."""
+    if not config.cold_items:
+        return None
+    from ..coldstart import ColdItemProtocol
+    return ColdItemProtocol(prepared.train, prepared.val, prepared.test, prepared.item_text,
+                            prepared.item_x, config.cold_map, config.train.topk,
+                            config.train.eval_batch_size, config.train.user_groups,
+                            seed=config.train.seed)
 
 
 def check_dim_fits_encoder(dim: int, encoder: str) -> None:
@@ -170,7 +194,8 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
             config = dataclasses.replace(config, embedding_dim=model.embedding.embedding_dim)
         log(f'model {model}')
         trainer = Trainer(model, prepared.train, prepared.val, prepared.test, config.train,
-                          writer=folder, log=log)
+                          writer=folder, log=log,
+                          protocol=cold_item_protocol(config, prepared))
         if folder is not None:
             folder.write_config(config)
             folder.write_provenance(prepared.data, config.graph)
@@ -207,7 +232,7 @@ def resume_run(run_dir: Union[str, 'Path'], root: Optional[str] = None,
     model = create_model(config, prepared)
     log(f'model {model}')
     trainer = Trainer(model, prepared.train, prepared.val, prepared.test, config.train,
-                      writer=folder, log=log)
+                      writer=folder, log=log, protocol=cold_item_protocol(config, prepared))
     results = trainer.fit(resume=checkpoint)
     return _finish(folder, config, trainer, results, 1, prepared.data['user'].ids, log)
 
@@ -228,6 +253,10 @@ def _finish(folder: RunFolder, config: ExperimentConfig, trainer: 'Trainer', res
     r"""The end of a run: the results table, then ``results.json``."""
     from .tables import groups_table, results_table
     log('')
+    if 'test_cold_references' in results:
+        log(f'held-out items, each user ranking the cold test items: valid and test with the '
+            f'{config.cold_map} map from text to item embedding; references: '
+            f'{", ".join(results["test_cold_references"])}')
     log(results_table(results))
     if 'test_by_user_degree' in results:
         log('\ntest by training interactions per user')

@@ -281,8 +281,9 @@ def _new_folder(path: Path) -> Path:
 
 class Run(NamedTuple):
     r"""A rebuilt run: its config, the whole graph, the split's training, validation and
-    test graphs, the model with the best validation weights (in eval mode) and the
-    training adjacency."""
+    test graphs, the model with the best validation weights (in eval mode), the
+    training adjacency and (for a cold-item split) the items' text embedding and LLMInit
+    features."""
     config: ExperimentConfig
     data: 'HeteroData'
     train: 'HeteroData'
@@ -290,6 +291,8 @@ class Run(NamedTuple):
     test: 'HeteroData'
     model: 'Recommender'
     adj: 'NormalizedAdjacency'
+    item_text: Optional[torch.Tensor] = None
+    item_x: Optional[torch.Tensor] = None
 
 
 def load_run(run_dir: Union[str, Path], root: Optional[str] = None,
@@ -320,7 +323,8 @@ def load_run(run_dir: Union[str, Path], root: Optional[str] = None,
     model.to(device).eval()
     num_users, num_items = model.num_users, model.num_items
     adj = normalized_adjacency(train_index(prepared.train), num_users, num_items).to(device)
-    return Run(config, prepared.data, prepared.train, prepared.val, prepared.test, model, adj)
+    return Run(config, prepared.data, prepared.train, prepared.val, prepared.test, model, adj,
+               prepared.item_text, prepared.item_x)
 
 
 @torch.no_grad()
@@ -329,15 +333,25 @@ def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
                  batch_size: int = 1024,
                  item_groups: Optional[Sequence[float]] = (0.2, 0.5)) -> Dict:
     r"""The run's model on its validation or test split, masked as in training, beside the
-    most-popular ranking, in the schema of the run's ``results.json``.
+    most-popular ranking (on held-out items: beside the references of
+    :mod:`~pyg_llminit.coldstart`), in the schema of the run's ``results.json``.
 
     Returns:
         ``{'split': split, split: metrics, f'{split}_most_popular': metrics}`` and, with
         :obj:`user_groups`, ``f'{split}_by_user_degree'``, with :obj:`item_groups`,
-        ``f'{split}_by_item_popularity'``.
+        ``f'{split}_by_item_popularity'``; on held-out items ``f'{split}_most_popular'``
+        and the item groups are replaced by ``f'{split}_cold_references'``.
     """
     from ..evaluation.protocol import evaluate_held_out, held_out_evaluator
     from ..transforms.split import label_index, train_index
+    if run.config.cold_items:
+        from ..coldstart import ColdItemProtocol
+        protocol = ColdItemProtocol(run.train, run.val, run.test, run.item_text, run.item_x,
+                                    run.config.cold_map, k, batch_size, user_groups,
+                                    seed=run.config.train.seed)
+        result = protocol.test(run.model(run.adj), split)
+        result.pop(f'{split}_per_user')
+        return {'split': split, **result}
     train = train_index(run.train)
     evaluator = held_out_evaluator(split, train, label_index(run.val), label_index(run.test),
                                    run.model.num_users, run.model.num_items, k, batch_size,

@@ -96,6 +96,10 @@ def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict
                                                  ['effective_rank'] for r in results])
                                 for name in results[0]['embedding_collapse']}
                                if all('embedding_collapse' in r for r in results) else {}),
+            'cold_references': {
+                name: {m: _mean_std([r['test_cold_references'][name][m] for r in results])
+                       for m in results[0]['test_cold_references'][name]}
+                for name in results[0].get('test_cold_references', {})},
             'curves': {str(s): [h['val'][monitor] for h in history[arm, s]] for s in seeds},
             'warnings': {str(s): runs[arm, s].get('warnings', []) for s in seeds
                          if runs[arm, s].get('warnings')},
@@ -213,6 +217,22 @@ def render_markdown(summary: Dict) -> str:
                                  [[g, f'{groups[g]["users"]:,}',
                                    *(_pm(a['groups'][g][metric]) for a in arms.values())]
                                   for g in groups])]
+    cold = [(name, a) for name, a in arms.items() if a.get('cold_references')]
+    if cold:
+        references = list(dict.fromkeys(r for _, a in cold for r in a['cold_references']))
+        lines += ['', '## Held-out items: the model\'s map and the references', '',
+                  f'Test on items never trained on (split {cfg["split"]}): the run\'s '
+                  f'{cfg.get("cold_map", "ridge")} map from text to item embedding (the '
+                  'arm\'s test metrics above) beside the other map, the item\'s own LLMInit '
+                  'vector (LLMInit arms only), text similarity and random; mean ± std over '
+                  'seeds.', '']
+        for metric in (f'ndcg@{k}', f'recall@{k}'):
+            lines += [markdown_table(
+                ['arm', f'{metric}: {cfg.get("cold_map", "ridge")} map', *references],
+                [[name, _pm(a['test'][metric]),
+                  *(_pm(a['cold_references'][r][metric]) if r in a['cold_references']
+                    else '-' for r in references)] for name, a in arms.items()]), '']
+        lines.pop()
     ranked = [(name, a) for name, a in arms.items() if a.get('effective_rank')]
     if ranked:
         tables = list(ranked[0][1]['effective_rank'])

@@ -33,10 +33,20 @@ def metrics_table(columns: Dict[str, Dict[str, float]]) -> str:
 
 def results_table(results: Dict) -> str:
     r"""A finished run's validation metrics at its best epoch, test, and most-popular on
-    test."""
+    test (or, on held-out items, the references: see :mod:`pyg_llminit.coldstart`)."""
     return metrics_table({f'valid (epoch {results["best_epoch"]})': results['valid'],
-                          'test': results['test'],
-                          'test most-popular': results['test_most_popular']})
+                          **split_columns(results, 'test')})
+
+
+def split_columns(results: Dict, split: str) -> Dict[str, Dict[str, float]]:
+    r"""The columns of :obj:`split` in :obj:`results`: the model's, then most-popular's or
+    (on held-out items) the references'."""
+    columns = {split: results[split]}
+    if f'{split}_most_popular' in results:
+        columns[f'{split} most-popular'] = results[f'{split}_most_popular']
+    for name, metrics in results.get(f'{split}_cold_references', {}).items():
+        columns[f'{split} {name}'] = metrics
+    return columns
 
 
 def groups_table(groups: Dict[str, Dict[str, float]],
@@ -52,4 +62,5 @@ def groups_table(groups: Dict[str, Dict[str, float]],
     return text_table(rows, [first, *counts, *names])
 
 
-__all__ = ['text_table', 'markdown_table', 'stats_table', 'metrics_table', 'results_table', 'groups_table']
+__all__ = ['text_table', 'markdown_table', 'stats_table', 'metrics_table', 'results_table', 'split_columns',
+           'groups_table']

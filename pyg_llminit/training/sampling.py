@@ -26,17 +26,20 @@ class NegativeSampler:
         train_index (Tensor): Training ``(user, item)`` pairs, shape ``[2, E]``.
         num_items (int): Number of items.
         exclude (str): ``'seen'`` or ``'positive'`` (see above). (default: :obj:`'seen'`)
+        items (Tensor, optional): The items negatives are drawn from ``[P]`` (default:
+            all): a cold-item split keeps its held-out items out of training entirely.
     """
-    def __init__(self, train_index: Tensor, num_items: int, exclude: str = 'seen') -> None:
+    def __init__(self, train_index: Tensor, num_items: int, exclude: str = 'seen',
+                 items: Optional[Tensor] = None) -> None:
         if exclude not in EXCLUDES:
             raise UserInputError(f"negatives must exclude one of {', '.join(EXCLUDES)}, "
                                  f"got '{exclude}'", param='negatives')
         if exclude == 'positive' and num_items < 2:
             raise UserInputError('one item only: no negative item exists for BPR')
-        self.num_items, self.exclude = num_items, exclude
+        self.num_items, self.exclude, self.items = num_items, exclude, items
         self.keys = torch.sort(train_index[0] * num_items + train_index[1]).values
         degree = torch.bincount(train_index[0])
-        if degree.numel() and int(degree.max()) >= num_items:
+        if degree.numel() and int(degree.max()) >= self.pool_size:
             raise UserInputError('a user has interacted with every item in training: no '
                                  'negative item exists for BPR')
 
@@ -55,9 +58,17 @@ class NegativeSampler:
         ``exclude='positive'`` the triplets' positives :obj:`pos` ``[B]`` are needed."""
         if self.exclude == 'positive' and pos is None:
             raise ValueError("NegativeSampler(exclude='positive').sample needs pos")
-        neg = torch.randint(self.num_items, user.shape, generator=generator)
+        neg = self._draw(user.shape, generator)
         bad = self.rejects(user, pos, neg).nonzero().view(-1)
         while bad.numel():
-            neg[bad] = torch.randint(self.num_items, bad.shape, generator=generator)
+            neg[bad] = self._draw(bad.shape, generator)
             bad = bad[self.rejects(user[bad], None if pos is None else pos[bad], neg[bad])]
         return neg
+
+    @property
+    def pool_size(self) -> int:
+        return self.num_items if self.items is None else self.items.numel()
+
+    def _draw(self, shape: torch.Size, generator: Optional[torch.Generator]) -> Tensor:
+        index = torch.randint(self.pool_size, shape, generator=generator)
+        return index if self.items is None else self.items[index]

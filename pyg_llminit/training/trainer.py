@@ -6,7 +6,7 @@ import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Protocol
 
 import torch
 from torch_geometric.data import HeteroData
@@ -24,6 +24,9 @@ from .distributed import (broadcast_flag, check_divides, mean_over_ranks, rank_a
                           shard, wrap)
 from .sampling import NegativeSampler
 from .stopping import EarlyStopping
+
+if TYPE_CHECKING:
+    from ..coldstart.protocol import ColdItemProtocol
 
 
 @dataclass
@@ -55,6 +58,9 @@ class Trainer:
         writer (RunWriter, optional): Receives the history after every epoch and the
             state dict of every new best validation epoch (rank 0 only under DDP).
         log (callable): Receives one line per epoch.
+        protocol (ColdItemProtocol, optional): Validation and test on held-out items
+            instead of the held-out interactions (a cold-item split); its items are
+            never drawn as negatives either.
 
     Under ``torchrun`` (a process group initialised), every rank trains on its shard of
     the interactions with DDP; rank 0 validates, decides when to stop and writes.
@@ -71,7 +77,8 @@ class Trainer:
     def __init__(self, model: Recommender, train_data: HeteroData, val_data: HeteroData,
                  test_data: HeteroData, config: TrainConfig,
                  writer: Optional[RunWriter] = None,
-                 log: Callable[[str], None] = print) -> None:
+                 log: Callable[[str], None] = print,
+                 protocol: Optional['ColdItemProtocol'] = None) -> None:
         self.rank, self.world = rank_and_world()
         self.config, self.log = config, log if self.rank == 0 else (lambda s: None)
         self.writer = writer if self.rank == 0 else None  # rank 0 writes, nobody else
@@ -83,19 +90,22 @@ class Trainer:
         if self.train_index.size(1) == 0:
             raise UserInputError('the training split has no interactions')
         self.adj = normalized_adjacency(self.train_index, num_users, num_items).to(self.device)
+        self.protocol = protocol
         self.batches = self._batches(num_users, num_items)
-        val_index, test_index = label_index(val_data), label_index(test_data)
-        if val_index.size(1) == 0 or test_index.size(1) == 0:
-            raise UserInputError('the validation or test split is empty: too few '
-                                 'interactions per user for this split')
-        self.val_evaluator, self.test_evaluator = (
-            held_out_evaluator(split, self.train_index, val_index, test_index, num_users,
-                               num_items, config.topk, config.eval_batch_size,
-                               config.mask_seen)
-            for split in ('valid', 'test'))
-        if config.monitor not in self.val_evaluator.metric_names():
+        if protocol is None:
+            val_index, test_index = label_index(val_data), label_index(test_data)
+            if val_index.size(1) == 0 or test_index.size(1) == 0:
+                raise UserInputError('the validation or test split is empty: too few '
+                                     'interactions per user for this split')
+            self.val_evaluator, self.test_evaluator = (
+                held_out_evaluator(split, self.train_index, val_index, test_index,
+                                   num_users, num_items, config.topk,
+                                   config.eval_batch_size, config.mask_seen)
+                for split in ('valid', 'test'))
+        names = (self.val_evaluator if protocol is None else protocol).metric_names()
+        if config.monitor not in names:
             raise invalid('monitor', f"'{config.monitor}' is not among the computed metrics "
-                          f"({', '.join(self.val_evaluator.metric_names())})")
+                          f"({', '.join(names)})")
         self.history: List[EpochLog] = []
         self.optimizer: Optional[torch.optim.Optimizer] = None
         self.generator: Optional[torch.Generator] = None
@@ -103,7 +113,9 @@ class Trainer:
 
     def _batches(self, num_users: int, num_items: int):
         step_batch = check_divides(self.config.batch_size, self.world)
-        sampler = NegativeSampler(self.train_index, num_items, self.config.negatives)
+        sampler = NegativeSampler(self.train_index, num_items, self.config.negatives,
+                                  None if self.protocol is None else
+                                  self.protocol.negative_pool)
         if self.config.loader == 'full':
             return FullGraphBatches(self.adj, sampler, step_batch, self.model.needs_negatives,
                                     self.rank, self.world)
@@ -169,6 +181,8 @@ class Trainer:
     def validate(self) -> Dict[str, float]:
         r"""The validation metrics of the model as it is now."""
         self.model.eval()
+        if self.protocol is not None:
+            return self.protocol.validate(self.model(self.adj))
         return self.val_evaluator.evaluate(self.model.score_fn(self.adj), device=self.device)
 
     @torch.no_grad()
@@ -176,6 +190,8 @@ class Trainer:
         r"""Test metrics of the model as it is now, beside most-popular's, per user group
         and per user (see :func:`~pyg_llminit.evaluation.evaluate_held_out`)."""
         self.model.eval()
+        if self.protocol is not None:
+            return self.protocol.test(self.model(self.adj))
         return evaluate_held_out(self.test_evaluator, self.model.score_fn(self.adj), 'test',
                                  self.train_index, self.config.user_groups, self.device,
                                  per_user=True, item_groups=self.config.item_groups)

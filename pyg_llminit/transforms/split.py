@@ -167,14 +167,25 @@ class RatioSplit(BaseTransform):
 
 
 def parse_split(spec: str, order: str = 'time', seed: int = 2020) -> BaseTransform:
-    r"""``'loo'`` -> :class:`LeaveOneOutSplit`; ``'0.8,0.1,0.1'`` -> :class:`RatioSplit`."""
+    r"""``'loo'`` -> :class:`LeaveOneOutSplit`; ``'0.8,0.1,0.1'`` -> :class:`RatioSplit`;
+    ``'cold-items:0.1'`` -> :class:`~pyg_llminit.transforms.cold_items.ColdItemSplit`
+    (its items drawn with :obj:`seed`; :obj:`order` does not apply)."""
     if spec in ('loo', 'leave-one-out'):
         return LeaveOneOutSplit(order=order, seed=seed)
+    if spec.startswith('cold-items'):
+        from .cold_items import ColdItemSplit
+        _, _, ratio = spec.partition(':')
+        try:
+            value = float(ratio or 0.1)
+        except ValueError:
+            raise UserInputError(f"unknown split '{spec}': use 'cold-items:RATIO', e.g. "
+                                 "'cold-items:0.1'", param='split') from None
+        return ColdItemSplit(value, seed=seed)
     try:
         ratios = [float(x) for x in spec.split(',')]
     except ValueError:
-        raise UserInputError(f"unknown split '{spec}': use 'loo' or three ratios such as "
-                             f"'0.8,0.1,0.1'") from None
+        raise UserInputError(f"unknown split '{spec}': use 'loo', three ratios such as "
+                             f"'0.8,0.1,0.1' or 'cold-items:0.1'") from None
     return RatioSplit(ratios, order=order, seed=seed)
 
 

@@ -56,6 +56,10 @@ def ws(tmp_path, finished_run):
     shutil.copytree(run, work / 'emptied')
     (work / 'emptied' / 'best.pt').write_bytes(b'')
     (work / 'file').write_text('not a folder\n')
+    (work / 'new_known.csv').write_text('item_id,title\nitem1,Again\nfresh,New\n')
+    (work / 'new_empty.csv').write_text('item_id,title\nn1,\nn2, \n')
+    (work / 'new_no_id.csv').write_text('id,title\nn1,One\n')
+    (work / 'new_no_title.item').write_text('item_id:token\tprice:float\nn1\t3\n')
     return work
 
 
@@ -64,6 +68,9 @@ CASES = [
     # unknown names and malformed values
     ('unknown-graph', ['train', '--graph', 'nope'], "error: unknown graph 'nope'"),
     ('unknown-split', ['train', '--split', 'half'], "error: unknown split 'half'"),
+    ('cold-ratio', ['train', '--split', 'cold-items:0.7'],
+     'error: the cold-item ratio must lie in (0, 0.5], got 0.7'),
+    ('cold-map', ['train', '--cold-map', 'knn'], "error: Invalid value for '--cold-map'"),
     ('choice', ['train', '--order', 'sideways'],
      "error: Invalid value for '--order': 'sideways' is not one of"),
     ('unknown-model', ['train', '--model', 'gpt'], "error: Invalid value for '--model'"),
@@ -148,6 +155,18 @@ CASES = [
     ('recommend-out-run-file', ['recommend', '{ws}/run', '--user', 'user1', '--out',
                                 '{ws}/run/history.json'],
      'error: --out {ws}/run/history.json lies in the run folder'),
+    ('new-items-known-ids', ['recommend', '{ws}/run', '--user', 'user1', '--new-items',
+                             '{ws}/new_known.csv'],
+     'error: {ws}/new_known.csv: 1 item id(s) already in the graph (item1)'),
+    ('new-items-empty-texts', ['recommend', '{ws}/run', '--user', 'user1', '--new-items',
+                               '{ws}/new_empty.csv'],
+     'error: {ws}/new_empty.csv: every item text is empty'),
+    ('new-items-no-id', ['recommend', '{ws}/run', '--user', 'user1', '--new-items',
+                         '{ws}/new_no_id.csv'],
+     "error: {ws}/new_no_id.csv: missing column 'item_id'"),
+    ('new-items-no-text', ['recommend', '{ws}/run', '--user', 'user1', '--new-items',
+                           '{ws}/new_no_title.item'],
+     "error: {ws}/new_no_title.item: missing column 'title'"),
     ('recommend-unknown-user', ['recommend', '{ws}/run', '--user', 'nobody'],
      "error: unknown user id 'nobody'"),
     ('evaluate-bad-topk', ['evaluate', '{ws}/run', '--topk', '0'],

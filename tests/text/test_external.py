@@ -62,7 +62,8 @@ def test_train_with_an_embedding_file(csv_graph, tmp_path, cli_error):
     assert 'item vectors (25, 12) from' in (out / 'console.log').read_text()
     cli_error(['train', '--graph', str(csv_graph), '--embedding', str(tmp_path / 'e.csv'),
                '--out', str(tmp_path / 'other')],
-              "error: --embedding is used by LLMInit only: give an --init other than 'none'")
+              "error: --embedding is used by LLMInit and cold-item splits only: give an --init "
+              "other than 'none'")
     cli_error(['train', '--graph', str(csv_graph), '--init', 'variance', '--embedding',
                str(tmp_path / 'e.txt'), '--out', str(tmp_path / 'other')],
               f'error: --embedding {tmp_path / "e.txt"}: unknown format')

@@ -1,0 +1,88 @@
+"""Ranking brand-new items for the users of a finished run, from the items' text alone.
+
+The new items' texts are encoded with the run's own encoder and text recipe; a map
+(:mod:`~pyg_llminit.coldstart.maps`, the run's ``cold_map``) fitted on the run's warm items
+turns them into item embeddings of the trained model, which then scores them against its
+user table. Nothing is retrained, so a catalogue update costs one encoding and one
+least-squares fit (seconds).
+"""
+from typing import TYPE_CHECKING, List, Tuple
+
+import torch
+from torch import Tensor
+from torch_geometric.data import HeteroData
+
+from ..errors import UserInputError
+from .maps import make_map
+
+if TYPE_CHECKING:
+    from ..experiment import Run
+
+
+def read_new_items(path: str) -> HeteroData:
+    r"""A graph of item nodes only, with the ids (``data['item'].ids``) and text fields of a
+    new-items file: a CSV with a header (``item_id`` or ``item``, then text columns such as
+    ``title``) or a RecBole ``.item`` file."""
+    from ..datasets.local import read_items
+    fields = read_items(path)
+    ids = list(fields['title'])
+    if not ids:
+        raise UserInputError(f'{path}: no items')
+    if not any(text.strip() for column in fields.values() for text in column.values()):
+        raise UserInputError(f'{path}: every item text is empty')
+    data = HeteroData()
+    data['item'].num_nodes = len(ids)
+    data['item'].ids = ids
+    for field, texts in fields.items():
+        data['item'][field] = [texts[i] for i in ids]
+    return data
+
+
+def check_new_items(run: 'Run', new: HeteroData, path: str) -> None:
+    r"""What makes new-item scoring impossible for :obj:`run`, in one line each: item
+    vectors from a file (no encoder to embed new texts alike), a graph without item text,
+    or new ids that are already items of the graph."""
+    config = run.config
+    if config.embedding_file is not None:
+        raise UserInputError(f'the run took its item vectors from {config.embedding_file}, '
+                             'not from an encoder: new items cannot be embedded the same way')
+    if 'title' not in run.data['item']:
+        raise UserInputError("the run's graph has no item text: there is nothing to learn a "
+                             'map from text to item embedding with')
+    known = set(run.data['item'].ids)
+    clash = [i for i in new['item'].ids if i in known]
+    if clash:
+        shown = ', '.join(clash[:3]) + (f' and {len(clash) - 3} more' if len(clash) > 3 else '')
+        raise UserInputError(f'{path}: {len(clash)} item id(s) already in the graph ({shown}):'
+                             ' new items need new ids')
+
+
+@torch.no_grad()
+def new_item_scorer(run: 'Run', new: HeteroData, progress: bool = False
+                    ) -> Tuple[Tensor, Tensor]:
+    r"""The trained user table ``[U, d]`` and the new items' mapped embeddings ``[N, d]``
+    (their scores are ``users @ items.T``)."""
+    from ..text import encode_items
+    config = run.config
+    encode = dict(encoder=config.encoder, fields=config.text_fields,
+                  template=config.text_template, progress=progress)
+    text = encode_items(run.train, **encode)
+    new_text = encode_items(new, **encode)
+    users, items = (t.float().cpu() for t in run.model(run.adj))
+    degree = torch.bincount(run.train['user', 'rates', 'item'].edge_index[1],
+                            minlength=items.size(0))
+    warm = (degree > 0).nonzero().view(-1)
+    fitted = make_map(config.cold_map, config.train.seed).fit(text[warm], items[warm])
+    return users, fitted(new_text)
+
+
+def rank_new_items(users: Tensor, items: Tensor, index: Tensor, k: int
+                   ) -> Tuple[Tensor, Tensor]:
+    r"""Top-:obj:`k` new items ``[B, k]`` and their scores for the users :obj:`index`."""
+    scores = users[index] @ items.T
+    top = torch.topk(scores, min(k, items.size(0)), dim=1)
+    return top.indices, top.values
+
+
+__all__: List[str] = ['read_new_items', 'check_new_items', 'new_item_scorer',
+                      'rank_new_items']
