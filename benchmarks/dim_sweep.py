@@ -1,0 +1,127 @@
+"""Embedding size sweep on Beauty: does LLMInit avoid embedding collapse as d grows?
+
+For every d in ``--dims`` one comparison (:func:`pyg_llminit.experiment.compare`, what
+``pyg-llminit compare`` runs) of LightGCN from ``--inits`` (default ``none``, ``variance``
+and ``pca``: the top-d principal directions of the text embedding) over ``--seeds``, in
+``OUT/d<d>/``, resumable like any comparison. Then ``OUT/dim_sweep.md`` and ``.json``: per
+(d, init) test NDCG@10 and Recall@10 (mean +- std over seeds) and the effective rank
+(Roy & Vetterli, 2007: exp of the entropy of the normalised singular values) of the
+trained user and item tables, and ``OUT/dim_sweep.png``: both against d.
+
+LLMInit selects d of the encoder's dimensions, so d is capped by its width (MiniLM: 384);
+at d = 384 ``variance`` keeps every dimension (in another order) and ``pca`` is a rotation
+of the full embedding.
+
+Usage::
+
+    python benchmarks/dim_sweep.py --jobs 2                 # train what is missing, report
+    python benchmarks/dim_sweep.py --dims 32,64 --seeds 2020
+    python benchmarks/dim_sweep.py --report-only            # tables and plot only
+"""
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+from pyg_llminit.experiment import ExperimentConfig, compare
+from pyg_llminit.experiment.tables import markdown_table
+from pyg_llminit.io import atomic_path, write_json
+
+OUT = Path(__file__).parent / 'results' / 'compare' / 'beauty-dims'
+TABLES = ('user_propagated', 'item_propagated')
+
+
+def cells(out: Path, dims):
+    r"""``{(d, init): arm summary}`` of the finished comparisons under :obj:`out`."""
+    found = {}
+    for dim in dims:
+        path = out / f'd{dim}' / 'compare.json'
+        if path.is_file():
+            for arm in json.loads(path.read_text())['arms'].values():
+                found[dim, arm['init']] = arm
+    return found
+
+
+def report(out: Path, dims, inits) -> None:
+    found = cells(out, dims)
+    if not found:
+        raise SystemExit(f'error: no finished comparison under {out}')
+    pm = lambda v, digits=4: f'{v["mean"]:.{digits}f} ± {v["std"]:.{digits}f}'  # noqa: E731
+    rows = [[str(d), init, pm(a['test']['ndcg@10']), pm(a['test']['recall@10']),
+             *(pm(a['effective_rank'][t], 1) for t in TABLES)]
+            for (d, init), a in sorted(found.items())]
+    table = markdown_table(['d', 'init', 'test ndcg@10', 'test recall@10',
+                            *(f'effective rank {t.replace("_", " ")}' for t in TABLES)], rows)
+    write_json(out / 'dim_sweep.json', {f'd{d}/{init}': a['test'] | {
+        'effective_rank': a['effective_rank']} for (d, init), a in found.items()})
+    with atomic_path(out / 'dim_sweep.md') as tmp:
+        tmp.write_text('# Embedding size sweep, LightGCN on Beauty\n\n'
+                       'Mean ± std over seeds; effective rank of the propagated tables the '
+                       'model scores with, out of d.\n\n' + table + '\n\n'
+                       '![NDCG@10 and effective rank against d](dim_sweep.png)\n')
+    plot(found, out / 'dim_sweep.png', inits)
+    print(table)
+
+
+def plot(found, path: Path, inits) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for init in inits:
+        dims = sorted(d for d, i in found if i == init)
+        if not dims:
+            continue
+        arms = [found[d, init] for d in dims]
+        axes[0].errorbar(dims, [a['test']['ndcg@10']['mean'] for a in arms],
+                         [a['test']['ndcg@10']['std'] for a in arms], marker='o',
+                         capsize=3, label=init)
+        for ax, table in zip(axes[1:], TABLES):
+            ax.errorbar(dims, [a['effective_rank'][table]['mean'] for a in arms],
+                        [a['effective_rank'][table]['std'] for a in arms], marker='o',
+                        capsize=3, label=init)
+    every = sorted({d for d, _ in found})
+    axes[1].plot(every, every, ':', color='grey', label='d (no collapse)')
+    axes[2].plot(every, every, ':', color='grey', label='d (no collapse)')
+    axes[0].set_ylabel('test NDCG@10')
+    for ax, title in zip(axes, ['test NDCG@10', *(f'effective rank, {t.replace("_", " ")}'
+                                                   for t in TABLES)]):
+        ax.set_xscale('log', base=2)
+        ax.set_xticks(every, [str(d) for d in every])
+        ax.set_xlabel('embedding size d')
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format='png', dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--dims', default='32,64,128,256,384')
+    parser.add_argument('--inits', default='none,variance,pca')
+    parser.add_argument('--seeds', default='2020,2021,2022')
+    parser.add_argument('--jobs', type=int, default=1)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--epochs', type=int, default=300, help='at most (a smoke test: 2)')
+    parser.add_argument('--warmup', type=int, default=30)
+    parser.add_argument('--out', default=str(OUT))
+    parser.add_argument('--report-only', action='store_true')
+    args = parser.parse_args()
+    dims = [int(d) for d in args.dims.split(',')]
+    inits = args.inits.split(',')
+    out = Path(args.out)
+    if not args.report_only:
+        for dim in dims:
+            config = ExperimentConfig(graph='amazon', embedding_dim=dim, split_seed=2020)
+            config = dataclasses.replace(config, train=dataclasses.replace(
+                config.train, device=args.device, epochs=args.epochs, warmup=args.warmup))
+            compare(config, ['lightgcn'], inits, [int(s) for s in args.seeds.split(',')],
+                    out / f'd{dim}', jobs=args.jobs)
+    report(out, dims, inits)
+
+
+if __name__ == '__main__':
+    main()
