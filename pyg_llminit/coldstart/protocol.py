@@ -134,7 +134,8 @@ class ColdItemProtocol:
         r"""Results on :obj:`split` (``'test'``, or ``'valid'`` to look back), in the
         schema of ``results.json``: ``test`` (the model's map), ``test_by_user_degree``
         (with user groups), ``test_cold_references`` (``{name: metrics}`` of the other map
-        and the references) and ``test_per_user`` (the model's map, per user)."""
+        and the references) and ``test_per_user`` (the model's map per user, and the
+        references' recall and NDCG at the smallest cut-off as ``'text ndcg@10'``, ...)."""
         evaluator = self.evaluators[split]
         other = [m for m in MAPS if m != self.cold_map]
         scorers = self.scorers(tables, split, [self.cold_map, *other, *REFERENCES])
@@ -143,12 +144,17 @@ class ColdItemProtocol:
         if self.user_groups:
             group, names = degree_groups(self.train_index, self.num_users, self.user_groups)
             result[f'{split}_by_user_degree'] = group_means(values, group, names)
-        result[f'{split}_cold_references'] = {name: evaluator.evaluate(fn)
-                                              for name, fn in scorers.items()}
+        reference_values = {name: evaluator.per_user(fn) for name, fn in scorers.items()}
+        result[f'{split}_cold_references'] = {name: mean_metrics(v)
+                                              for name, v in reference_values.items()}
         degree = torch.bincount(self.train_index[0], minlength=self.num_users)
+        k = min(evaluator.k)  # the references per user too, at the smallest cut-off, for
+        paired = {f'{name} {metric}@{k}': v[f'{metric}@{k}']  # paired tests against them
+                  for name, v in reference_values.items() for metric in ('recall', 'ndcg')}
         result[f'{split}_per_user'] = {'user': values['user'],
                                        'train_degree': degree[values['user']],
-                                       **{k: v for k, v in values.items() if k != 'user'}}
+                                       **{k: v for k, v in values.items() if k != 'user'},
+                                       **paired}
         return result
 
     def __repr__(self) -> str:

@@ -27,10 +27,12 @@ def _mean_std(values: Sequence[float]) -> Dict[str, float]:
             'std': statistics.stdev(values) if len(values) > 1 else 0.0}
 
 
-def paired_test(arm: Dict[int, 'object'], base: Dict[int, 'object'], metric: str) -> Dict:
+def paired_test(arm: Dict[int, 'object'], base: Dict[int, 'object'], metric: str,
+                base_metric: Optional[str] = None) -> Dict:
     r"""Two-sided paired t-test over users of :obj:`metric`, each user's value averaged
     over the seeds that both arms ran (``arm``/``base``: seed -> per-user columns of
-    :meth:`RunFolder.read_per_user`).
+    :meth:`RunFolder.read_per_user`), against the baseline's :obj:`base_metric` column
+    (default: the same).
 
     Returns:
         ``{'users', 'mean_difference', 'ci95', 't', 'p'}`` (arm minus baseline).
@@ -42,7 +44,7 @@ def paired_test(arm: Dict[int, 'object'], base: Dict[int, 'object'], metric: str
         if not torch.equal(arm[seed]['user_index'], base[seed]['user_index']):
             raise ValueError('the runs were tested on different users')
     a = torch.stack([arm[s][metric] for s in seeds]).mean(0).double().numpy()
-    b = torch.stack([base[s][metric] for s in seeds]).mean(0).double().numpy()
+    b = torch.stack([base[s][base_metric or metric] for s in seeds]).mean(0).double().numpy()
     result = ttest_rel(a, b)
     low, high = result.confidence_interval(0.95)
     return {'users': int(a.size), 'seeds': len(seeds), 'mean_difference': float((a - b).mean()),
@@ -99,6 +101,11 @@ def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict
             'cold_references': {
                 name: {m: _mean_std([r['test_cold_references'][name][m] for r in results])
                        for m in results[0]['test_cold_references'][name]}
+                for name in results[0].get('test_cold_references', {})},
+            'cold_paired': {
+                name: paired_test({s: per_user[arm, s] for s in seeds},
+                                  {s: per_user[arm, s] for s in seeds}, f'ndcg@{k}',
+                                  f'{name} ndcg@{k}')
                 for name in results[0].get('test_cold_references', {})},
             'curves': {str(s): [h['val'][monitor] for h in history[arm, s]] for s in seeds},
             'warnings': {str(s): runs[arm, s].get('warnings', []) for s in seeds
@@ -232,7 +239,13 @@ def render_markdown(summary: Dict) -> str:
                 [[name, _pm(a['test'][metric]),
                   *(_pm(a['cold_references'][r][metric]) if r in a['cold_references']
                     else '-' for r in references)] for name, a in arms.items()]), '']
-        lines.pop()
+        lines += [f'Paired t-test over users (as above) of the map\'s ndcg@{k} against each '
+                  'reference within the arm (map minus reference):', '',
+                  markdown_table(['arm', 'reference', 'users', 'difference', '95% CI', 'p'],
+                                 [[name, ref, f'{t["users"]:,}', f'{t["mean_difference"]:+.4f}',
+                                   f'[{t["ci95"][0]:+.4f}, {t["ci95"][1]:+.4f}]',
+                                   f'{t["p"]:.2g}']
+                                  for name, a in cold for ref, t in a['cold_paired'].items()])]
     ranked = [(name, a) for name, a in arms.items() if a.get('effective_rank')]
     if ranked:
         tables = list(ranked[0][1]['effective_rank'])

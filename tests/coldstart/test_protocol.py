@@ -52,9 +52,9 @@ def test_text_similarity_and_ridge_match_an_independent_ranking(setup):
     profile = torch.stack([unit[train_pairs[1][train_pairs[0] == u]].mean(0)
                            for u in range(40)])
     scores = F.normalize(profile, dim=1) @ unit[cold_test].T
-    recall, ndcg = _by_hand(scores, labels, 3)
+    recall, ndcg_text = _by_hand(scores, labels, 3)
     assert result['test_cold_references']['text']['recall@3'] == pytest.approx(recall)
-    assert result['test_cold_references']['text']['ndcg@3'] == pytest.approx(ndcg)
+    assert result['test_cold_references']['text']['ndcg@3'] == pytest.approx(ndcg_text)
     # the model's map: ridge fitted on the items with training interactions
     warm = torch.unique(train_pairs[1])
     fitted = RidgeMap(1.0).fit(text[warm], items[warm])
@@ -69,6 +69,9 @@ def test_text_similarity_and_ridge_match_an_independent_ranking(setup):
     per_user = result['test_per_user']
     assert per_user['user'].tolist() == sorted(labels)
     assert float(per_user['ndcg@3'].mean()) == pytest.approx(result['test']['ndcg@3'])
+    assert float(per_user['text ndcg@3'].mean()) == pytest.approx(ndcg_text)
+    assert float(per_user['random recall@3'].mean()) == pytest.approx(
+        result['test_cold_references']['random']['recall@3'])
     assert set(result['test_cold_references']) == {'mlp', 'text', 'random'}
 
 

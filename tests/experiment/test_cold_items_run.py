@@ -73,6 +73,18 @@ def test_compare_on_held_out_items_reports_the_references(csv_graph, tmp_path):
     mean = sum(r['test_cold_references']['text']['ndcg@2'] for r in runs) / 2
     assert arms['lightgcn/variance']['cold_references']['text']['ndcg@2']['mean'] == \
         pytest.approx(mean)
+    # the map against text similarity, paired over users within the arm (scipy, by hand)
+    from scipy.stats import ttest_rel
+    from pyg_llminit.experiment import RunFolder
+    columns = [RunFolder(tmp_path / 'cmp' / 'runs' / f'lightgcn-variance-seed{s}')
+               .read_per_user() for s in (1, 2)]
+    model = sum(c['ndcg@2'] for c in columns) / 2
+    text_sim = sum(c['text ndcg@2'] for c in columns) / 2
+    paired = arms['lightgcn/variance']['cold_paired']['text']
+    assert paired['p'] == pytest.approx(ttest_rel(model.numpy(), text_sim.numpy()).pvalue)
+    assert paired['mean_difference'] == pytest.approx(float((model - text_sim).mean()),
+                                                      abs=1e-6)
     text = (tmp_path / 'cmp' / 'compare.md').read_text()
+    assert 'of the map\'s ndcg@2 against each reference' in text
     assert "## Held-out items: the model's map and the references" in text
     assert '| lightgcn/none |' in text and ' - |' in text  # no llminit vector for none
