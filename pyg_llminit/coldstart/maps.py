@@ -53,38 +53,45 @@ class RidgeMap:
 
 
 class MLPMap:
-    r"""A two-layer perceptron ``D -> hidden -> d`` (ReLU) fitted by full-batch Adam on the
+    r"""A two-layer perceptron ``D -> hidden -> d`` (ReLU) fitted by mini-batch Adam on the
     mean squared error, for maps a linear one cannot express.
 
     Args:
         hidden (int): Hidden width. (default: :obj:`256`)
-        epochs (int): Full-batch steps. (default: :obj:`200`)
-        lr (float): Adam learning rate. (default: :obj:`3e-3`)
+        epochs (int): Passes over the items. (default: :obj:`20`)
+        batch_size (int): Items per step. (default: :obj:`256`)
+        lr (float): Adam learning rate. (default: :obj:`1e-3`)
         weight_decay (float): Adam weight decay. (default: :obj:`1e-4`)
-        seed (int): Seed of the initial weights. (default: :obj:`0`)
+        seed (int): Seed of the initial weights and the shuffling. (default: :obj:`0`)
     """
-    def __init__(self, hidden: int = 256, epochs: int = 200, lr: float = 3e-3,
-                 weight_decay: float = 1e-4, seed: int = 0) -> None:
-        self.hidden, self.epochs, self.lr = hidden, epochs, lr
+    def __init__(self, hidden: int = 256, epochs: int = 20, batch_size: int = 256,
+                 lr: float = 1e-3, weight_decay: float = 1e-4, seed: int = 0) -> None:
+        self.hidden, self.epochs, self.batch_size, self.lr = hidden, epochs, batch_size, lr
         self.weight_decay, self.seed = weight_decay, seed
         self.net: Union[nn.Module, None] = None
 
     def fit(self, text: Tensor, target: Tensor) -> 'MLPMap':
         r"""Fits ``text [N, D] -> target [N, d]``; returns itself."""
         x, y = text.float().cpu(), target.float().cpu()
-        generator_state = torch.random.get_rng_state()
-        torch.manual_seed(self.seed)  # the init only; the caller's RNG is put back
+        generator = torch.Generator().manual_seed(self.seed)
+        state = torch.random.get_rng_state()  # nn.Linear draws its own init: put it back
         self.net = nn.Sequential(nn.Linear(x.size(1), self.hidden), nn.ReLU(),
                                  nn.Linear(self.hidden, y.size(1)))
-        torch.random.set_rng_state(generator_state)
+        torch.random.set_rng_state(state)
+        for layer in (self.net[0], self.net[2]):  # seeded here: the caller's RNG untouched
+            bound = 1 / x.size(1) ** 0.5 if layer is self.net[0] else 1 / self.hidden ** 0.5
+            with torch.no_grad():
+                layer.weight.uniform_(-bound, bound, generator=generator)
+                layer.bias.uniform_(-bound, bound, generator=generator)
         optimizer = torch.optim.Adam(self.net.parameters(), lr=self.lr,
                                      weight_decay=self.weight_decay)
         with torch.enable_grad():
             for _ in range(self.epochs):
-                optimizer.zero_grad()
-                loss = nn.functional.mse_loss(self.net(x), y)
-                loss.backward()
-                optimizer.step()
+                for rows in torch.randperm(x.size(0), generator=generator).split(
+                        self.batch_size):
+                    optimizer.zero_grad()
+                    nn.functional.mse_loss(self.net(x[rows]), y[rows]).backward()
+                    optimizer.step()
         self.net.eval()
         return self
 
