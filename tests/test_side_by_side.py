@@ -1,0 +1,50 @@
+"""``benchmarks/side_by_side.py``: finished comparisons side by side, paired over users
+where they test the same users on the same items."""
+import dataclasses
+import importlib.util
+from pathlib import Path
+
+import pytest
+from scipy.stats import ttest_rel
+
+from pyg_llminit.experiment import ExperimentConfig, RunFolder, compare
+from pyg_llminit.training import TrainConfig
+
+BENCHMARKS = Path(__file__).parents[1] / 'benchmarks'
+
+
+def load():
+    spec = importlib.util.spec_from_file_location('side_by_side',
+                                                  BENCHMARKS / 'side_by_side.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_two_l2_weights_side_by_side_and_paired(csv_graph, tmp_path):
+    base = ExperimentConfig(graph=str(csv_graph), embedding_dim=8,
+                            train=TrainConfig(epochs=2, warmup=0, batch_size=16))
+    folders = {}
+    for name, reg in (('reg', 1e-2), ('reg0', 0.0), ('paper', 1e-2)):
+        config = dataclasses.replace(base, reg_weight=reg)
+        if name == 'paper':
+            config = dataclasses.replace(config, order='random')
+        folders[name] = tmp_path / name
+        compare(config, ['lightgcn'], ['none', 'uniform'], [1, 2], folders[name],
+                root=str(tmp_path / 'cache'), log=lambda line: None)
+    text = load().render([folders['reg'], folders['reg0']])
+    assert '| reg_weight | 0.01 | 0.0 |' in text
+    assert '| lightgcn/uniform |' in text
+    # the paired test against an independent one on the run folders' per-user values
+    runs = lambda f: [RunFolder(f / 'runs' / f'lightgcn-none-seed{s}').read_per_user()  # noqa
+                      for s in (1, 2)]
+    first = sum(c['ndcg@10'] for c in runs(folders['reg'])) / 2
+    other = sum(c['ndcg@10'] for c in runs(folders['reg0'])) / 2
+    p = ttest_rel(other.numpy(), first.numpy()).pvalue
+    row = next(line for line in text.splitlines()
+               if line.startswith('| lightgcn/none | reg0 | ndcg@10 |'))
+    assert row.endswith(f'| {p:.2g} |')
+    # another split: side by side, but no paired test
+    text = load().render([folders['reg'], folders['paper']])
+    assert '| order | "time" | "random" |' in text
+    assert 'No paired test' in text and 'Paired t-test' not in text
