@@ -33,6 +33,9 @@ ORDERS: Tuple[str, ...] = ('time', 'random')
 #: Training batches: the full graph per step, or PyG's ``LinkNeighborLoader`` subgraphs.
 LOADERS: Tuple[str, ...] = ('full', 'neighbor')
 
+#: How early stopping counts patience (see :mod:`pyg_llminit.training.stopping`).
+COUNTINGS: Tuple[str, ...] = ('strict', 'recbole', 'smoothed')
+
 #: ``--protocol`` name -> the settings it changes, in the library's names (``train`` holds
 #: :class:`~pyg_llminit.training.TrainConfig`'s; options given on the command line or in a
 #: config file win). ``'paper'`` is the LLMInit authors' released RecBole configuration

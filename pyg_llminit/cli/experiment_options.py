@@ -80,10 +80,13 @@ OPTIONS = [
                  '(torch.use_deterministic_algorithms). On the CPU, runs with one seed are '
                  'identical without it (tested) and it costs nothing measurable; on CUDA it '
                  'avoids atomics at some cost in speed.'),
-    click.option('--stopping', type=click.Choice(['strict', 'recbole']), default='strict',
+    click.option('--stopping', type=click.Choice(list(catalog.COUNTINGS)), default='strict',
                  show_default=True, help="How patience is counted: 'strict' (a better "
-                 "score resets it; stop after --patience epochs without) or 'recbole' (a tie "
-                 "also resets it; stop after --patience + 1, as RecBole)."),
+                 "score resets it; stop after --patience epochs without), 'recbole' (a tie "
+                 "also resets it; stop after --patience + 1, as RecBole) or 'smoothed' "
+                 "(patience counts from the best of the moving average over --patience "
+                 "epochs: for small, noisy validation sets such as MovieLens-100K's; the "
+                 "best raw epoch's weights are kept)."),
     click.option('--negatives', type=click.Choice(['seen', 'positive']), default='seen',
                  show_default=True, help="What a BPR negative must not be: any of the "
                  "user's training items, or only the triplet's positive (RecBole's "

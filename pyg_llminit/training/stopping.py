@@ -17,19 +17,23 @@ trained it to epoch ~250 (0.035), and the SimGCL baselines on Beauty stopped the
 Where the best epoch is recent, the rule is plain patience: a run that keeps improving is
 unaffected (LightGCN on Beauty: best epoch 101, stopped at 111 with or without them).
 
-Patience is counted in one of two ways (``counting``): ``'strict'``, a new best must beat
+Patience is counted in one of three ways (``counting``): ``'strict'``, a new best must beat
 the old one and the run stops at the ``patience``-th epoch without one; ``'recbole'``, as
 RecBole's ``early_stopping`` (which the LLMInit authors ran): a tie counts as a new best
 (the later epoch's weights are kept) and the run stops at the ``patience + 1``-th epoch
-without one.
+without one; ``'smoothed'``, for small validation sets: patience counts from the best of
+the curve's moving average over ``patience`` epochs, so that one lucky epoch on a
+noisy but rising curve cannot stop the run (on MovieLens-100K, 943 validation users, the
+epoch-to-epoch noise of NDCG@10 equals about ten epochs of progress, and ``'strict'``
+stopped runs at epochs 49-179 of curves still rising). With every counting the weights
+kept are those of the best raw score.
 """
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from ..errors import invalid
 
-#: How patience is counted (see the module's docstring).
-COUNTINGS = ('strict', 'recbole')
+from ..catalog import COUNTINGS  # how patience is counted (see the module's docstring)
 
 
 @dataclass
@@ -42,7 +46,8 @@ class EarlyStopping:
             ``warmup + patience``. (default: :obj:`30`)
         max_epochs (int, optional): The epoch cap, to tell a run that hit it while still
             improving.
-        counting (str): ``'strict'`` or ``'recbole'`` (see the module's docstring).
+        counting (str): ``'strict'``, ``'recbole'`` or ``'smoothed'`` (see the module's
+            docstring).
             (default: :obj:`'strict'`)
 
     Example:
@@ -59,6 +64,8 @@ class EarlyStopping:
     best_epoch: int = 0
     last_epoch: int = 0
     scores: List[float] = field(default_factory=list, repr=False)
+    best_smoothed: float = float('-inf')
+    best_smoothed_epoch: int = 0
 
     def __post_init__(self) -> None:
         if self.counting not in COUNTINGS:
@@ -72,6 +79,10 @@ class EarlyStopping:
         if score > self.best_score or (self.counting == 'recbole' and
                                        score == self.best_score):
             self.best_score, self.best_epoch = score, epoch
+        window = self.scores[-max(1, self.patience):]
+        smoothed = sum(window) / len(window)
+        if smoothed > self.best_smoothed:
+            self.best_smoothed, self.best_smoothed_epoch = smoothed, epoch
         return self.should_stop()
 
     @property
@@ -80,7 +91,8 @@ class EarlyStopping:
         return self.best_epoch == self.last_epoch and self.last_epoch > 0
 
     def should_stop(self) -> bool:
-        waited = self.last_epoch - max(self.best_epoch, self.warmup)
+        best = self.best_smoothed_epoch if self.counting == 'smoothed' else self.best_epoch
+        waited = self.last_epoch - max(best, self.warmup)
         if waited < self.patience + (self.counting == 'recbole'):
             return False
         return not self.climbing()
@@ -112,11 +124,16 @@ class EarlyStopping:
     def state_dict(self) -> Dict[str, object]:
         r"""What :meth:`load_state_dict` needs to go on where this left off."""
         return {'best_epoch': self.best_epoch, 'best_score': self.best_score,
-                'last_epoch': self.last_epoch, 'scores': list(self.scores)}
+                'last_epoch': self.last_epoch, 'scores': list(self.scores),
+                'best_smoothed': self.best_smoothed,
+                'best_smoothed_epoch': self.best_smoothed_epoch}
 
     def load_state_dict(self, state: Dict[str, object]) -> None:
         self.best_epoch, self.best_score = int(state['best_epoch']), float(state['best_score'])
         self.last_epoch, self.scores = int(state['last_epoch']), list(state['scores'])
+        # checkpoints written before the smoothed counting existed lack these two
+        self.best_smoothed = float(state.get('best_smoothed', float('-inf')))
+        self.best_smoothed_epoch = int(state.get('best_smoothed_epoch', 0))
 
 
 __all__ = ['EarlyStopping', 'COUNTINGS']

@@ -78,5 +78,51 @@ def test_recbole_counting_lets_ties_reset_patience_and_waits_one_epoch_more():
 
 def test_unknown_counting_names_the_parameter():
     from pyg_llminit.errors import UserInputError
-    with pytest.raises(UserInputError, match="stopping must be one of strict, recbole"):
+    with pytest.raises(UserInputError, match="stopping must be one of strict, recbole, smoothed"):
         EarlyStopping(counting='keras')
+
+
+def noisy_rise(seed):
+    r"""A small validation set's curve: a steady rise for 200 epochs, then flat, under
+    epoch-to-epoch noise as large as eight epochs of progress (MovieLens-100K-like)."""
+    import random
+    rng = random.Random(seed)
+    return [0.035 + 0.0003 * min(e, 200) + rng.gauss(0, 0.0025) for e in range(1, 400)]
+
+
+def test_smoothed_counting_is_not_stopped_by_one_lucky_epoch():
+    strict = [stop_epoch(noisy_rise(s), patience=10, warmup=30).last_epoch
+              for s in range(10)]
+    smoothed = [stop_epoch(noisy_rise(s), patience=10, warmup=30, counting='smoothed')
+                for s in range(10)]
+    assert sum(e < 200 for e in strict) == 10  # every strict run stops on the rise
+    assert sorted(strict)[5] < 100
+    assert sum(s.last_epoch > 200 for s in smoothed) >= 8  # most reach the plateau
+    for s, seed in zip(smoothed, range(10)):  # the kept weights: the best raw epoch
+        curve = noisy_rise(seed)[:s.last_epoch]
+        assert s.best_epoch == 1 + max(range(len(curve)), key=curve.__getitem__)
+
+
+def test_smoothed_counting_changes_little_on_clean_curves():
+    curve, peak = rise_dip_climb()
+    stopping = stop_epoch(curve, patience=10, warmup=30, counting='smoothed')
+    assert stopping.best_epoch == peak and peak + 10 <= stopping.last_epoch <= peak + 12
+    assert stop_epoch([0.02] * 100, patience=10, warmup=30,
+                      counting='smoothed').last_epoch == 40
+    plateau = [0.01 * min(e, 50) for e in range(1, 51)]
+    plateau += [0.5 + (0.001 if e % 3 == 0 else -0.001) for e in range(1, 200)]
+    stopping = stop_epoch(plateau, patience=10, warmup=30, counting='smoothed')
+    # the moving average reaches the plateau one window (10 epochs) after the curve
+    assert stopping.best_epoch == 53 and stopping.last_epoch == 72
+
+
+def test_smoothed_state_survives_a_checkpoint():
+    first = EarlyStopping(patience=5, warmup=0, counting='smoothed')
+    curve = noisy_rise(0)[:40]
+    for epoch, score in enumerate(curve[:20], start=1):
+        first.update(epoch, score)
+    resumed = EarlyStopping(patience=5, warmup=0, counting='smoothed')
+    resumed.load_state_dict(first.state_dict())
+    for epoch, score in enumerate(curve[20:], start=21):
+        assert first.update(epoch, score) == resumed.update(epoch, score)
+    assert first.state_dict() == resumed.state_dict()
