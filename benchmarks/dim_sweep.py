@@ -9,8 +9,8 @@ and ``pca``: the top-d principal directions of the text embedding) over ``--seed
 trained user and item tables, and ``OUT/dim_sweep.png``: both against d.
 
 LLMInit selects d of the encoder's dimensions, so d is capped by its width (MiniLM: 384);
-at d = 384 ``variance`` keeps every dimension (in another order) and ``pca`` is a rotation
-of the full embedding.
+at d = 384 ``variance`` keeps every dimension (the same features as ``--init full``) and
+``pca`` is a rotation of the full embedding.
 
 Usage::
 

@@ -4,8 +4,8 @@
 For every arm found in all folders: test metrics (mean +- std over seeds) per folder, and
 the settings in which the folders differ. Where the folders share the graph, split and
 split seed (so the same users are tested on the same held-out items), also a paired
-t-test over users of each folder against the first, on the per-user NDCG@10 and
-Recall@10 averaged over the seeds both ran (see :mod:`pyg_llminit.experiment.summary`).
+t-test over users of each folder against the first, on the per-user NDCG and Recall at the
+smallest cut-off (10 by default), averaged over the seeds both ran (see :mod:`pyg_llminit.experiment.summary`).
 
 Usage::
 
@@ -52,7 +52,11 @@ def render(folders) -> str:
                             [[k, *(json.dumps(s.get(k)) for s in settings)] for k in differ]),
              '']
     arms = [a for a in summaries[0]['arms'] if all(a in s['arms'] for s in summaries)]
-    for metric in ('recall@10', 'ndcg@10'):
+    ks = [min(s['settings']['config']['train']['topk']) for s in summaries]
+    if len(set(ks)) > 1:
+        raise SystemExit(f'error: the folders rank at different smallest cut-offs {ks}')
+    metrics = (f'recall@{ks[0]}', f'ndcg@{ks[0]}')
+    for metric in metrics:
         lines += [f'## Test {metric} (mean ± std over seeds)', '',
                   markdown_table(['arm', *names], [
                       [arm, *(f'{s["arms"][arm]["test"][metric]["mean"]:.4f} ± '
@@ -66,8 +70,10 @@ def render(folders) -> str:
         for folder, summary in zip(folders[1:], summaries[1:]):
             seeds = sorted(set(summaries[0]['settings']['seeds'])
                            & set(summary['settings']['seeds']))
+            if not seeds:
+                raise SystemExit(f'error: {folders[0]} and {folder} share no seed')
             first, other = per_user(folders[0], arm, seeds), per_user(folder, arm, seeds)
-            for metric in ('ndcg@10', 'recall@10'):
+            for metric in reversed(metrics):
                 t = paired_test(other, first, metric)
                 rows.append([arm, folder.name, metric, f'{t["users"]:,}', str(len(seeds)),
                              f'{t["mean_difference"]:+.5f}',

@@ -29,8 +29,9 @@ def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
 
     Rebuilds the run's graph, split and model from RUN/config.json and RUN/best.pt and
     ranks all items for every user of the split (training items masked; for test also the
-    validation items), with other cut-offs or user groups than the run used, e.g. to see
-    the sparse users of a run made before per-group metrics existed.
+    validation items; a cold-item run ranks the split's held-out items beside its
+    references), with other cut-offs or user groups than the run used, e.g. to see the
+    sparse users of a run made before per-group metrics existed.
 
     \b
     Examples:

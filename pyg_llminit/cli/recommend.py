@@ -44,7 +44,8 @@ def recommend_command(run_dir: str, users: Tuple[str, ...], all_users: bool, k: 
     """Top-K items for users, from the best checkpoint of a finished train run.
 
     Rebuilds the run's graph, split and model from RUN/config.json and RUN/best.pt, then
-    ranks every item for each user. Prints one table per --user; --out writes
+    ranks every item for each user (a cold-item run never lists its held-out items, which
+    it never trained: give such items with --new-items). Prints one table per --user; --out writes
     {"user id": [{"item": id, "score": s}, ...]} as JSON.
 
     \b
@@ -73,8 +74,9 @@ def recommend_command(run_dir: str, users: Tuple[str, ...], all_users: bool, k: 
     index = torch.arange(len(ids)) if all_users else user_index(run.data, ids)
     catalogue = run.data if new is None else new
     if new is None:
+        from ..transforms.cold_items import cold_items
         items, scores = recommend(run.model, run.adj, index, known_pairs(run, exclude), k,
-                                  progress=all_users)
+                                  progress=all_users, hide_items=cold_items(run.train))
     else:
         from ..coldstart.new_items import check_new_items, new_item_scorer, rank_new_items
         check_new_items(run, new, new_items)

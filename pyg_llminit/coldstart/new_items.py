@@ -24,7 +24,7 @@ def read_new_items(path: str) -> HeteroData:
     new-items file: a CSV with a header (``item_id`` or ``item``, then text columns such as
     ``title``) or a RecBole ``.item`` file."""
     from ..datasets.local import read_items
-    fields = read_items(path)
+    fields = read_items(path, unique=True)
     ids = list(fields['title'])
     if not ids:
         raise UserInputError(f'{path}: no items')
@@ -49,6 +49,13 @@ def check_new_items(run: 'Run', new: HeteroData, path: str) -> None:
     if 'title' not in run.data['item']:
         raise UserInputError("the run's graph has no item text: there is nothing to learn a "
                              'map from text to item embedding with')
+    from ..text.recipe import normalize_fields, template_fields
+    wanted = (template_fields(config.text_template) if config.text_template else
+              normalize_fields(config.text_fields)) or ()
+    missing = [f for f in wanted if f not in new['item']]
+    if missing:
+        raise UserInputError(f"{path}: missing column '{missing[0]}' (the run's item text "
+                             f"uses {', '.join(wanted)})")
     known = set(run.data['item'].ids)
     clash = [i for i in new['item'].ids if i in known]
     if clash:

@@ -10,7 +10,7 @@ one table, the references:
 
 - ``llminit``: the new item's own LLMInit vector (its selected text dimensions), what
   LLMInit gives a new item for free, scored with the trained user table (runs with an
-  LLMInit ``--init`` only);
+  LLMInit ``--init`` only, and not NGCF, whose final table concatenates its layers);
 - ``text``: no model at all, the cosine between the item's text embedding and the user's
   mean text embedding over their training items;
 - ``random``: a random ranking (seeded), the floor;
@@ -114,12 +114,13 @@ class ColdItemProtocol:
             if name in MAPS:
                 vectors = self.mapped_items(tables, name, items)
                 scorers[name] = _dot(users, vectors)
-            elif name == 'llminit' and self.item_x is not None:
-                scorers[name] = _dot(users, self.item_x[items].float())
+            elif (name == 'llminit' and self.item_x is not None
+                  and self.item_x.size(1) == users.size(1)):  # not NGCF: its users concat
+                scorers[name] = _dot(users, self.item_x[items].float())  # every layer
             elif name == 'text':
                 scorers[name] = _dot(self.profiles, F.normalize(self.text[items], dim=1))
             elif name == 'random':
-                scorers[name] = _random_scores(items.numel(), self.num_users, self.seed)
+                scorers[name] = _random_scores(items.numel(), self.seed)
         return scorers
 
     @torch.no_grad()
@@ -168,8 +169,12 @@ def _dot(users: Tensor, items: Tensor) -> Callable[[Tensor], Tensor]:
     return lambda index: users[index.cpu()] @ items.T
 
 
-def _random_scores(num_items: int, num_users: int, seed: int
-                   ) -> Callable[[Tensor], Tensor]:
-    scores = torch.rand(num_users, num_items, generator=torch.Generator().manual_seed(seed))
-    return lambda index: scores[index.cpu()]
+def _random_scores(num_items: int, seed: int) -> Callable[[Tensor], Tensor]:
+    r"""Random scores drawn per batch of users (never a ``[U, C]`` table), from a
+    generator seeded by :obj:`seed` and the batch's first user and size: the same
+    batches give the same ranking."""
+    def score(index: Tensor) -> Tensor:
+        key = (seed * 1_000_003 + int(index[0]) * 131 + index.numel()) % 2 ** 63
+        return torch.rand(index.numel(), num_items, generator=torch.Generator().manual_seed(key))
+    return score
 

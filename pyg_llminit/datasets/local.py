@@ -76,18 +76,26 @@ def _interactions(path: str, header: List[str], rows: List[Tuple[int, List[str]]
 
 
 def _item_text(path: str, header: List[str], rows: List[Tuple[int, List[str]]],
-               columns: Dict[str, int]) -> Dict[str, Dict[str, str]]:
+               columns: Dict[str, int], unique: bool = False) -> Dict[str, Dict[str, str]]:
     i = _column(header, ITEM_COLUMNS, path)
+    if unique:
+        seen: Dict[str, int] = {}
+        for line, row in rows:
+            if row[i] in seen:
+                raise UserInputError(f'{path}: line {line}: item id {row[i]!r} repeats line '
+                                     f'{seen[row[i]]}')
+            seen[row[i]] = line
     if 'title' not in columns:
         raise UserInputError(f"{path}: missing column 'title' (columns: {', '.join(header)})")
     return {field: {row[i]: row[c] for _, row in rows} for field, c in columns.items()}
 
 
-def read_items(path: str) -> Dict[str, Dict[str, str]]:
+def read_items(path: str, unique: bool = False) -> Dict[str, Dict[str, str]]:
     r"""The text fields of an items file, ``{field: {item id: text}}`` (a ``title`` field
     required): a RecBole ``.item`` file (tab-separated, ``field:type`` header, text-typed
     fields; MovieLens' ``movie_title`` read as ``title``) or, for any other name, a CSV
-    file with a header (an ``item_id`` or ``item`` column, every other column text)."""
+    file with a header (an ``item_id`` or ``item`` column, every other column text). With
+    :obj:`unique`, a repeated item id is an error (otherwise the last row wins)."""
     if path.endswith('.item'):
         header, rows = _rows(path, '\t')
         names = [h.split(':')[0] for h in header]
@@ -95,10 +103,10 @@ def read_items(path: str) -> Dict[str, Dict[str, str]]:
                    if name not in ITEM_COLUMNS and h.partition(':')[2] in TEXT_TYPES}
         if 'title' not in columns and 'movie_title' in columns:  # RecBole's MovieLens
             columns['title'] = columns.pop('movie_title')
-        return _item_text(path, names, rows, columns)
+        return _item_text(path, names, rows, columns, unique)
     header, rows = _rows(path, ',')
     columns = {name: c for c, name in enumerate(header) if name not in ITEM_COLUMNS}
-    return _item_text(path, header, rows, columns)
+    return _item_text(path, header, rows, columns, unique)
 
 
 def _read_atomic(inter: str) -> Tuple[Dict, Optional[Dict[str, Dict[str, str]]]]:

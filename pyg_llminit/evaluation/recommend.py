@@ -1,6 +1,6 @@
 """Top-K recommendations from a trained model: every item ranked for given users, the
 items they already know masked, as the evaluation does."""
-from typing import TYPE_CHECKING, Sequence, Tuple
+from typing import TYPE_CHECKING, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -28,7 +28,8 @@ def user_index(data: 'HeteroData', user_ids: Sequence[str]) -> Tensor:
 @torch.no_grad()
 def recommend(model: 'Recommender', adj: 'NormalizedAdjacency', users: Tensor,
               exclude_index: Tensor, k: int = 10, batch_size: int = 1024,
-              progress: bool = False) -> Tuple[Tensor, Tensor]:
+              progress: bool = False, hide_items: Optional[Tensor] = None
+              ) -> Tuple[Tensor, Tensor]:
     r"""The top-:obj:`k` items of each user, known items excluded.
 
     Args:
@@ -39,6 +40,8 @@ def recommend(model: 'Recommender', adj: 'NormalizedAdjacency', users: Tensor,
         k (int): List length, at most the number of items.
         batch_size (int): Users scored at once (the propagation runs once, before).
         progress (bool): Show a progress bar over the batches.
+        hide_items (Tensor, optional): Items never recommended to anyone ``[H]`` (a
+            cold-item split's held-out items, whose embeddings were never trained).
 
     Returns:
         ``(items, scores)``, both ``[B, k]``, best first; where a user has fewer than
@@ -48,7 +51,13 @@ def recommend(model: 'Recommender', adj: 'NormalizedAdjacency', users: Tensor,
         raise invalid('k', f'must lie in 1..{adj.num_items}, got {k}')
     exclude = UserItems(exclude_index.cpu(), adj.num_users)
     device = next(model.parameters()).device
-    return ranked_lists(model.score_fn(adj), users, exclude, k, batch_size, device, progress)
+    score_fn = model.score_fn(adj)
+    if hide_items is not None and hide_items.numel():
+        hidden, model_scores = hide_items.to(device), score_fn
+
+        def score_fn(index: Tensor) -> Tensor:
+            return model_scores(index).index_fill_(1, hidden, float('-inf'))
+    return ranked_lists(score_fn, users, exclude, k, batch_size, device, progress)
 
 
 __all__ = ['recommend', 'user_index']

@@ -120,7 +120,7 @@ class ExperimentConfig:
     @property
     def cold_items(self) -> bool:
         r"""Whether the split holds out whole items (``'cold-items:RATIO'``)."""
-        return self.split.startswith('cold-items')
+        return self.split == 'cold-items' or self.split.startswith('cold-items:')
 
     def to_dict(self) -> Dict[str, Any]:
         r"""A JSON-ready dict (tuples as lists)."""

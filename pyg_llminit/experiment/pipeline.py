@@ -167,7 +167,8 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
     Returns:
         The contents of ``results.json``: ``config``, ``world_size``, ``best_epoch``,
         ``epochs_run``, ``train_seconds``, ``seconds_per_epoch``, ``valid``, ``test``,
-        ``test_most_popular`` and ``test_by_user_degree``; ``{}`` on ranks other than 0.
+        ``test_most_popular`` (on a cold-item split ``test_cold_references`` instead) and
+        ``test_by_user_degree``; ``{}`` on ranks other than 0.
     """
     from ..training import Trainer, resolve_device
     from ..training.distributed import launched_by_torchrun, rank_zero_first, setup

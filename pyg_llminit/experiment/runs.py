@@ -298,7 +298,8 @@ class Run(NamedTuple):
 def load_run(run_dir: Union[str, Path], root: Optional[str] = None,
              device: Union[str, torch.device] = 'cpu') -> Run:
     r"""Rebuilds the model of a finished run folder through the same pipeline that
-    trained it (:func:`~pyg_llminit.experiment.prepare`, without encoding texts).
+    trained it (:func:`~pyg_llminit.experiment.prepare`, without encoding texts but for
+    a cold-item split, whose held-out items are scored from them).
 
     Args:
         run_dir (str or Path): The folder.

@@ -170,7 +170,9 @@ def render_markdown(summary: Dict) -> str:
     lines = [
         f'# Comparison on {cfg["graph"]}',
         '',
-        f'Split {cfg["split"]} ({cfg["order"]} order, split seed {cfg["split_seed"]}), '
+        f'Split {cfg["split"]} ('
+        f'{"" if cfg["split"].startswith("cold-items") else cfg["order"] + " order, "}'
+        f'split seed {cfg["split_seed"]}), '
         f'd {cfg["embedding_dim"]}, {cfg["num_layers"]} layers, batch {train["batch_size"]}, '
         f'Adam lr {train["lr"]}, L2 {cfg["reg_weight"]}, at most {train["epochs"]} epochs, '
         f'early stopping on validation {monitor} (patience {train["patience"]} after a '

@@ -37,6 +37,10 @@ class NegativeSampler:
         if exclude == 'positive' and num_items < 2:
             raise UserInputError('one item only: no negative item exists for BPR')
         self.num_items, self.exclude, self.items = num_items, exclude, items
+        self.allowed = None  # for negatives drawn elsewhere (LinkNeighborLoader)
+        if items is not None:
+            self.allowed = torch.zeros(num_items, dtype=torch.bool)
+            self.allowed[items] = True
         self.keys = torch.sort(train_index[0] * num_items + train_index[1]).values
         degree = torch.bincount(train_index[0])
         if degree.numel() and int(degree.max()) >= self.pool_size:
@@ -49,8 +53,10 @@ class NegativeSampler:
         return self.keys[pos] == key
 
     def rejects(self, user: Tensor, pos: Optional[Tensor], neg: Tensor) -> Tensor:
-        r"""Which triplets' negatives break :obj:`exclude` ``[B]``."""
-        return self.is_known(user, neg) if self.exclude == 'seen' else neg == pos
+        r"""Which triplets' negatives break :obj:`exclude` or lie outside the items
+        negatives are drawn from ``[B]``."""
+        bad = self.is_known(user, neg) if self.exclude == 'seen' else neg == pos
+        return bad if self.allowed is None else bad | ~self.allowed[neg]
 
     def sample(self, user: Tensor, generator: torch.Generator = None,
                pos: Optional[Tensor] = None) -> Tensor:

@@ -71,7 +71,8 @@ class Trainer:
         train_index (Tensor): Training ``(user, item)`` pairs ``[2, E]``.
         batches (FullGraphBatches or NeighborBatches): One epoch's batches, ``len()`` steps.
         val_evaluator, test_evaluator (RankingEvaluator): The held-out protocol's
-            evaluators (see :func:`~pyg_llminit.evaluation.held_out_evaluator`).
+            evaluators (see :func:`~pyg_llminit.evaluation.held_out_evaluator`); absent
+            with a :obj:`protocol`, which validates and tests instead.
         history (List[EpochLog]): One entry per epoch of :meth:`fit`.
     """
     def __init__(self, model: Recommender, train_data: HeteroData, val_data: HeteroData,

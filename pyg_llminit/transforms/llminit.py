@@ -17,6 +17,7 @@ from torch_geometric.utils import scatter
 from ..datasets.graph import EDGE_TYPE
 from ..catalog import STRATEGIES
 from ..errors import UserInputError
+from .cold_items import cold_items
 
 USER_POOLINGS = ('mean', )
 
@@ -130,11 +131,14 @@ def select_dims(embedding: Tensor, dim: Optional[int], strategy: str,
     return (proj * torch.where(sign == 0, torch.ones_like(sign), sign)).to(embedding.dtype)
 
 
-def apply_selection(embedding: Tensor, selection: Tensor) -> Tensor:
+def apply_selection(embedding: Tensor, selection: Tensor,
+                    rows: Optional[Tensor] = None) -> Tensor:
     r"""Item features from :func:`select_dims`'s output: ``E[:, S]`` for an index set, or
-    the centred projection ``(E - E.mean(0)) @ P`` for a float ``P``. Shape ``[num_items, dim]``."""
+    the centred projection ``(E - E.mean(0)) @ P`` for a float ``P`` (the mean over
+    :obj:`rows` only, if given). Shape ``[num_items, dim]``."""
     if selection.is_floating_point():
-        return (embedding - embedding.mean(dim=0)) @ selection
+        fitted = embedding if rows is None else embedding[rows]
+        return (embedding - fitted.mean(dim=0)) @ selection
     return embedding[:, selection]
 
 
@@ -208,16 +212,23 @@ class LLMInit(BaseTransform):
         emb = self.embedding.to(edge_index.device)
         degree = torch.bincount(edge_index[1], minlength=num_items)
         gen = None if self.seed is None else torch.Generator().manual_seed(self.seed)
-        sel = select_dims(emb, self.dim, self.strategy, degree, self.popular_ratio, gen)
-        item_x = apply_selection(emb, sel)
+        # the statistics (popularity, PCA, scale) of a cold-item split never see the text
+        # of its held-out items, which stand for items that arrive after training
+        fit = torch.ones(num_items, dtype=torch.bool, device=edge_index.device)
+        fit[cold_items(data).to(fit.device)] = False
+        fit = None if bool(fit.all()) else fit.nonzero().view(-1)
+        sel = select_dims(emb if fit is None else emb[fit], self.dim, self.strategy,
+                          degree if fit is None else degree[fit], self.popular_ratio, gen)
+        item_x = apply_selection(emb, sel, fit)
+        fitted_x = item_x if fit is None else item_x[fit]
         user_x = scatter(item_x[edge_index[1]], edge_index[0], dim=0, dim_size=num_users,
                          reduce='sum')
         user_deg = torch.bincount(edge_index[0], minlength=num_users)
         user_x = torch.where(user_deg.unsqueeze(1) > 0,
                              user_x / user_deg.clamp(min=1).unsqueeze(1).to(user_x.dtype),
-                             item_x.mean(dim=0, keepdim=True))
+                             fitted_x.mean(dim=0, keepdim=True))
         if self.scale is not None:
-            std = float(item_x.std(unbiased=False))
+            std = float(fitted_x.std(unbiased=False))
             if std == 0:
                 raise UserInputError('cannot rescale LLMInit features: the item features '
                                      'are constant (std 0)')

@@ -172,11 +172,11 @@ def parse_split(spec: str, order: str = 'time', seed: int = 2020) -> BaseTransfo
     (its items drawn with :obj:`seed`; :obj:`order` does not apply)."""
     if spec in ('loo', 'leave-one-out'):
         return LeaveOneOutSplit(order=order, seed=seed)
-    if spec.startswith('cold-items'):
+    if spec == 'cold-items' or spec.startswith('cold-items:'):
         from .cold_items import ColdItemSplit
-        _, _, ratio = spec.partition(':')
+        _, colon, ratio = spec.partition(':')
         try:
-            value = float(ratio or 0.1)
+            value = float(ratio) if colon else 0.1
         except ValueError:
             raise UserInputError(f"unknown split '{spec}': use 'cold-items:RATIO', e.g. "
                                  "'cold-items:0.1'", param='split') from None

@@ -60,6 +60,7 @@ def ws(tmp_path, finished_run):
     (work / 'new_empty.csv').write_text('item_id,title\nn1,\nn2, \n')
     (work / 'new_no_id.csv').write_text('id,title\nn1,One\n')
     (work / 'new_no_title.item').write_text('item_id:token\tprice:float\nn1\t3\n')
+    (work / 'new_repeated.csv').write_text('item_id,title\nn1,One\nn2,Two\nn1,Again\n')
     return work
 
 
@@ -167,6 +168,9 @@ CASES = [
     ('new-items-no-text', ['recommend', '{ws}/run', '--user', 'user1', '--new-items',
                            '{ws}/new_no_title.item'],
      "error: {ws}/new_no_title.item: missing column 'title'"),
+    ('new-items-repeated-id', ['recommend', '{ws}/run', '--user', 'user1', '--new-items',
+                               '{ws}/new_repeated.csv'],
+     "error: {ws}/new_repeated.csv: line 4: item id 'n1' repeats line 2"),
     ('recommend-unknown-user', ['recommend', '{ws}/run', '--user', 'nobody'],
      "error: unknown user id 'nobody'"),
     ('evaluate-bad-topk', ['evaluate', '{ws}/run', '--topk', '0'],

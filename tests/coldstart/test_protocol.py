@@ -100,6 +100,9 @@ def test_cold_items_are_never_negatives(setup):
     neg = sampler.sample(user, torch.Generator().manual_seed(0))
     assert not set(neg.tolist()) & cold
     assert not sampler.is_known(user, neg).any()
+    # negatives drawn elsewhere (LinkNeighborLoader's) are rejected when held out
+    held_out = cold_items(train)
+    assert sampler.rejects(torch.zeros_like(held_out), None, held_out).all()
 
 
 def test_user_text_profiles_of_users_without_training_items_are_zero():

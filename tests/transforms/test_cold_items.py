@@ -76,5 +76,24 @@ def test_parse_split_reads_cold_items():
     split = parse_split('cold-items:0.25', seed=7)
     assert repr(split) == 'ColdItemSplit(ratio=0.25, seed=7)'
     assert repr(parse_split('cold-items')) == 'ColdItemSplit(ratio=0.1, seed=2020)'
-    with pytest.raises(UserInputError, match="unknown split 'cold-items:many'"):
-        parse_split('cold-items:many')
+    for spec in ('cold-items:many', 'cold-items:', 'cold-items=0.2', 'cold-items0.2'):
+        with pytest.raises(UserInputError, match=f"unknown split '{spec}'"):
+            parse_split(spec)
+
+
+@pytest.mark.parametrize('strategy', ['pca', 'variance'])
+def test_llminit_statistics_never_see_the_held_out_items_text(small_graph, strategy):
+    from pyg_llminit.transforms import LLMInit
+    train = ColdItemSplit(0.3, seed=4)(small_graph)[0]
+    cold = cold_items(train)
+    text = torch.randn(30, 12, generator=torch.Generator().manual_seed(0))
+    other = text.clone()
+    other[cold] = 100 * torch.randn(cold.numel(), 12)  # whatever the new items' text is
+    first = LLMInit(text, dim=4, strategy=strategy, popular_ratio=1.0, scale=0.1)(
+        train.clone())
+    second = LLMInit(other, dim=4, strategy=strategy, popular_ratio=1.0, scale=0.1)(
+        train.clone())
+    warm = torch.ones(30, dtype=torch.bool)
+    warm[cold] = False
+    assert torch.allclose(first['item'].x[warm], second['item'].x[warm], atol=1e-6)
+    assert torch.allclose(first['user'].x, second['user'].x, atol=1e-6)
