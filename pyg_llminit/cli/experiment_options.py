@@ -111,8 +111,7 @@ OPTIONS = [
                  help="'loo' (leave-one-out), ratios 'train,val,test' such as '0.8,0.1,0.1', "
                  "or 'cold-items:0.1': 10% of the items held out with all their "
                  "interactions (half validate, half test), scored from their text as new "
-                 "items (see --cold-map); which items is drawn with the split seed (train: "
-                 "--seed; compare: --split-seed)."),
+                 "items (see --cold-map), drawn with --split-seed."),
     click.option('--cold-map', type=click.Choice(['ridge', 'mlp']), default='ridge',
                  show_default=True, help="With --split cold-items: how a new item gets an "
                  "embedding, a map from its text embedding to the trained item embedding, "

@@ -1,6 +1,7 @@
 """``pyg-llminit train``: the flags of one experiment, mapped onto
 :class:`~pyg_llminit.experiment.ExperimentConfig` and run by
 :func:`~pyg_llminit.experiment.run_experiment`."""
+import dataclasses
 from typing import Any, Optional
 
 import click
@@ -24,6 +25,10 @@ from .experiment_options import experiment_config, experiment_options
               "authors' code, 'random-distinct' without), 'pca' a projection, 'full' all "
               "dims.")
 @click.option('--seed', default=2020, show_default=True, help='Seed of init, order, batches.')
+@click.option('--split-seed', type=int, default=None,
+              help="Seed of the split where it is random (--order random, --split "
+              "cold-items:...), so that runs with other --seed values share one split "
+              "(default: --seed).")
 @experiment_options
 @click.option('--out', default=None,
               help='Run folder (default: runs/<graph>-<model>-<init>-<time>).')
@@ -37,7 +42,8 @@ from .experiment_options import experiment_config, experiment_options
 @click.option('--force-reload', is_flag=True,
               help="Process the graph's raw files again instead of reading its cache.")
 def train_command(out: Optional[str], resume: Optional[str], overwrite: bool,
-                  force_reload: bool, root: Optional[str], **options: Any) -> None:
+                  force_reload: bool, root: Optional[str], split_seed: Optional[int],
+                  **options: Any) -> None:
     """Train and evaluate a recommender; write a run folder.
 
     Prints the graph's statistics, one line per epoch (time, loss, validation metric) and a
@@ -71,5 +77,7 @@ def train_command(out: Optional[str], resume: Optional[str], overwrite: bool,
         resume_run(resume, root, log=click.echo)
         return
     config = experiment_config(**options)
+    if split_seed is not None:
+        config = dataclasses.replace(config, split_seed=split_seed)
     run_experiment(config, out, root, log=click.echo, overwrite=overwrite,
                    force_reload=force_reload)

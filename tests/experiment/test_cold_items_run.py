@@ -50,13 +50,15 @@ def test_cold_item_run_through_the_cli(csv_graph, tmp_path, capsys):
     main(['train', '--graph', str(csv_graph), '--split', 'cold-items:0.5', '--cold-map',
           'mlp', '--init', 'uniform', '--dim', '8', '--epochs', '2', '--batch-size', '16',
           '--topk', '2,5', '--monitor', 'ndcg@5', '--device', 'cpu', '--root',
-          str(tmp_path / 'cache'), '--out', str(out)])
+          str(tmp_path / 'cache'), '--out', str(out), '--split-seed', '7'])
     printed = capsys.readouterr().out
     assert 'test ridge' in printed and 'test text' in printed
     main(['evaluate', str(out), '--topk', '2,5', '--root', str(tmp_path / 'cache'),
           '--device', 'cpu'])
     assert 'test llminit' in capsys.readouterr().out
-    assert json.loads((out / 'config.json').read_text())['cold_map'] == 'mlp'
+    saved = json.loads((out / 'config.json').read_text())
+    assert saved['cold_map'] == 'mlp' and saved['split_seed'] == 7
+    assert 'split ColdItemSplit(ratio=0.5, seed=7)' in (out / 'console.log').read_text()
 
 
 def test_compare_on_held_out_items_reports_the_references(csv_graph, tmp_path):
