@@ -77,3 +77,18 @@ def cli_error(capsys):
         err = capsys.readouterr().err.strip()
         assert err.startswith(message) and '\n' not in err
     return check
+
+
+@pytest.fixture
+def load_benchmark():
+    r"""``load(name)``: ``benchmarks/<name>.py`` (scripts, not a package) as a module."""
+    import importlib.util
+    from pathlib import Path
+
+    def load(name):
+        path = Path(__file__).parents[1] / 'benchmarks' / f'{name}.py'
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return load

@@ -1,22 +1,11 @@
 """``benchmarks/init_grid.py``: a thin caller of ``compare`` whose tables land in a
 write-up's block."""
-import importlib.util
 import sys
-from pathlib import Path
-
-BENCHMARKS = Path(__file__).parents[1] / 'benchmarks'
 
 
-def load():
-    spec = importlib.util.spec_from_file_location('init_grid', BENCHMARKS / 'init_grid.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_init_grid_runs_a_comparison_and_fills_the_doc_block(csv_graph, tmp_path,
-                                                              monkeypatch):
-    init_grid = load()
+def test_init_grid_runs_a_comparison_and_fills_the_doc_block(load_benchmark, csv_graph,
+                                                              tmp_path, monkeypatch):
+    init_grid = load_benchmark('init_grid')
     out = tmp_path / 'grid'
     doc = tmp_path / 'DOC.md'
     doc.write_text('# Notes\n<!-- compare:grid -->\nold\n<!-- /compare:grid -->\nafter\n')

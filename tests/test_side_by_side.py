@@ -1,8 +1,6 @@
 """``benchmarks/side_by_side.py``: finished comparisons side by side, paired over users
 where they test the same users on the same items."""
 import dataclasses
-import importlib.util
-from pathlib import Path
 
 import pytest
 from scipy.stats import ttest_rel
@@ -10,18 +8,8 @@ from scipy.stats import ttest_rel
 from pyg_llminit.experiment import ExperimentConfig, RunFolder, compare
 from pyg_llminit.training import TrainConfig
 
-BENCHMARKS = Path(__file__).parents[1] / 'benchmarks'
 
-
-def load():
-    spec = importlib.util.spec_from_file_location('side_by_side',
-                                                  BENCHMARKS / 'side_by_side.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_two_l2_weights_side_by_side_and_paired(csv_graph, tmp_path):
+def test_two_l2_weights_side_by_side_and_paired(load_benchmark, csv_graph, tmp_path):
     base = ExperimentConfig(graph=str(csv_graph), embedding_dim=8,
                             train=TrainConfig(epochs=2, warmup=0, batch_size=16))
     folders = {}
@@ -32,7 +20,7 @@ def test_two_l2_weights_side_by_side_and_paired(csv_graph, tmp_path):
         folders[name] = tmp_path / name
         compare(config, ['lightgcn'], ['none', 'uniform'], [1, 2], folders[name],
                 root=str(tmp_path / 'cache'), log=lambda line: None)
-    text = load().render([folders['reg'], folders['reg0']])
+    text = load_benchmark('side_by_side').render([folders['reg'], folders['reg0']])
     assert '| reg_weight | 0.01 | 0.0 |' in text
     assert '| lightgcn/uniform |' in text
     # the paired test against an independent one on the run folders' per-user values
@@ -45,6 +33,6 @@ def test_two_l2_weights_side_by_side_and_paired(csv_graph, tmp_path):
                if line.startswith('| lightgcn/none | reg0 | ndcg@10 |'))
     assert row.endswith(f'| {p:.2g} |')
     # another split: side by side, but no paired test
-    text = load().render([folders['reg'], folders['paper']])
+    text = load_benchmark('side_by_side').render([folders['reg'], folders['paper']])
     assert '| order | "time" | "random" |' in text
     assert 'No paired test' in text and 'Paired t-test' not in text

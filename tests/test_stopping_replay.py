@@ -1,22 +1,10 @@
 """``benchmarks/stopping_replay.py``: stopping rules replayed on recorded curves."""
-import importlib.util
 import json
 import sys
-from pathlib import Path
-
-BENCHMARKS = Path(__file__).parents[1] / 'benchmarks'
 
 
-def load():
-    spec = importlib.util.spec_from_file_location('stopping_replay',
-                                                  BENCHMARKS / 'stopping_replay.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_rules_replayed_on_recorded_curves(tmp_path, monkeypatch, capsys):
-    replay = load()
+def test_rules_replayed_on_recorded_curves(load_benchmark, tmp_path, monkeypatch, capsys):
+    replay = load_benchmark('stopping_replay')
     curve = [0.01 * min(e, 40) for e in range(1, 41)] + [0.39] * 20  # peak 40, flat after
     run = tmp_path / 'cmp' / 'runs' / 'lightgcn-none-seed1'
     run.mkdir(parents=True)
