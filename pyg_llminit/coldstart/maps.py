@@ -113,3 +113,12 @@ def make_map(kind: str, seed: int = 0, alpha: float = 1.0) -> Union[RidgeMap, ML
     if kind == 'mlp':
         return MLPMap(seed=seed)
     raise invalid('cold_map', f"must be one of {', '.join(MAPS)}, got '{kind}'")
+
+
+def fit_on_warm_items(kind: str, text: Tensor, item_table: Tensor, train_index: Tensor,
+                      seed: int = 0) -> Union[RidgeMap, MLPMap]:
+    r"""A map of :obj:`kind` fitted on the items with training interactions: their texts
+    ``text [I, D]`` -> their rows of the trained ``item_table [I, d]``."""
+    degree = torch.bincount(train_index[1], minlength=item_table.size(0))
+    warm = (degree > 0).nonzero().view(-1)
+    return make_map(kind, seed).fit(text[warm], item_table[warm])

@@ -13,7 +13,8 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from ..errors import UserInputError
-from .maps import make_map
+from ..transforms.split import train_index
+from .maps import fit_on_warm_items
 
 if TYPE_CHECKING:
     from ..experiment import Run
@@ -76,10 +77,8 @@ def new_item_scorer(run: 'Run', new: HeteroData, progress: bool = False
     text = encode_items(run.train, **encode)
     new_text = encode_items(new, **encode)
     users, items = (t.float().cpu() for t in run.model(run.adj))
-    degree = torch.bincount(run.train['user', 'rates', 'item'].edge_index[1],
-                            minlength=items.size(0))
-    warm = (degree > 0).nonzero().view(-1)
-    fitted = make_map(config.cold_map, config.train.seed).fit(text[warm], items[warm])
+    fitted = fit_on_warm_items(config.cold_map, text, items, train_index(run.train),
+                               config.train.seed)
     return users, fitted(new_text)
 
 

@@ -26,10 +26,11 @@ from torch_geometric.utils import scatter
 
 from ..errors import UserInputError, invalid
 from ..evaluation.groups import degree_groups
+from ..evaluation.protocol import per_user_table
 from ..evaluation.ranking import RankingEvaluator, group_means, mean_metrics
 from ..transforms.cold_items import cold_items
 from ..transforms.split import label_index, train_index
-from .maps import MAPS, make_map
+from .maps import MAPS, fit_on_warm_items, make_map
 
 REFERENCES = ('llminit', 'text', 'random')
 Tables = Tuple[Tensor, Tensor]  # user [U, d], item [I, d]
@@ -72,8 +73,6 @@ class ColdItemProtocol:
         self.text, self.item_x, self.cold_map, self.seed = text.float(), item_x, cold_map, seed
         self.train_index = train_index(train_data)
         self.user_groups = user_groups
-        degree = torch.bincount(self.train_index[1], minlength=num_items)
-        self.warm_items = (degree > 0).nonzero().view(-1)
         self.negative_pool = torch.ones(num_items, dtype=torch.bool)
         self.negative_pool[cold_items(train_data)] = False
         self.negative_pool = self.negative_pool.nonzero().view(-1)
@@ -100,8 +99,7 @@ class ColdItemProtocol:
     def mapped_items(self, tables: Tables, kind: str, items: Tensor) -> Tensor:
         r"""The final embeddings ``[C, d]`` a map of :obj:`kind`, fitted on the warm items'
         texts and final embeddings, gives :obj:`items`."""
-        fitted = make_map(kind, self.seed).fit(self.text[self.warm_items],
-                                                tables[1][self.warm_items])
+        fitted = fit_on_warm_items(kind, self.text, tables[1], self.train_index, self.seed)
         return fitted(self.text[items])
 
     def scorers(self, tables: Tables, split: str, names: Sequence[str]
@@ -148,14 +146,11 @@ class ColdItemProtocol:
         reference_values = {name: evaluator.per_user(fn) for name, fn in scorers.items()}
         result[f'{split}_cold_references'] = {name: mean_metrics(v)
                                               for name, v in reference_values.items()}
-        degree = torch.bincount(self.train_index[0], minlength=self.num_users)
         k = min(evaluator.k)  # the references per user too, at the smallest cut-off, for
         paired = {f'{name} {metric}@{k}': v[f'{metric}@{k}']  # paired tests against them
                   for name, v in reference_values.items() for metric in ('recall', 'ndcg')}
-        result[f'{split}_per_user'] = {'user': values['user'],
-                                       'train_degree': degree[values['user']],
-                                       **{k: v for k, v in values.items() if k != 'user'},
-                                       **paired}
+        result[f'{split}_per_user'] = {**per_user_table(values, self.train_index,
+                                                        self.num_users), **paired}
         return result
 
     def __repr__(self) -> str:

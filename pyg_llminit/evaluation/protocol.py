@@ -41,6 +41,16 @@ def held_out_evaluator(split: str, train_index: Tensor, val_index: Tensor,
                             batch_size=batch_size)
 
 
+def per_user_table(values: Dict[str, Tensor], train_index: Tensor, num_users: int
+                   ) -> Dict[str, Tensor]:
+    r"""Per-user metrics (:meth:`~pyg_llminit.evaluation.RankingEvaluator.per_user`) with
+    each user's training interactions: ``{'user': [N], 'train_degree': [N], 'recall@10':
+    [N], ...}``, the rows of ``test_per_user.csv``."""
+    degree = torch.bincount(train_index[0].cpu(), minlength=num_users)
+    return {'user': values['user'], 'train_degree': degree[values['user']],
+            **{k: v for k, v in values.items() if k != 'user'}}
+
+
 @torch.no_grad()
 def evaluate_held_out(evaluator: RankingEvaluator, score_fn: ScoreFn, split: str,
                       train_index: Tensor, user_groups: Optional[Sequence[int]] = None,
@@ -74,10 +84,8 @@ def evaluate_held_out(evaluator: RankingEvaluator, score_fn: ScoreFn, split: str
         result[f'{split}_by_item_popularity'] = _item_group_metrics(
             evaluator, top_fn, train_index, item_groups)
     if per_user:
-        degree = torch.bincount(train_index[0].cpu(), minlength=evaluator.num_users)
-        result[f'{split}_per_user'] = {'user': values['user'],
-                                       'train_degree': degree[values['user']],
-                                       **{k: v for k, v in values.items() if k != 'user'}}
+        result[f'{split}_per_user'] = per_user_table(values, train_index,
+                                                     evaluator.num_users)
     return result
 
 

@@ -10,7 +10,8 @@ Example:
     >>> results = run_experiment(config, out='runs/variance')
 """
 import dataclasses
-from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Union
+from typing import (TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Sequence,
+                    Union)
 
 import torch
 from torch import Tensor
@@ -22,12 +23,12 @@ from .runs import RunFolder
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ..coldstart import ColdItemProtocol
-
     from torch_geometric.data import HeteroData
 
+    from ..coldstart import ColdItemProtocol
     from ..models.base import Recommender
     from ..training import Trainer
+    from .runs import Run
 
 Log = Callable[[str], None]
 
@@ -102,17 +103,22 @@ def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = pri
     return Prepared(data, train, val, test, user_x, item_x, embedding)
 
 
-def cold_item_protocol(config: ExperimentConfig, prepared: Prepared
+def cold_item_protocol(config: ExperimentConfig, prepared: Union[Prepared, 'Run'],
+                       k: Optional[Sequence[int]] = None, batch_size: Optional[int] = None,
+                       user_groups: Optional[Sequence[int]] = ()
                        ) -> Optional['ColdItemProtocol']:
-    r"""For a cold-item split, the validation and test of :obj:`prepared`'s held-out
-    items (see :mod:`pyg_llminit.coldstart`); ``None`` otherwise."""
+    r"""For a cold-item split, the validation and test of :obj:`prepared`'s (or a loaded
+    run's) held-out items (see :mod:`pyg_llminit.coldstart`), with the config's cut-offs,
+    batch size and user groups unless given; ``None`` for other splits."""
     if not config.cold_items:
         return None
     from ..coldstart import ColdItemProtocol
+    train = config.train
     return ColdItemProtocol(prepared.train, prepared.val, prepared.test, prepared.item_text,
-                            prepared.item_x, config.cold_map, config.train.topk,
-                            config.train.eval_batch_size, config.train.user_groups,
-                            seed=config.train.seed)
+                            prepared.item_x, config.cold_map, k or train.topk,
+                            batch_size or train.eval_batch_size,
+                            train.user_groups if user_groups == () else user_groups,
+                            seed=train.seed)
 
 
 def check_dim_fits_encoder(dim: int, encoder: str) -> None:

@@ -346,10 +346,8 @@ def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
     from ..evaluation.protocol import evaluate_held_out, held_out_evaluator
     from ..transforms.split import label_index, train_index
     if run.config.cold_items:
-        from ..coldstart import ColdItemProtocol
-        protocol = ColdItemProtocol(run.train, run.val, run.test, run.item_text, run.item_x,
-                                    run.config.cold_map, k, batch_size, user_groups,
-                                    seed=run.config.train.seed)
+        from .pipeline import cold_item_protocol
+        protocol = cold_item_protocol(run.config, run, k, batch_size, user_groups)
         result = protocol.test(run.model(run.adj), split)
         result.pop(f'{split}_per_user')
         return {'split': split, **result}
