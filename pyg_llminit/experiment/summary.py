@@ -91,6 +91,9 @@ def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict
                 m: paired_test({s: per_user[arm, s] for s in seeds},
                                {s: per_user[ref, s] for s in seeds}, m)
                 for m in (f'ndcg@{k}', f'recall@{k}')},
+            'per_seed': {str(s): {m: runs[arm, s]['test'][m] for m in (f'ndcg@{k}',
+                                                                         f'recall@{k}')}
+                         for s in seeds},
             **{key: _mean_std([r[key] for r in results])
                for key in ('best_epoch', 'epochs_run', 'train_seconds', 'seconds_per_epoch')},
             'groups': _groups(results),
@@ -158,6 +161,18 @@ def _reach_cells(entry: Dict) -> List[str]:
             f'{seconds / base_seconds:.2f}']
 
 
+def _seed_cells(name: str, arms: Dict, seeds: Sequence[int], metric: str) -> List[str]:
+    entry = arms[name]
+    base = arms[entry['baseline']]['per_seed']
+    values = [entry['per_seed'][str(s)][metric] for s in seeds]
+    if entry['baseline'] == name:
+        return [f'{v:.4f}' for v in values] + ['baseline']
+    gains = [v / base[str(s)][metric] - 1 if base[str(s)][metric] else float('nan')
+             for v, s in zip(values, seeds)]
+    return ([f'{v:.4f} ({g:+.1%})' for v, g in zip(values, gains)]
+            + [f'{sum(g > 0 for g in gains)}/{len(seeds)}'])
+
+
 def render_markdown(summary: Dict) -> str:
     r"""``compare.md``: setup, test metrics, paired tests, time to the baseline's best,
     groups, warnings and the plots."""
@@ -167,6 +182,7 @@ def render_markdown(summary: Dict) -> str:
     seeds = summary['settings']['seeds']
     metrics = list(next(iter(arms.values()))['test'])
     shown = [m for m in metrics if m.split('@')[0] in ('recall', 'ndcg')]
+    metric_k = f'ndcg@{k}'
     lines = [
         f'# Comparison on {cfg["graph"]}',
         '',
@@ -206,6 +222,16 @@ def render_markdown(summary: Dict) -> str:
                          f'[{t["ci95"][0]:+.4f}, {t["ci95"][1]:+.4f}]', f'{t["p"]:.2g}']
                         for name, a in arms.items() if a['paired']
                         for m, t in a['paired'].items()]),
+        '',
+        '## Per seed',
+        '',
+        f'Test {metric_k} of each training run, and its gain over the baseline run with the '
+        'same seed. The paired test above treats the trained models as fixed (its samples '
+        'are users, not training runs); a gain whose sign changes from seed to seed is '
+        'within training-run noise, whatever its p-value.',
+        '',
+        markdown_table(['arm', *(f'seed {s}' for s in seeds), 'seeds with a gain'],
+                       [[name, *_seed_cells(name, arms, seeds, metric_k)] for name in arms]),
         '',
         f'## Time to the baseline\'s best validation {monitor}',
         '',

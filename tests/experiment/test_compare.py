@@ -85,6 +85,26 @@ def test_the_paired_test_is_a_t_test_over_users_of_seed_means(comparison):
     assert got['ci95'] == pytest.approx([diff.mean() - half, diff.mean() + half])
 
 
+def test_per_seed_gains_pair_each_run_with_the_same_seeds_baseline(comparison):
+    out, summary, _, _ = comparison
+    arms = summary['arms']
+    cells = []
+    for seed in (1, 2):
+        var = _results(out, 'variance', seed)['test']['ndcg@10']
+        base = _results(out, 'none', seed)['test']['ndcg@10']
+        assert arms['lightgcn/variance']['per_seed'][str(seed)]['ndcg@10'] == var
+        assert arms['lightgcn/none']['per_seed'][str(seed)]['ndcg@10'] == base
+        cells.append((var, var / base - 1))
+    wins = sum(gain > 0 for _, gain in cells)
+    row = ('| lightgcn/variance | ' + ' | '.join(f'{v:.4f} ({g:+.1%})' for v, g in cells)
+           + f' | {wins}/2 |')
+    text = (out / 'compare.md').read_text()
+    assert '## Per seed' in text and row in text
+    assert '| lightgcn/none | ' + ' | '.join(
+        f"{_results(out, 'none', s)['test']['ndcg@10']:.4f}" for s in (1, 2)) + ' | baseline |' \
+        in text
+
+
 def test_time_to_the_baselines_best_is_read_from_the_histories(comparison):
     out, summary, _, _ = comparison
     for seed in (1, 2):
