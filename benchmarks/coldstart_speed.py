@@ -15,7 +15,9 @@ Then, in one process after a warm-up:
 
 and, as separate processes, the whole CLI command ``recommend RUN --all-users
 --new-items FILE`` against ``recommend RUN --all-users`` (the same run's trained items):
-both load the run, so their difference is what new items add.
+both load the run, so their difference is what new items add, with every text embedding
+in the encoder's cache (the new items' uncached encoding is the ``encode new items``
+row).
 
 Usage::
 
@@ -68,9 +70,9 @@ def write_new_items(run, path: Path) -> int:
     with path.open('w', newline='') as f:
         writer = csv.writer(f)
         writer.writerow(['item_id', 'title'])
-        for i in run.data.cold_test_items.tolist():
+        for i in run.test.cold_test_items.tolist():
             writer.writerow([f'new-{items[i]}', titles[i]])
-    return run.data.cold_test_items.numel()
+    return run.test.cold_test_items.numel()
 
 
 def rank_all(users, items, k=10, batch=4096):
@@ -105,7 +107,9 @@ def main() -> None:
         seconds = {}
         seconds['encode warm items (cached)'], text = timed(
             lambda: encode_items(run.train, **encode))
-        seconds['encode new items'], new_text = timed(lambda: encode_items(new, **encode), 1)
+        seconds['encode new items (uncached, loads the model)'], new_text = timed(
+            lambda: encode_items(new, cache_dir=tmp / 'cache', **encode), 1)
+        encode_items(new, **encode)  # into the default cache, as a first CLI call would
         with torch.no_grad():
             users, items = (t.float() for t in run.model(run.adj))
         index = train_index(run.train)
