@@ -2,7 +2,8 @@
 ``compare`` holds fixed within one folder (L2 weight, protocol, patience, ...).
 
 For every arm found in all folders: test metrics (mean +- std over seeds) per folder, and
-the settings in which the folders differ. Where the folders share the graph, split and
+the settings in which the folders differ (a setting that an older folder does not record
+counts as the default it had before the setting existed). Where the folders share the graph, split and
 split seed (so the same users are tested on the same held-out items), also a paired
 t-test over users of each folder against the first, on the per-user NDCG and Recall at the
 smallest cut-off (10 by default), averaged over the seeds both ran (see :mod:`pyg_llminit.experiment.summary`).
@@ -16,7 +17,8 @@ import argparse
 import json
 from pathlib import Path
 
-from pyg_llminit.experiment import RunFolder
+from pyg_llminit.experiment import ExperimentConfig, RunFolder
+from pyg_llminit.experiment.compare import shared_settings
 from pyg_llminit.experiment.summary import paired_test
 from pyg_llminit.experiment.tables import markdown_table
 
@@ -43,6 +45,10 @@ def per_user(folder: Path, arm: str, seeds):
 def render(folders) -> str:
     summaries = [json.loads((f / 'compare.json').read_text()) for f in folders]
     settings = [flat(s['settings']['config']) for s in summaries]
+    defaults = flat(shared_settings(ExperimentConfig()))
+    for values in settings:  # a setting added since a folder was made had its default then
+        for key in set(defaults) - set(values):
+            values[key] = defaults[key]
     differ = sorted(k for k in set().union(*settings)
                     if len({json.dumps(s.get(k)) for s in settings}) > 1)
     names = [f.name for f in folders]

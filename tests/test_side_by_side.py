@@ -1,6 +1,7 @@
 """``benchmarks/side_by_side.py``: finished comparisons side by side, paired over users
 where they test the same users on the same items."""
 import dataclasses
+import json
 
 import pytest
 from scipy.stats import ttest_rel
@@ -36,3 +37,20 @@ def test_two_l2_weights_side_by_side_and_paired(load_benchmark, csv_graph, tmp_p
     text = load_benchmark('side_by_side').render([folders['reg'], folders['paper']])
     assert '| order | "time" | "random" |' in text
     assert 'No paired test' in text and 'Paired t-test' not in text
+
+
+def test_a_setting_an_older_folder_lacks_counts_as_its_default(load_benchmark, csv_graph,
+                                                               tmp_path):
+    base = ExperimentConfig(graph=str(csv_graph), embedding_dim=8,
+                            train=TrainConfig(epochs=1, warmup=0, batch_size=16))
+    old, new = tmp_path / 'old', tmp_path / 'new'
+    for folder, config in ((old, base), (new, dataclasses.replace(base, popular_ratio=0.3))):
+        compare(config, ['lightgcn'], ['none', 'uniform'], [1], folder, root=str(tmp_path / 'cache'),
+                log=lambda line: None)
+    summary = json.loads((old / 'compare.json').read_text())
+    del summary['settings']['config']['cold_map']  # as if made before --cold-map existed
+    del summary['settings']['config']['train']['stopping']
+    (old / 'compare.json').write_text(json.dumps(summary))
+    text = load_benchmark('side_by_side').render([old, new])
+    assert '| popular_ratio | 0.2 | 0.3 |' in text
+    assert '| cold_map |' not in text and '| train.stopping |' not in text
