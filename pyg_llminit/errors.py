@@ -1,11 +1,13 @@
-"""The one exception type for user mistakes (bad input, unknown names, unusable paths).
+"""The one exception type for user mistakes (bad input, unknown names, unusable paths), and
+interruptions that unwind like Ctrl-C.
 
 The library names the parameter at fault in its own terms (``embedding_dim must be at least
 1``); the command line shows the same error in its flag names (``--dim must be at least
 1``), one ``error: ...`` line and exit code 2. Anything else is a bug and keeps its
 traceback.
 """
-from typing import Callable, Optional
+import signal
+from typing import Any, Callable, Optional
 
 
 class UserInputError(ValueError):
@@ -35,4 +37,15 @@ def invalid(param: str, problem: str) -> UserInputError:
     return UserInputError(f'{param} {problem}', param=param)
 
 
-__all__ = ['UserInputError', 'invalid']
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def interrupt_on_sigterm() -> Any:
+    r"""Makes SIGTERM (``kill``, torchrun stopping the ranks, a comparison stopping its
+    workers) unwind like Ctrl-C, so that :func:`~pyg_llminit.io.atomic_path` removes its
+    temporary file; returns the previous handler. Main thread only."""
+    return signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+__all__ = ['UserInputError', 'invalid', 'interrupt_on_sigterm']

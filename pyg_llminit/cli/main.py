@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import click
 
-from ..errors import UserInputError
+from ..errors import UserInputError, interrupt_on_sigterm
 from .compare import compare_command
 from .embed import embed_command
 from .evaluate import evaluate_command
@@ -59,10 +59,6 @@ def _distributed_failure(error: RuntimeError) -> bool:
 _STORAGE_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT}
 
 
-def _stop_on_sigterm(signum, frame):
-    raise KeyboardInterrupt  # unwinds like Ctrl-C: open temporary files are removed
-
-
 def main(argv: Optional[List[str]] = None) -> None:
     r"""Entry point: user mistakes end in one ``error:`` line and exit code 2; Ctrl-C and
     SIGTERM (torchrun stopping the ranks after one failed) leave no half-written file."""
@@ -82,7 +78,7 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 def _run(argv: Optional[List[str]]) -> None:
     rank = f"rank {os.environ['RANK']}: " if int(os.environ.get('WORLD_SIZE', '1')) > 1 else ''
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    previous = interrupt_on_sigterm()
     try:
         cli.main(args=argv, prog_name='pyg-llminit', standalone_mode=False)
     except UserInputError as e:  # the library names parameters; show the flags

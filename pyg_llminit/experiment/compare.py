@@ -16,6 +16,7 @@ Example:
 import dataclasses
 import json
 import os
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
@@ -145,6 +146,24 @@ def _differences(a: Dict, b: Dict, prefix: str = '') -> List[str]:
     return keys
 
 
+#: A worker process's state: whether it is training, and whether compare has stopped it.
+_WORKER = {'training': False, 'stopped': False}
+
+
+def _init_worker() -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop_worker)
+
+
+def _stop_worker(signum, frame):
+    r"""SIGTERM from compare's interruption (or Ctrl-C): the training unwinds like Ctrl-C
+    (no half-written file; ``last.pt`` holds its last epoch) and every later task of this
+    worker returns at once, so the pool shuts down cleanly."""
+    _WORKER['stopped'] = True
+    if _WORKER['training']:
+        raise KeyboardInterrupt
+
+
 def _train(config: Dict, folder: str, root: Optional[str], embedding, threads: int,
            log_file: Optional[str], log: Log = print) -> None:
     r"""One training, in this process or a worker (whose output goes to :obj:`log_file`):
@@ -154,12 +173,15 @@ def _train(config: Dict, folder: str, root: Optional[str], embedding, threads: i
 
     from ..training.allocator import retain_freed_memory
     from .pipeline import resume_run, run_experiment
+    if _WORKER['stopped']:
+        return
     retain_freed_memory()
     if threads:
         torch.set_num_threads(threads)
     stream = open(log_file, 'a') if log_file else None
     if stream:
         log = lambda line: print(line, file=stream, flush=True)  # noqa: E731
+    _WORKER['training'] = stream is not None
     try:
         run = RunFolder(folder)
         if (run.path / RunFolder.LAST).is_file():
@@ -167,7 +189,12 @@ def _train(config: Dict, folder: str, root: Optional[str], embedding, threads: i
         else:
             run_experiment(ExperimentConfig.from_dict(config), folder, root, log=log,
                            embedding=embedding, overwrite=True)
+    except KeyboardInterrupt:
+        if stream:
+            log('interrupted')
+        raise
     finally:
+        _WORKER['training'] = False
         if stream:
             stream.close()
 
@@ -239,12 +266,18 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
 
     if jobs > 1 and len(todo) > 1:
         (out / 'logs').mkdir(parents=True, exist_ok=True)
-        with ProcessPoolExecutor(jobs, mp_context=get_context('spawn')) as pool:
+        pool = ProcessPoolExecutor(jobs, mp_context=get_context('spawn'),
+                                   initializer=_init_worker)
+        try:
             futures = {pool.submit(_train, *submit_args(arm, seed)): (arm, seed)
                        for arm, seed in todo}
             for count, future in enumerate(as_completed(futures), 1):
                 future.result()
                 done(*futures[future], count)
+        except BaseException:  # Ctrl-C, SIGTERM or a failed training: stop every worker
+            _stop_workers(pool)
+            raise
+        pool.shutdown()
     else:
         for count, (arm, seed) in enumerate(todo, 1):
             log(f'[{count}/{len(todo)}] training {arm.name} seed {seed}')
@@ -256,6 +289,16 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
     write_summary(out, summary)
     log(f'wrote {out / "compare.md"}, {out / "compare.json"} and the plots')
     return summary
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    r"""Cancels the trainings not started and sends every worker SIGTERM
+    (:func:`_stop_worker`), then waits for them: a plain ``shutdown`` would wait for the
+    running trainings to end and start the queued ones."""
+    for process in list((getattr(pool, '_processes', None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _finished(folder: Path, config: ExperimentConfig) -> bool:
