@@ -17,6 +17,7 @@ import dataclasses
 import json
 import os
 import signal
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
@@ -161,6 +162,7 @@ def _stop_worker(signum, frame):
     worker returns at once, so the pool shuts down cleanly."""
     _WORKER['stopped'] = True
     if _WORKER['training']:
+        _WORKER['training'] = False  # once: Ctrl-C and compare's SIGTERM both arrive
         raise KeyboardInterrupt
 
 
@@ -183,6 +185,8 @@ def _train(config: Dict, folder: str, root: Optional[str], embedding, threads: i
         log = lambda line: print(line, file=stream, flush=True)  # noqa: E731
     _WORKER['training'] = stream is not None
     try:
+        if _WORKER['stopped']:  # a signal between the first check and here
+            raise KeyboardInterrupt
         run = RunFolder(folder)
         if (run.path / RunFolder.LAST).is_file():
             resume_run(folder, root, log=log)
@@ -269,8 +273,16 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
         pool = ProcessPoolExecutor(jobs, mp_context=get_context('spawn'),
                                    initializer=_init_worker)
         try:
-            futures = {pool.submit(_train, *submit_args(arm, seed)): (arm, seed)
-                       for arm, seed in todo}
+            # workers are spawned by submit: they inherit an ignored SIGINT until their
+            # initializer runs, so a Ctrl-C while they import torch prints no traceback
+            main_thread = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
+            try:
+                futures = {pool.submit(_train, *submit_args(arm, seed)): (arm, seed)
+                           for arm, seed in todo}
+            finally:
+                if main_thread:
+                    signal.signal(signal.SIGINT, previous)
             for count, future in enumerate(as_completed(futures), 1):
                 future.result()
                 done(*futures[future], count)

@@ -42,8 +42,11 @@ def test_an_interrupted_parallel_comparison_stops_every_worker(sig, csv_graph, t
             '--inits', 'none,uniform', '--seeds', '1,2', '--dim', '8', '--batch-size', '16',
             '--epochs', '100000', '--warmup', '0', '--patience', '100000', '--jobs', '2',
             '--out', str(out)]
+    # its own session (killpg reaches the workers if the test fails) and SIGINT handled as
+    # by default even where the shell started pytest with SIGINT ignored
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, env=env)
+                            text=True, env=env, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 180
         logs = [out / 'logs' / f'lightgcn-none-seed{s}.log' for s in (1, 2)]
@@ -55,9 +58,10 @@ def test_an_interrupted_parallel_comparison_stops_every_worker(sig, csv_graph, t
         assert workers  # the pool's worker processes
         proc.send_signal(sig)  # SIGINT as Ctrl-C gives it to the main process
         assert proc.wait(timeout=60) == 130
-    finally:
-        proc.kill()
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+        raise
     stderr = [line for line in proc.stderr.read().strip().splitlines()
               if line.strip() and not line.startswith('Loading weights')]  # encoder's bar
     assert len(stderr) == 1 and stderr[0].startswith('error: interrupted'), stderr
