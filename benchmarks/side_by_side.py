@@ -17,8 +17,9 @@ import argparse
 import json
 from pathlib import Path
 
-from pyg_llminit.experiment import ExperimentConfig, RunFolder
-from pyg_llminit.experiment.compare import shared_settings
+from pyg_llminit.errors import UserInputError
+from pyg_llminit.experiment import RunFolder
+from pyg_llminit.experiment.compare import with_defaults
 from pyg_llminit.experiment.summary import paired_test
 from pyg_llminit.experiment.tables import markdown_table
 
@@ -44,11 +45,7 @@ def per_user(folder: Path, arm: str, seeds):
 
 def render(folders) -> str:
     summaries = [json.loads((f / 'compare.json').read_text()) for f in folders]
-    settings = [flat(s['settings']['config']) for s in summaries]
-    defaults = flat(shared_settings(ExperimentConfig()))
-    for values in settings:  # a setting added since a folder was made had its default then
-        for key in set(defaults) - set(values):
-            values[key] = defaults[key]
+    settings = [flat(with_defaults(s['settings']['config'])) for s in summaries]
     differ = sorted(k for k in set().union(*settings)
                     if len({json.dumps(s.get(k)) for s in settings}) > 1)
     names = [f.name for f in folders]
@@ -97,7 +94,10 @@ def main() -> None:
     args = parser.parse_args()
     if len(args.folders) < 2:
         raise SystemExit('error: give at least two comparison folders')
-    text = render(args.folders)
+    try:
+        text = render(args.folders)
+    except UserInputError as e:  # a folder that is not a finished comparison
+        raise SystemExit(f'error: {e}') from None
     print(text)
     if args.out:
         from pyg_llminit.io import atomic_path

@@ -121,6 +121,21 @@ def shared_settings(base: ExperimentConfig) -> Dict:
     return values
 
 
+def with_defaults(settings: Dict) -> Dict:
+    r"""The shared settings of an older comparison (its ``spec.json`` or ``compare.json``)
+    with each setting added since then at its default, the behaviour it had before the
+    setting existed (as :meth:`ExperimentConfig.from_dict` reads an older run's config)."""
+    def fill(values: Dict, defaults: Dict) -> Dict:
+        out = dict(values)
+        for key, default in defaults.items():
+            if key not in out:
+                out[key] = default
+            elif isinstance(default, dict) and default and isinstance(out[key], dict):
+                out[key] = fill(out[key], default)
+        return out
+    return fill(settings, shared_settings(ExperimentConfig()))
+
+
 def _check_out(out: Path, settings: Dict) -> None:
     spec = out / 'spec.json'
     if spec.is_file():
@@ -128,6 +143,7 @@ def _check_out(out: Path, settings: Dict) -> None:
             before = json.loads(spec.read_text())['settings']
         except (ValueError, KeyError, TypeError) as e:
             raise UserInputError(f'{spec}: malformed ({e})') from None
+        before = with_defaults(before)
         if before != settings:
             keys = sorted(_differences(before, settings))
             raise invalid('out', f'{out} holds a different comparison (other '
@@ -227,7 +243,8 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
         The contents of ``compare.json`` (see :func:`~pyg_llminit.experiment.summary.summarise`).
     """
     from .pipeline import prepare
-    from .summary import summarise, write_summary
+    from .summary import summarise, test_table, write_summary
+    from .tables import text_table
     arms, baseline_of = plan_arms(models, inits, baseline)
     seeds = check_seeds(seeds)
     if not isinstance(jobs, int) or jobs < 1:
@@ -299,6 +316,7 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
                         wall_seconds=time.perf_counter() - start, jobs=jobs,
                         device=_device_text(base.train.device, threads))
     write_summary(out, summary)
+    log(text_table(*reversed(test_table(summary))))
     log(f'wrote {out / "compare.md"}, {out / "compare.json"} and the plots')
     return summary
 

@@ -13,7 +13,7 @@ the distribution-free randomisation test, while the Wilcoxon and sign tests do n
 import json
 import statistics
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..io import atomic_path, write_json
 from .compare import shared_settings
@@ -173,6 +173,22 @@ def _seed_cells(name: str, arms: Dict, seeds: Sequence[int], metric: str) -> Lis
             + [f'{sum(g > 0 for g in gains)}/{len(seeds)}'])
 
 
+def test_table(summary: Dict) -> Tuple[List[str], List[List[str]]]:
+    r"""``(header, rows)`` of the arms' test metrics (mean +- std over seeds), gains over
+    their baselines at the smallest cut-off, best epoch, epochs run and seconds per epoch:
+    the first table of ``compare.md`` and the one ``compare`` prints last."""
+    arms, k = summary['arms'], min(summary['settings']['config']['train']['topk'])
+    shown = [m for m in next(iter(arms.values()))['test']
+             if m.split('@')[0] in ('recall', 'ndcg')]
+    gains = [m for m in shown if m.endswith(f'@{k}')]
+    header = ['arm', *shown, *(f'gain {m}' for m in gains), 'best epoch', 'epochs', 's/epoch']
+    rows = [[name, *(_pm(a['test'][m]) for m in shown),
+             *(('baseline' if a['gain'] is None else f'{a["gain"][m]:+.1%}') for m in gains),
+             f'{a["best_epoch"]["mean"]:.0f}', f'{a["epochs_run"]["mean"]:.0f}',
+             f'{a["seconds_per_epoch"]["mean"]:.2f}'] for name, a in arms.items()]
+    return header, rows
+
+
 def render_markdown(summary: Dict) -> str:
     r"""``compare.md``: setup, test metrics, paired tests, time to the baseline's best,
     groups, warnings and the plots."""
@@ -180,9 +196,8 @@ def render_markdown(summary: Dict) -> str:
     train, monitor = cfg['train'], summary['monitor']
     k = min(train['topk'])
     seeds = summary['settings']['seeds']
-    metrics = list(next(iter(arms.values()))['test'])
-    shown = [m for m in metrics if m.split('@')[0] in ('recall', 'ndcg')]
     metric_k = f'ndcg@{k}'
+    training = sum(a['train_seconds']['mean'] * len(seeds) for a in arms.values())
     lines = [
         f'# Comparison on {cfg["graph"]}',
         '',
@@ -194,18 +209,12 @@ def render_markdown(summary: Dict) -> str:
         f'early stopping on validation {monitor} (patience {train["patience"]} after a '
         f'warm-up of {train["warmup"]}); seeds {", ".join(map(str, seeds))}; '
         f'{summary["settings"]["device"]}, {summary["settings"]["jobs"]} job(s) at once, '
-        f'{summary["wall_seconds"] / 60:.1f} min of training in this invocation.',
+        f'{training / 60:.1f} min of training summed over the runs, '
+        f'{summary["wall_seconds"] / 60:.1f} min of wall time in this invocation.',
         '',
         f'## Test metrics (mean ± std over {len(seeds)} seeds)',
         '',
-        markdown_table(['arm', *shown, *(f'gain {m}' for m in shown if m.endswith(f'@{k}')),
-                        'best epoch', 'epochs', 's/epoch'],
-                       [[name, *(_pm(a['test'][m]) for m in shown),
-                         *(('baseline' if a['gain'] is None else f'{a["gain"][m]:+.1%}')
-                           for m in shown if m.endswith(f'@{k}')),
-                         f'{a["best_epoch"]["mean"]:.0f}', f'{a["epochs_run"]["mean"]:.0f}',
-                         f'{a["seconds_per_epoch"]["mean"]:.2f}']
-                        for name, a in arms.items()]),
+        markdown_table(*test_table(summary)),
         '',
         '## Paired test over users',
         '',

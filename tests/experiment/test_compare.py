@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t
 
+from pyg_llminit.errors import UserInputError
 from pyg_llminit.experiment import ExperimentConfig, RunFolder, compare
 from pyg_llminit.experiment.compare import Arm, plan_arms
 from pyg_llminit.training import TrainConfig
@@ -64,6 +65,10 @@ def test_means_gains_and_groups_match_the_run_folders(comparison):
     var = arms['lightgcn/variance']['test']['recall@10']['mean']
     assert arms['lightgcn/variance']['gain']['recall@10'] == pytest.approx(var / base - 1)
     assert arms['lightgcn/none']['gain'] is None and arms['lightgcn/none']['paired'] is None
+    minutes = sum(_results(out, arm, s)['train_seconds'] for arm in ('none', 'variance')
+                  for s in (1, 2)) / 60
+    assert f'{minutes:.1f} min of training summed over the runs' in (
+        out / 'compare.md').read_text()
 
 
 def test_the_paired_test_is_a_t_test_over_users_of_seed_means(comparison):
@@ -131,6 +136,37 @@ def test_a_second_call_reuses_finished_runs(comparison):
                     root=root, log=lines.append)
     assert '4 runs finished before, 0 to train' in '\n'.join(lines)
     assert again['arms'] == summary['arms']
+    # the console ends with the test table, one row per arm, before naming the files
+    table = lines[-2].splitlines()
+    assert table[0].split()[:3] == ['arm', 'recall@10', 'recall@20']
+    rows = {row.split()[0]: row for row in table[2:]}
+    assert list(rows) == ['lightgcn/none', 'lightgcn/variance']
+    assert 'baseline' in rows['lightgcn/none']
+    variance = summary['arms']['lightgcn/variance']
+    assert f"{variance['test']['ndcg@10']['mean']:.4f} ± " in rows['lightgcn/variance']
+    assert f"{variance['gain']['ndcg@10']:+.1%}" in rows['lightgcn/variance']
+
+
+def test_a_setting_added_since_a_folder_was_made_counts_as_its_default(comparison):
+    r"""A comparison made before a setting existed resumes when the setting is at its
+    default (what the runs did then), and is refused when it is not."""
+    out, _, root, graph = comparison
+    spec = out / 'spec.json'
+    settings = json.loads(spec.read_text())['settings']
+    older = {k: v for k, v in settings.items() if k != 'cold_map'}
+    older['train'] = {k: v for k, v in settings['train'].items()
+                      if k not in ('item_groups', 'epochs')}
+    spec.write_text(json.dumps({'settings': older}))
+    with pytest.raises(UserInputError, match=r'other train\.epochs\)'):
+        compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], out, root=root)
+    del older['train']['negatives']
+    older['train']['epochs'] = settings['train']['epochs']
+    spec.write_text(json.dumps({'settings': older}))
+    lines = []
+    compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], out, root=root,
+            log=lines.append)
+    assert '4 runs finished before, 0 to train' in '\n'.join(lines)
+    assert json.loads(spec.read_text())['settings'] == settings
 
 
 def test_an_interrupted_comparison_resumes_where_it_stopped(comparison, tmp_path,
