@@ -21,9 +21,11 @@ Usage::
 import argparse
 import dataclasses
 import json
+import statistics
 from pathlib import Path
 
-from pyg_llminit.experiment import ExperimentConfig, compare
+from pyg_llminit.experiment import ExperimentConfig, compare, load_run
+from pyg_llminit.experiment.pipeline import collapse_of
 from pyg_llminit.experiment.tables import markdown_table
 from pyg_llminit.io import atomic_path, write_json
 
@@ -31,33 +33,65 @@ OUT = Path(__file__).parent / 'results' / 'compare' / 'beauty-dims'
 TABLES = ('user_propagated', 'item_propagated')
 
 
-def cells(out: Path, dims):
-    r"""``{(d, init): arm summary}`` of the finished comparisons under :obj:`out`."""
+def cells(out: Path, dims, root=None):
+    r"""``{(d, init): arm summary}`` of the finished comparisons under :obj:`out`. An arm
+    whose runs predate the effective rank in ``results.json`` (runs reused from an older
+    comparison) gets it from each run's best weights."""
     found = {}
     for dim in dims:
         path = out / f'd{dim}' / 'compare.json'
         if path.is_file():
-            for arm in json.loads(path.read_text())['arms'].values():
+            summary = json.loads(path.read_text())
+            for arm in summary['arms'].values():
+                if not arm['effective_rank']:
+                    arm['effective_rank'] = ranks_from_weights(
+                        out / f'd{dim}', arm, summary['settings']['seeds'], root)
                 found[dim, arm['init']] = arm
     return found
 
 
-def report(out: Path, dims, inits) -> None:
-    found = cells(out, dims)
+def ranks_from_weights(folder: Path, arm, seeds, root=None):
+    r"""``{table: mean +- std over seeds}`` of the effective ranks of the arm's runs,
+    computed from their ``best.pt`` as a new run records them."""
+    ranks = []
+    for seed in seeds:
+        run = load_run(folder / 'runs' / f'{arm["model"]}-{arm["init"]}-seed{seed}', root)
+        ranks.append({t: v['effective_rank'] for t, v in collapse_of(run).items()})
+    return {t: {'mean': statistics.fmean(r[t] for r in ranks),
+                'std': statistics.stdev(r[t] for r in ranks) if len(ranks) > 1 else 0.0}
+            for t in ranks[0]}
+
+
+def sweep(graph: str, dims, inits, seeds, out: Path, jobs: int = 1, device: str = 'cpu',
+          epochs: int = 300, warmup: int = 30, root=None, log=print) -> None:
+    r"""One comparison of LightGCN from :obj:`inits` per d, in ``out/d<d>/``."""
+    for dim in dims:
+        config = ExperimentConfig(graph=graph, embedding_dim=dim, split_seed=2020)
+        config = dataclasses.replace(config, train=dataclasses.replace(
+            config.train, device=device, epochs=epochs, warmup=warmup))
+        compare(config, ['lightgcn'], inits, seeds, out / f'd{dim}', jobs=jobs, root=root,
+                log=log)
+
+
+def report(out: Path, dims, inits, root=None, graph: str = 'amazon') -> None:
+    found = cells(out, dims, root)
     if not found:
         raise SystemExit(f'error: no finished comparison under {out}')
     pm = lambda v, digits=4: f'{v["mean"]:.{digits}f} ± {v["std"]:.{digits}f}'  # noqa: E731
-    rows = [[str(d), init, pm(a['test']['ndcg@10']), pm(a['test']['recall@10']),
+    rows = [[str(d), init, str(len(a['per_seed'])), pm(a['test']['ndcg@10']),
+             pm(a['test']['recall@10']),
              *(pm(a['effective_rank'][t], 1) for t in TABLES)]
             for (d, init), a in sorted(found.items())]
-    table = markdown_table(['d', 'init', 'test ndcg@10', 'test recall@10',
+    table = markdown_table(['d', 'init', 'seeds', 'test ndcg@10', 'test recall@10',
                             *(f'effective rank {t.replace("_", " ")}' for t in TABLES)], rows)
     write_json(out / 'dim_sweep.json', {f'd{d}/{init}': a['test'] | {
         'effective_rank': a['effective_rank']} for (d, init), a in found.items()})
     with atomic_path(out / 'dim_sweep.md') as tmp:
-        tmp.write_text('# Embedding size sweep, LightGCN on Beauty\n\n'
+        tmp.write_text(f'# Embedding size sweep, LightGCN on {graph}\n\n'
                        'Mean ± std over seeds; effective rank of the propagated tables the '
-                       'model scores with, out of d.\n\n' + table + '\n\n'
+                       'model scores with, out of d (from `results.json`, or for runs '
+                       'older than that record, from their `best.pt`).\n\n' + table +
+                       '\n\n'
                        '![NDCG@10 and effective rank against d](dim_sweep.png)\n')
     plot(found, out / 'dim_sweep.png', inits)
     print(table)
@@ -108,20 +142,17 @@ def main() -> None:
     parser.add_argument('--epochs', type=int, default=300, help='at most (a smoke test: 2)')
     parser.add_argument('--warmup', type=int, default=30)
     parser.add_argument('--out', default=str(OUT))
+    parser.add_argument('--graph', default='amazon', help='Beauty unless told otherwise')
+    parser.add_argument('--root', default=None, help='cache folder for processed graphs')
     parser.add_argument('--report-only', action='store_true')
     args = parser.parse_args()
     dims = [int(d) for d in args.dims.split(',')]
     inits = args.inits.split(',')
     out = Path(args.out)
     if not args.report_only:
-        for dim in dims:
-            config = ExperimentConfig(graph='amazon', embedding_dim=dim, split_seed=2020)
-            config = dataclasses.replace(config, train=dataclasses.replace(
-                config.train, device=args.device, epochs=args.epochs, warmup=args.warmup))
-            compare(config, ['lightgcn'], inits, [int(s) for s in args.seeds.split(',')],
-                    out / f'd{dim}', jobs=args.jobs)
-    report(out, dims, inits)
-
+        sweep(args.graph, dims, inits, [int(s) for s in args.seeds.split(',')], out,
+              args.jobs, args.device, args.epochs, args.warmup, args.root)
+    report(out, dims, inits, args.root, args.graph)
 
 if __name__ == '__main__':
     main()

@@ -79,7 +79,7 @@ def cli_error(capsys):
     return check
 
 
-@pytest.fixture
+@pytest.fixture(scope='session')
 def load_benchmark():
     r"""``load(name)``: ``benchmarks/<name>.py`` (scripts, not a package) as a module."""
     import importlib.util

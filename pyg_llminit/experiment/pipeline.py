@@ -244,13 +244,14 @@ def resume_run(run_dir: Union[str, 'Path'], root: Optional[str] = None,
     return _finish(folder, config, trainer, results, 1, prepared.data['user'].ids, log)
 
 
-def collapse_of(trainer: 'Trainer') -> Dict:
+def collapse_of(trained: Union['Trainer', 'Run']) -> Dict:
     r"""Effective rank and spectrum (:mod:`~pyg_llminit.evaluation.collapse`) of the
-    trained user and item tables: the layer-0 ``ego`` embeddings (the parameters) and the
-    ``propagated`` ones the model scores with."""
+    trained user and item tables of a :class:`Trainer` or a loaded run (its ``model`` and
+    ``adj``): the layer-0 ``ego`` embeddings (the parameters) and the ``propagated`` ones
+    the model scores with."""
     from ..evaluation.collapse import collapse_report
     from .export import model_tables
-    tables = model_tables(trainer.model, trainer.adj)
+    tables = model_tables(trained.model, trained.adj)
     return collapse_report({name.replace('_final', '_propagated'): table
                             for name, table in tables.items()})
 

@@ -1,0 +1,59 @@
+"""``benchmarks/dim_sweep.py``: one comparison per embedding size, a table and a plot of
+test NDCG@10 and effective rank against d."""
+import json
+
+import numpy as np
+import pytest
+
+from pyg_llminit.experiment import RunFolder, load_run
+
+
+@pytest.fixture(scope='module')
+def sweep_out(tmp_path_factory, make_csv_graph, load_benchmark):
+    module = load_benchmark('dim_sweep')
+    tmp = tmp_path_factory.mktemp('dims')
+    graph, out, root = make_csv_graph(tmp / 'graph'), tmp / 'out', str(tmp / 'cache')
+    module.sweep(str(graph), [4, 8], ['none', 'variance'], [1], out, epochs=2, warmup=0,
+                 root=root, log=lambda line: None)
+    return module, out, root
+
+
+def test_one_comparison_per_d_and_a_row_per_cell(sweep_out):
+    module, out, root = sweep_out
+    module.report(out, [4, 8], ['none', 'variance'], root, graph='shop')
+    text = (out / 'dim_sweep.md').read_text()
+    assert text.startswith('# Embedding size sweep, LightGCN on shop')
+    rows = [line for line in text.splitlines() if line.startswith('| 4 |')
+            or line.startswith('| 8 |')]
+    assert [r.split(' | ')[1] for r in rows] == ['none', 'variance', 'none', 'variance']
+    cells = json.loads((out / 'dim_sweep.json').read_text())
+    for d in (4, 8):
+        results = json.loads((out / f'd{d}' / 'runs' / 'lightgcn-variance-seed1' /
+                              RunFolder.RESULTS).read_text())
+        cell = cells[f'd{d}/variance']
+        assert cell['ndcg@10']['mean'] == pytest.approx(results['test']['ndcg@10'])
+        rank = results['embedding_collapse']['item_propagated']['effective_rank']
+        assert cell['effective_rank']['item_propagated']['mean'] == pytest.approx(rank)
+        assert 1 <= rank <= d
+    assert (out / 'dim_sweep.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_runs_without_a_recorded_rank_get_it_from_their_weights(sweep_out):
+    r"""A comparison reused from before ``results.json`` recorded the effective rank: the
+    report computes it from ``best.pt``, the same value an independent SVD gives."""
+    module, out, root = sweep_out
+    summary_path = out / 'd8' / 'compare.json'
+    summary = json.loads(summary_path.read_text())
+    recorded = summary['arms']['lightgcn/none']['effective_rank']
+    summary['arms']['lightgcn/none']['effective_rank'] = {}
+    summary_path.write_text(json.dumps(summary))
+    found = module.cells(out, [8], root)
+    got = found[8, 'none']['effective_rank']
+    assert got['user_propagated']['mean'] == pytest.approx(
+        recorded['user_propagated']['mean'], rel=1e-5)
+    run = load_run(out / 'd8' / 'runs' / 'lightgcn-none-seed1', root)
+    _, items = run.model(run.adj)
+    s = np.linalg.svd(items.detach().double().numpy(), compute_uv=False)
+    p = s / s.sum()
+    assert got['item_propagated']['mean'] == pytest.approx(
+        float(np.exp(-(p * np.log(p)).sum())), rel=1e-5)
