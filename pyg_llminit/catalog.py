@@ -27,6 +27,9 @@ STRATEGIES: Tuple[str, ...] = ('uniform', 'variance', 'random', 'random-distinct
 #: Initialisations: ``'none'`` is the backbone's own (the baseline), the rest LLMInit's.
 INITS: Tuple[str, ...] = ('none',) + STRATEGIES
 
+#: Top-K ranking metrics, each computed at every cut-off K as ``'<name>@<K>'``.
+METRICS: Tuple[str, ...] = ('recall', 'ndcg', 'hit', 'precision', 'mrr')
+
 #: Orders of each user's history for a split: by time, or at random (the LLMInit authors').
 ORDERS: Tuple[str, ...] = ('time', 'random')
 
@@ -77,5 +80,6 @@ GRAPH_HELP = ("Graph: 'amazon' (embedded Amazon Beauty 2014 5-core), "
               + f", '{AMAZON_2014}:<Category>', 'ml-100k', 'ml-1m', or a path to RecBole "
               "atomic files / a CSV folder.")
 
-__all__ = ['MODELS', 'STRATEGIES', 'INITS', 'ORDERS', 'LOADERS', 'PROTOCOLS', 'EVAL_SPLITS', 'GRAPHS',
+__all__ = ['MODELS', 'STRATEGIES', 'INITS', 'METRICS', 'ORDERS', 'LOADERS', 'PROTOCOLS',
+           'EVAL_SPLITS', 'GRAPHS',
            'GRAPH_ALIASES', 'AMAZON_2014', 'GRAPH_HELP']

@@ -37,6 +37,16 @@ def invalid(param: str, problem: str) -> UserInputError:
     return UserInputError(f'{param} {problem}', param=param)
 
 
+def first_line(error: BaseException, lines: int = 1, width: int = 200) -> str:
+    r"""The first :obj:`lines` lines of :obj:`error`'s message (its type's name if it has
+    none), joined and cut at :obj:`width` characters: a library's multi-line message
+    (torch's advice on ``weights_only``, a state dict's list of mismatches) as part of one
+    ``error:`` line."""
+    text = ' '.join(line.strip() for line in str(error).strip().splitlines()[:lines])
+    text = text or type(error).__name__
+    return text if len(text) <= width else text[:width - 3] + '...'
+
+
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -48,4 +58,4 @@ def interrupt_on_sigterm() -> Any:
     return signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
-__all__ = ['UserInputError', 'invalid', 'interrupt_on_sigterm']
+__all__ = ['UserInputError', 'invalid', 'first_line', 'interrupt_on_sigterm']

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import click
 
-from ..errors import UserInputError, interrupt_on_sigterm
+from ..errors import UserInputError, first_line, interrupt_on_sigterm
 from .compare import compare_command
 from .embed import embed_command
 from .evaluate import evaluate_command
@@ -98,9 +98,8 @@ def _run(argv: Optional[List[str]]) -> None:
     except RuntimeError as e:
         if not _distributed_failure(e):
             raise  # a bug, not a peer that died: keep the traceback
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         click.echo(f'error: {rank}distributed training stopped (did another rank fail?): '
-                   f'{first}', err=True)
+                   f'{first_line(e)}', err=True)
         sys.exit(1)
     except click.ClickException as e:  # a bad flag or value: one line, like ours
         hint = (f" (see '{e.ctx.command_path} --help')"

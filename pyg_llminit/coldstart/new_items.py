@@ -47,12 +47,13 @@ def check_new_items(run: 'Run', new: HeteroData, path: str) -> None:
     if config.embedding_file is not None:
         raise UserInputError(f'the run took its item vectors from {config.embedding_file}, '
                              'not from an encoder: new items cannot be embedded the same way')
-    if 'title' not in run.data['item']:
-        raise UserInputError("the run's graph has no item text: there is nothing to learn a "
-                             'map from text to item embedding with')
     from ..text.recipe import normalize_fields, template_fields
     wanted = (template_fields(config.text_template) if config.text_template else
               normalize_fields(config.text_fields)) or ()
+    items = run.data['item']  # graphs fill absent text fields with ''
+    if not any(str(text).strip() for f in wanted if f in items for text in items[f]):
+        raise UserInputError("the run's graph has no item text: there is nothing to learn a "
+                             'map from text to item embedding with')
     missing = [f for f in wanted if f not in new['item']]
     if missing:
         raise UserInputError(f"{path}: missing column '{missing[0]}' (the run's item text "

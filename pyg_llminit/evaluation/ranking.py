@@ -22,16 +22,12 @@ from torch_geometric.metrics import (
 )
 from torch_geometric.metrics.link_pred import LinkPredMetricData
 
+from .. import catalog
 from ..errors import UserInputError
 from .topk import ScoreFn, UserItems, top_k_unseen
 
-METRICS = {
-    'recall': LinkPredRecall,
-    'ndcg': LinkPredNDCG,
-    'hit': LinkPredHitRatio,
-    'precision': LinkPredPrecision,
-    'mrr': LinkPredMRR,
-}
+METRICS = dict(zip(catalog.METRICS, (LinkPredRecall, LinkPredNDCG, LinkPredHitRatio,
+                                      LinkPredPrecision, LinkPredMRR)))
 
 class RankingEvaluator:
     r"""Full-ranking top-K evaluation of a recommender on one split.

@@ -242,7 +242,8 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
     Returns:
         The contents of ``compare.json`` (see :func:`~pyg_llminit.experiment.summary.summarise`).
     """
-    from .pipeline import prepare
+    from ..transforms.llminit import check_dim
+    from .pipeline import check_dim_fits_encoder, prepare
     from .summary import summarise, test_table, write_summary
     from .tables import text_table
     arms, baseline_of = plan_arms(models, inits, baseline)
@@ -252,17 +253,26 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
     configs = {(arm, seed): arm_config(base, arm, seed) for arm in arms for seed in seeds}
     for config in configs.values():
         config.check()  # every backbone takes the model options before anything runs
+        if config.init not in ('none', 'full') and config.embedding_file is None:
+            check_dim_fits_encoder(config.embedding_dim, config.encoder)
     out, settings = Path(out), shared_settings(base)
     _check_out(out, settings)
     # the graph's statistics once, its caches built before any worker reads them, and the
-    # item texts encoded once (workers never load a language model)
+    # item texts encoded (or read) once: workers never load a language model
     first = next(iter(configs.values()))
     prepared = prepare(first, root, log, features=False)
-    if (embedding is None and base.embedding_file is None
-            and any(config.uses_text for config in configs.values())):
-        from ..text import encode_items
-        embedding = encode_items(prepared.train, base.encoder, base.text_fields,
-                                 base.text_template)
+    if embedding is None and any(config.uses_text for config in configs.values()):
+        if base.embedding_file is not None:
+            from ..text.external import load_item_vectors
+            embedding = load_item_vectors(base.embedding_file, prepared.data['item'].ids)
+        else:
+            from ..text import encode_items
+            embedding = encode_items(prepared.train, base.encoder, base.text_fields,
+                                     base.text_template)
+    for config in configs.values():  # each arm's selection fits, before spec.json commits
+        if config.init != 'none':
+            check_dim(None if config.init == 'full' else config.embedding_dim, config.init,
+                      embedding.size(1), embedding.size(0))
     write_json(out / 'spec.json', {'settings': settings})
     todo = [(arm, seed) for arm in arms for seed in seeds
             if not _finished(out / 'runs' / arm.folder(seed), configs[arm, seed])]

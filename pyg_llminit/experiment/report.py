@@ -4,9 +4,9 @@ group and per item-popularity group, and the singular-value spectra of the train
 (embedding collapse)."""
 import json
 from pathlib import Path
-from typing import Dict, List, Sequence, Union
+from typing import Dict, List, Sequence, Tuple, Union
 
-from ..errors import UserInputError
+from ..errors import UserInputError, invalid
 from ..io import atomic_path, check_writable_folder
 from .runs import RunFolder
 from .tables import markdown_table
@@ -18,10 +18,39 @@ def _load(run_dir: Path) -> Dict:
     try:
         results = json.loads((run_dir / folder.RESULTS).read_text())
         history = json.loads((run_dir / folder.HISTORY).read_text())
+        # what the report reads, so that a foreign file fails here, not halfway through
+        config, train = results['config'], results['config']['train']
+        if not all(isinstance(v, str) for v in (config['model'], config['init'],
+                                                 train['monitor'])):
+            raise TypeError('model, init and monitor must be names')
+        if not (isinstance(results['test'], dict) and isinstance(history, list)
+                and all(isinstance(h['val'], dict) for h in history)):
+            raise TypeError('test metrics or epochs of an unexpected form')
+        int(results['best_epoch']), int(results['epochs_run']), list(train['topk'])
+        [float(h['loss']) for h in history]
     except ValueError as e:
         raise UserInputError(f'{run_dir}: a malformed results or history file ({e})') \
             from None
+    except (KeyError, TypeError, AttributeError) as e:
+        raise UserInputError(f'{run_dir}: its results or history file is not one that '
+                             f'train writes ({type(e).__name__}: {e})') from None
     return {'results': results, 'history': history}
+
+
+def _common_metrics(loaded: Dict[str, Dict]) -> Tuple[str, int]:
+    r"""The validation metric every run recorded per epoch (the first run's monitor) and
+    the smallest cut-off at which every run has test metrics."""
+    first = next(iter(loaded.values()))['results']['config']['train']['monitor']
+    for name, run in loaded.items():
+        if any(first not in h['val'] for h in run['history']):
+            raise UserInputError(f"run {name} has no validation {first} in every epoch "
+                                 'of its history: report runs that monitor the same metric')
+    shared = set.intersection(*({int(m.split('@')[1]) for m in r['results']['test']
+                                 if m.startswith('ndcg@')} for r in loaded.values()))
+    if not shared:
+        raise UserInputError('the runs share no test cut-off (their --topk): report runs '
+                             'with a common one')
+    return first, min(shared)
 
 
 def _names(runs: Sequence[Path]) -> List[str]:
@@ -45,12 +74,14 @@ def report(runs: Sequence[Union[str, Path]], out: Union[str, Path]) -> Path:
         raise UserInputError('name at least one finished run folder to report on')
     paths = [Path(r) for r in runs]
     loaded = {name: _load(p) for name, p in zip(_names(paths), paths)}
+    monitor, k = _common_metrics(loaded)
     out = Path(out)
+    for path in paths:
+        if path.resolve() == out.resolve() or path.resolve() in out.resolve().parents:
+            raise invalid('out', f'{out} lies in the run folder {path}, whose files only '
+                          'train writes: write the report elsewhere')
     check_writable_folder(out, 'out')
     out.mkdir(parents=True, exist_ok=True)
-    first = next(iter(loaded.values()))['results']
-    monitor = first['config']['train']['monitor']
-    k = min(first['config']['train']['topk'])
     plots = ['curves.png', 'loss.png']
     curves({n: {'': [h['val'][monitor] for h in r['history']]} for n, r in loaded.items()},
            out / 'curves.png', 'epoch', f'validation {monitor}', f'Validation {monitor}')

@@ -21,7 +21,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Option
 
 import torch
 
-from ..errors import UserInputError, invalid
+from ..errors import UserInputError, first_line, invalid
 from ..io import atomic_path, check_writable_folder, load_torch, save_torch, write_json
 from .config import ExperimentConfig
 
@@ -232,10 +232,9 @@ class RunFolder:
         one user error."""
         try:
             state = load_torch(self.path / self.BEST)
-        except (RuntimeError, EOFError, OSError, ValueError) as e:
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        except Exception as e:  # noqa: BLE001 - a corrupt pickle raises all kinds
             raise UserInputError(f'{self.path / self.BEST}: cannot read it, truncated or not '
-                                 f'a checkpoint ({first[:120]})') from None
+                                 f'a checkpoint ({first_line(e, width=120)})') from None
         if not isinstance(state, dict):
             raise UserInputError(f'{self.path / self.BEST}: not a state dict')
         return state
@@ -318,9 +317,8 @@ def load_run(run_dir: Union[str, Path], root: Optional[str] = None,
     try:
         model.load_state_dict(folder.read_best())
     except RuntimeError as e:
-        first = str(e).strip().splitlines()[0]
         raise UserInputError(f'{folder.path / folder.BEST} does not fit the model of its '
-                             f'config.json: {first}') from None
+                             f'config.json: {first_line(e, lines=2)}') from None
     model.to(device).eval()
     num_users, num_items = model.num_users, model.num_items
     adj = normalized_adjacency(train_index(prepared.train), num_users, num_items).to(device)

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from ..errors import UserInputError
+from ..errors import UserInputError, first_line
 from ..io import PathLike, atomic_path, file_lock, load_torch
 from ..io import pyg_llminit_home
 from .encoder import TextEncoder
@@ -235,7 +235,8 @@ def load_embedding(path: PathLike, num_items: Optional[int] = None) -> Tensor:
                     raise ValueError(f'expected one tensor, found {len(keys)}')
                 embedding = f.get_tensor(keys[0])
     except Exception as err:  # noqa: BLE001 - any unreadable file is the same user error
-        raise UserInputError(f'cannot read embedding file {path}: {err}') from None
+        raise UserInputError(f'cannot read embedding file {path}: {first_line(err)}') \
+            from None
     if not isinstance(embedding, Tensor) or embedding.dim() != 2:
         raise UserInputError(f'embedding file {path} must hold one 2-D tensor [items, dims]')
     if num_items is not None and embedding.size(0) != num_items:

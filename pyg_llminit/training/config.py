@@ -5,6 +5,7 @@ from typing import Optional, Tuple
 
 import torch
 
+from .. import catalog
 from ..catalog import LOADERS
 from ..errors import invalid
 
@@ -86,6 +87,10 @@ class TrainConfig:
         self.topk = tuple(self.topk)
         if not self.topk or min(self.topk) < 1:
             raise invalid('topk', f'values must be positive, got {list(self.topk)}')
+        names = [f'{m}@{k}' for m in catalog.METRICS for k in sorted(set(self.topk))]
+        if self.monitor not in names:  # before a comparison or a run commits to it
+            raise invalid('monitor', f"'{self.monitor}' is not among the computed metrics "
+                          f"({', '.join(names)})")
         if self.user_groups is not None:
             self.user_groups = tuple(check_group_edges(self.user_groups))
         if self.item_groups is not None:

@@ -42,7 +42,11 @@ def _check_embedding(embedding) -> Tensor:
     return embedding
 
 
-def _check_dim(dim: Optional[int], strategy: str, width: int) -> int:
+def check_dim(dim: Optional[int], strategy: str, width: int,
+              num_items: Optional[int] = None) -> int:
+    r"""The number of dimensions :obj:`strategy` keeps of an item embedding ``[num_items,
+    width]``: :obj:`dim` when it can (at most the width; for ``'pca'`` also at most the
+    number of items), else a :class:`~pyg_llminit.errors.UserInputError`."""
     if strategy not in STRATEGIES:
         raise UserInputError(f"unknown LLMInit strategy '{strategy}' "
                              f"(choose from {', '.join(STRATEGIES)})")
@@ -54,6 +58,9 @@ def _check_dim(dim: Optional[int], strategy: str, width: int) -> int:
     if dim is None or not 1 <= dim <= width:
         raise UserInputError(f'dim must be in [1, {width}]: LLMInit selects dim of the item '
                              f'embedding\'s {width} dimensions; got {dim}')
+    if strategy == 'pca' and num_items is not None and dim > num_items:
+        raise UserInputError(f"strategy 'pca' needs dim <= number of items ({num_items}), "
+                             f'got {dim}')
     return int(dim)
 
 
@@ -98,7 +105,7 @@ def select_dims(embedding: Tensor, dim: Optional[int], strategy: str,
     """
     embedding = _check_embedding(embedding)
     num_items, width = embedding.shape
-    dim = _check_dim(dim, strategy, width)
+    dim = check_dim(dim, strategy, width, num_items)
     device = embedding.device
     if strategy == 'full':
         return torch.arange(width, device=device)
@@ -119,9 +126,6 @@ def select_dims(embedding: Tensor, dim: Optional[int], strategy: str,
         top = torch.sort(-var, stable=True).indices[:dim]  # ties: lower column
         return top.sort().values
     # pca
-    if dim > num_items:
-        raise UserInputError(f"strategy 'pca' needs dim <= number of items ({num_items}), "
-                             f'got {dim}')
     centred = embedding.double() - embedding.double().mean(dim=0)
     # Right singular vectors of the centred E = eigenvectors of its Gram matrix (float64,
     # d_LLM x d_LLM: far cheaper than an SVD of the [num_items, d_LLM] matrix).
@@ -184,7 +188,7 @@ class LLMInit(BaseTransform):
                  user_pooling: str = 'mean', edge_type: Tuple[str, str, str] = EDGE_TYPE,
                  seed: Optional[int] = None, scale: Optional[float] = None) -> None:
         self.embedding = _check_embedding(embedding)
-        self.dim = _check_dim(dim, strategy, self.embedding.size(1))
+        self.dim = check_dim(dim, strategy, self.embedding.size(1), self.embedding.size(0))
         if user_pooling not in USER_POOLINGS:
             raise UserInputError(f"unknown user_pooling '{user_pooling}' "
                                  f"(choose from {', '.join(USER_POOLINGS)})")
@@ -192,9 +196,6 @@ class LLMInit(BaseTransform):
             raise UserInputError(f'popular_ratio must be in (0, 1], got {popular_ratio}')
         if scale is not None and not (math.isfinite(scale) and scale > 0):
             raise UserInputError(f'scale must be a positive target std or None, got {scale}')
-        if strategy == 'pca' and self.dim > self.embedding.size(0):
-            raise UserInputError(f"strategy 'pca' needs dim <= number of items "
-                                 f'({self.embedding.size(0)}), got {self.dim}')
         self.strategy, self.popular_ratio = strategy, popular_ratio
         self.user_pooling, self.edge_type = user_pooling, tuple(edge_type)
         self.seed, self.scale = seed, scale

@@ -61,6 +61,17 @@ def ws(tmp_path, finished_run):
     (work / 'new_no_id.csv').write_text('id,title\nn1,One\n')
     (work / 'new_no_title.item').write_text('item_id:token\tprice:float\nn1\t3\n')
     (work / 'new_repeated.csv').write_text('item_id,title\nn1,One\nn2,Two\nn1,Again\n')
+    shutil.copytree(run, work / 'junk')
+    (work / 'junk' / 'best.pt').write_bytes(b'junk\n')  # the legacy unpickler's KeyError
+    (work / 'garbage.pt').write_bytes(b'not a pickle')
+    (work / 'nan.csv').write_text(''.join(f'item{i},{"nan" if i == 3 else i},1\n'
+                                          for i in range(25)))
+    shutil.copytree(run, work / 'foreign')
+    (work / 'foreign' / 'results.json').write_text('{"a": 1}')
+    shutil.copytree(run, work / 'top1')  # as if trained with --topk 1,2
+    for name in ('results.json', 'history.json'):
+        path = work / 'top1' / name
+        path.write_text(path.read_text().replace('@10', '@1').replace('@20', '@2'))
     return work
 
 
@@ -103,7 +114,8 @@ CASES = [
     # checked before data is loaded or texts encoded
     ('dim-wider-than-encoder', ['train', '--init', 'variance', '--dim', '999'],
      'error: --dim must be in [1, 384]'),
-    ('topk-beyond-items', ['train', '--graph', '{ws}/graph', '--topk', '1000'],
+    ('topk-beyond-items', ['train', '--graph', '{ws}/graph', '--topk', '1000', '--monitor',
+                           'ndcg@1000'],
      'error: --topk cut-offs must lie in 1..25'),
     ('monitor', ['train', '--graph', '{ws}/graph', '--monitor', 'bogus@10', '--dim', '8'],
      "error: --monitor 'bogus@10' is not among the computed metrics"),
@@ -149,6 +161,17 @@ CASES = [
      'error: {ws}/truncated/best.pt: cannot read it, truncated or not a checkpoint'),
     ('evaluate-empty-best', ['evaluate', '{ws}/emptied'],
      'error: {ws}/emptied/best.pt: cannot read it, truncated or not a checkpoint'),
+    ('evaluate-junk-best', ['evaluate', '{ws}/junk'],
+     'error: {ws}/junk/best.pt: cannot read it, truncated or not a checkpoint'),
+    ('embedding-not-a-pickle', ['train', '--graph', '{ws}/graph', '--init', 'variance',
+                                '--dim', '8', '--embedding', '{ws}/garbage.pt'],
+     'error: cannot read embedding file {ws}/garbage.pt'),
+    ('report-foreign-results', ['report', '{ws}/foreign', '--out', '{out}'],
+     'error: {ws}/foreign: its results or history file is not one that train writes'),
+    ('report-other-metrics', ['report', '{ws}/run', '{ws}/top1', '--out', '{out}'],
+     'error: run top1 has no validation ndcg@10 in every epoch'),
+    ('report-out-in-run', ['report', '{ws}/run', '--out', '{ws}/run/report'],
+     'error: --out {ws}/run/report lies in the run folder {ws}/run'),
     ('evaluate-out-run-file', ['evaluate', '{ws}/run', '--out', '{ws}/run/results.json'],
      'error: --out {ws}/run/results.json lies in the run folder'),
     ('evaluate-out-folder', ['evaluate', '{ws}/run', '--out', '{ws}/run'],
@@ -180,6 +203,16 @@ CASES = [
      'error: --inits a comparison needs at least two arms'),
     ('compare-seeds', ['compare', '--seeds', '1,1', '--out', '{out}'],
      'error: --seeds lists a seed twice'),
+    # found before spec.json commits the folder, not in the arm that needs it
+    ('compare-monitor', ['compare', '--graph', '{ws}/graph', '--topk', '10', '--monitor',
+                         'ndcg@5', '--out', '{out}'],
+     "error: --monitor 'ndcg@5' is not among the computed metrics"),
+    ('compare-nan-embedding', ['compare', '--graph', '{ws}/graph', '--embedding',
+                               '{ws}/nan.csv', '--dim', '2', '--out', '{out}'],
+     'error: --embedding file {ws}/nan.csv'),
+    ('compare-pca-dim', ['compare', '--graph', '{ws}/graph', '--inits', 'none,pca', '--dim',
+                         '30', '--out', '{out}'],
+     "error: strategy 'pca' needs dim <= number of items (25), got 30"),
     ('stats-unknown-graph', ['stats', '--graph', 'nope'], "error: unknown graph 'nope'"),
 ]
 #: Cases also run as a real process, to see exactly what a user sees.

@@ -66,7 +66,10 @@ def test_runs_that_cannot_score_new_items_are_refused(finished_run, tmp_path):
     with pytest.raises(UserInputError, match='item vectors from vectors.npz, not from an '
                        'encoder'):
         check_new_items(external, new, 'new.csv')
-    data = run.data.clone()
-    del data['item'].title
-    with pytest.raises(UserInputError, match='has no item text'):
-        check_new_items(run._replace(data=data), new, 'new.csv')
+    for blank in (None, ' '):  # no title field, or the '' a graph without texts holds
+        data = run.data.clone()
+        del data['item'].title
+        if blank is not None:
+            data['item'].title = [blank] * data['item'].num_nodes
+        with pytest.raises(UserInputError, match='has no item text'):
+            check_new_items(run._replace(data=data), new, 'new.csv')
