@@ -216,6 +216,10 @@ class RunFolder:
             raise UserInputError(f'{file}: malformed ({e})') from None
         if isinstance(values, dict) and 'dim' in values:
             values = _from_flat_config(values)
+        missing = [k for k in ('graph', 'model', 'init') if k not in values] \
+            if isinstance(values, dict) else []
+        if missing:  # every run records these: defaults would stand in for another run
+            raise UserInputError(f"{file}: malformed (no '{missing[0]}')")
         try:
             return ExperimentConfig.from_dict(values)
         except (TypeError, ValueError) as e:

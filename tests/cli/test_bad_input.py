@@ -66,6 +66,8 @@ def ws(tmp_path, finished_run):
     (work / 'garbage.pt').write_bytes(b'not a pickle')
     (work / 'nan.csv').write_text(''.join(f'item{i},{"nan" if i == 3 else i},1\n'
                                           for i in range(25)))
+    shutil.copytree(run, work / 'blank_config')
+    (work / 'blank_config' / 'config.json').write_text('{}')
     shutil.copytree(run, work / 'foreign')
     (work / 'foreign' / 'results.json').write_text('{"a": 1}')
     shutil.copytree(run, work / 'top1')  # as if trained with --topk 1,2
@@ -161,6 +163,8 @@ CASES = [
      'error: {ws}/truncated/best.pt: cannot read it, truncated or not a checkpoint'),
     ('evaluate-empty-best', ['evaluate', '{ws}/emptied'],
      'error: {ws}/emptied/best.pt: cannot read it, truncated or not a checkpoint'),
+    ('evaluate-blank-config', ['evaluate', '{ws}/blank_config'],
+     "error: {ws}/blank_config/config.json: malformed (no 'graph')"),
     ('evaluate-junk-best', ['evaluate', '{ws}/junk'],
      'error: {ws}/junk/best.pt: cannot read it, truncated or not a checkpoint'),
     ('embedding-not-a-pickle', ['train', '--graph', '{ws}/graph', '--init', 'variance',
