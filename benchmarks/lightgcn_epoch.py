@@ -16,17 +16,20 @@ Usage::
 
     python benchmarks/lightgcn_epoch.py [--epochs 2] [--threads 2]
 
-Prints a markdown table of seconds and ratios (reference / ours).
+Prints a markdown table of seconds and ratios (reference / ours) and writes them to
+``benchmarks/results/lightgcn_epoch.json`` (or ``--out``).
 """
 import argparse
 import platform
 import time
+from pathlib import Path
 
 import torch
 from torch_geometric.nn import LightGCN as PyGLightGCN
 from torch_geometric.utils import degree
 
 from pyg_llminit.datasets import AmazonBeauty
+from pyg_llminit.io import write_json
 from pyg_llminit.models import LightGCN
 from pyg_llminit.training import TrainConfig, Trainer
 from pyg_llminit.training.allocator import retain_freed_memory
@@ -93,6 +96,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--epochs', type=int, default=2, help='timed repeats of each step')
     parser.add_argument('--threads', type=int, default=torch.get_num_threads())
+    parser.add_argument('--out', default=str(Path(__file__).parent / 'results' /
+                                              'lightgcn_epoch.json'),
+                        help='the timings as JSON (written atomically)')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -134,6 +140,20 @@ def main() -> None:
               f'| {ref_t[0] / our_t[0]:.1f}x |')
     print('\nThe reference evaluation computes Recall@10 only; ours computes Recall, NDCG, '
           'Hit, Precision and MRR at 10 and 20.')
+    write_json(args.out, {
+        'date': time.strftime('%Y-%m-%d'), 'machine': platform.processor() or
+        platform.machine(), 'threads': torch.get_num_threads(), 'torch': torch.__version__,
+        'setting': {'graph': 'Beauty LOO (time order)', 'users': nu, 'items': ni,
+                    'train_edges': train_ui.size(1), 'dim': DIM, 'layers': LAYERS,
+                    'batch': BATCH, 'lr': LR, 'repeats': args.epochs},
+        'seconds': {'best_of_repeats_then_mean': 'each value is [best, mean]',
+                    'pyg_example_train_epoch': list(ref_train),
+                    'pyg_llminit_train_epoch': list(our_train),
+                    'pyg_example_full_evaluation': list(ref_eval),
+                    'pyg_llminit_full_evaluation': list(our_eval)},
+        'speedup_train_epoch': ref_train[0] / our_train[0],
+        'speedup_full_evaluation': ref_eval[0] / our_eval[0]})
+    print(f'wrote {args.out}')
 
 
 if __name__ == '__main__':
