@@ -54,7 +54,7 @@ def compare_command(inits: str, models: str, seeds: str, baseline: str, split_se
     import dataclasses
 
     from ..experiment import compare
-    from ..experiment.compare import check_seeds, plan_arms
+    from ..experiment.plan import check_seeds, plan_arms
     model_names, init_names = _names(models), _names(inits)
     plan_arms(model_names, init_names, baseline)  # a bad list fails before anything else
     seed_list = check_seeds(parse_ints('--seeds', seeds) if seeds.strip() else [])

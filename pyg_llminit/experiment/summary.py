@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..io import atomic_path, write_json
-from .compare import shared_settings
+from .plan import shared_settings
 from .config import ExperimentConfig
 from .runs import RunFolder
 from .tables import markdown_table

@@ -9,7 +9,7 @@ from scipy.stats import t as student_t
 
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.experiment import ExperimentConfig, RunFolder, compare
-from pyg_llminit.experiment.compare import Arm, plan_arms
+from pyg_llminit.experiment.plan import Arm, plan_arms
 from pyg_llminit.training import TrainConfig
 
 QUIET = lambda line: None  # noqa: E731

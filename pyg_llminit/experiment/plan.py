@@ -1,0 +1,161 @@
+"""A comparison's plan and its folder: the arms (backbone x initialisation), the seeds, each
+run's config, the settings every run shares (recorded in the folder's ``spec.json``, so an
+interrupted comparison resumes and a different one is refused) and which runs are finished.
+:func:`~pyg_llminit.experiment.compare` trains what the plan leaves to do."""
+import dataclasses
+import json
+from pathlib import Path
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+from .. import catalog
+from ..errors import UserInputError, invalid
+from .config import ExperimentConfig
+from .runs import RunFolder
+
+#: The split seed of a comparison whose base config names none: every arm and seed must be
+#: scored on one split.
+SPLIT_SEED = 2020
+
+
+class Arm(NamedTuple):
+    r"""One compared setting: a backbone and an initialisation."""
+    model: str
+    init: str
+
+    @property
+    def name(self) -> str:
+        return f'{self.model}/{self.init}'
+
+    def folder(self, seed: int) -> str:
+        return f'{self.model}-{self.init}-seed{seed}'
+
+
+def plan_arms(models: Sequence[str], inits: Sequence[str], baseline: Optional[str] = None
+              ) -> Tuple[List[Arm], Dict[Arm, Arm]]:
+    r"""The arms ``models x inits`` and each one's reference arm.
+
+    Args:
+        models (Sequence[str]): Backbones (see :data:`~pyg_llminit.catalog.MODELS`).
+        inits (Sequence[str]): Initialisations (see :data:`~pyg_llminit.catalog.INITS`).
+        baseline (str, optional): The reference: an init (``'none'``, the default: each
+            backbone against its own arm of that init) or one arm ``'model/init'`` for all.
+
+    Returns:
+        ``(arms, baseline_of)``; ``baseline_of`` maps every arm to its reference.
+    """
+    for name, values, known in (('models', models, catalog.MODELS),
+                                ('inits', inits, catalog.INITS)):
+        if not values:
+            raise invalid(name, 'is empty')
+        for value in values:
+            if value not in known:
+                raise invalid(name, f"'{value}' is unknown (choose from {', '.join(known)})")
+        if len(set(values)) < len(values):
+            raise invalid(name, f"lists a value twice: {','.join(values)}")
+    arms = [Arm(m, i) for m in models for i in inits]
+    if len(arms) < 2:
+        raise invalid('inits', f'a comparison needs at least two arms, got {arms[0].name}')
+    reference = baseline or 'none'
+    if '/' in reference:
+        arm = Arm(*reference.split('/', 1))
+        if arm not in arms:
+            raise invalid('baseline', f"'{reference}' is not among the arms "
+                          f"({', '.join(a.name for a in arms)})")
+        return arms, {a: arm for a in arms}
+    if reference not in inits:
+        raise invalid('baseline', f"'{reference}' is not among the inits ({','.join(inits)}); "
+                      "add it to them or name another baseline")
+    return arms, {a: Arm(a.model, reference) for a in arms}
+
+
+def check_seeds(seeds: Sequence[int]) -> List[int]:
+    seeds = list(seeds)
+    if not seeds:
+        raise invalid('seeds', 'is empty')
+    if len(set(seeds)) < len(seeds):
+        raise invalid('seeds', f"lists a seed twice: {','.join(map(str, seeds))}")
+    return seeds
+
+
+def arm_config(base: ExperimentConfig, arm: Arm, seed: int) -> ExperimentConfig:
+    r"""The run of :obj:`arm` with :obj:`seed`: the base config with the arm's backbone
+    and init, the seed, and the comparison's one split seed."""
+    config = dataclasses.replace(
+        base, model=arm.model, init=arm.init, embedding_file=None,
+        split_seed=SPLIT_SEED if base.split_seed is None else base.split_seed,
+        train=dataclasses.replace(base.train, seed=seed))
+    if config.uses_text:  # a cold-item split scores new items from text in every arm
+        config = dataclasses.replace(config, embedding_file=base.embedding_file)
+    return config
+
+
+def shared_settings(base: ExperimentConfig) -> Dict:
+    r"""What every run of a comparison shares (the base config without backbone, init and
+    seed): a folder holding a comparison with other settings is refused."""
+    values = base.to_dict()
+    values['split_seed'] = SPLIT_SEED if base.split_seed is None else base.split_seed
+    for key in ('model', 'init'):
+        values.pop(key)
+    values['train'].pop('seed')
+    values['train'].pop('device')  # the machine, not the experiment
+    return values
+
+
+def with_defaults(settings: Dict) -> Dict:
+    r"""The shared settings of an older comparison (its ``spec.json`` or ``compare.json``)
+    with each setting added since then at its default, the behaviour it had before the
+    setting existed (as :meth:`ExperimentConfig.from_dict` reads an older run's config)."""
+    def fill(values: Dict, defaults: Dict) -> Dict:
+        out = dict(values)
+        for key, default in defaults.items():
+            if key not in out:
+                out[key] = default
+            elif isinstance(default, dict) and default and isinstance(out[key], dict):
+                out[key] = fill(out[key], default)
+        return out
+    return fill(settings, shared_settings(ExperimentConfig()))
+
+
+def check_out(out: Path, settings: Dict) -> None:
+    spec = out / 'spec.json'
+    if spec.is_file():
+        try:
+            before = json.loads(spec.read_text())['settings']
+        except (ValueError, KeyError, TypeError) as e:
+            raise UserInputError(f'{spec}: malformed ({e})') from None
+        before = with_defaults(before)
+        if before != settings:
+            keys = sorted(_differences(before, settings))
+            raise invalid('out', f'{out} holds a different comparison (other '
+                          f"{', '.join(keys)}); choose another folder")
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise invalid('out', f'{out} holds files but no comparison; choose another folder')
+
+
+def _differences(a: Dict, b: Dict, prefix: str = '') -> List[str]:
+    keys = []
+    for key in sorted(set(a) | set(b)):
+        x, y = a.get(key), b.get(key)
+        if isinstance(x, dict) and isinstance(y, dict):
+            keys += _differences(x, y, f'{prefix}{key}.')
+        elif x != y:
+            keys.append(prefix + key)
+    return keys
+
+
+def finished(folder: Path, config: ExperimentConfig) -> bool:
+    r"""Whether :obj:`folder` holds a finished run of :obj:`config` (a finished run of
+    another config there is refused)."""
+    if not (folder / RunFolder.RESULTS).is_file():
+        return False
+    recorded = RunFolder(folder).read_config()
+    expected = dataclasses.replace(config, train=dataclasses.replace(
+        config.train, device=recorded.train.device))
+    if dataclasses.replace(recorded, embedding_dim=config.embedding_dim) != expected:
+        raise invalid('out', f'{folder} holds a run of another config; choose another '
+                      'folder')
+    return True
+
+
+__all__ = ['Arm', 'SPLIT_SEED', 'plan_arms', 'check_seeds', 'arm_config', 'shared_settings',
+           'with_defaults', 'check_out', 'finished']
