@@ -8,7 +8,7 @@ from typing import Any, Iterator, Optional, Union
 
 import torch
 
-from .errors import invalid
+from .errors import UserInputError, invalid
 
 PathLike = Union[str, os.PathLike]
 
@@ -108,6 +108,16 @@ def write_json(path: PathLike, obj: Any) -> None:
     r"""Writes :obj:`obj` as indented JSON, atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + '\n')
+
+
+def read_json(path: PathLike, key: Optional[str] = None) -> Any:
+    r"""The JSON value in :obj:`path` (its entry :obj:`key`, given one); a file that is not
+    JSON, or has no such entry, is a :class:`~pyg_llminit.errors.UserInputError` naming it."""
+    try:
+        value = json.loads(Path(path).read_text())
+        return value if key is None else value[key]
+    except (ValueError, KeyError, TypeError) as e:
+        raise UserInputError(f'{path}: malformed ({e})') from None
 
 
 def save_torch(path: PathLike, obj: Any) -> None:

@@ -3,7 +3,8 @@ import os
 import pytest
 import torch
 
-from pyg_llminit.io import atomic_path, load_torch, save_torch, write_json
+from pyg_llminit.errors import UserInputError
+from pyg_llminit.io import atomic_path, load_torch, read_json, save_torch, write_json
 
 
 def test_atomic_path_replaces_only_on_success(tmp_path):
@@ -30,3 +31,18 @@ def test_torch_roundtrip_is_weights_only(tmp_path):
     torch.save({'x': Evil()}, tmp_path / 'evil.pt')  # an arbitrary pickled object
     with pytest.raises(Exception, match='[Ww]eights only'):
         load_torch(tmp_path / 'evil.pt')
+
+
+def test_read_json_names_the_file_of_a_malformed_value(tmp_path):
+    path = tmp_path / 'spec.json'
+    write_json(path, {'settings': {'lr': 0.001}})
+    assert read_json(path) == {'settings': {'lr': 0.001}}
+    assert read_json(path, 'settings') == {'lr': 0.001}
+    with pytest.raises(UserInputError, match=f"{path}: malformed \\('data'\\)"):
+        read_json(path, 'data')
+    path.write_text('[1, 2]')  # not an object: no key to read
+    with pytest.raises(UserInputError, match=f'{path}: malformed'):
+        read_json(path, 'settings')
+    path.write_text('{"settings": ')
+    with pytest.raises(UserInputError, match=f'{path}: malformed \\(Expecting value'):
+        read_json(path)

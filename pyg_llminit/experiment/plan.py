@@ -3,12 +3,12 @@ run's config, the settings every run shares (recorded in the folder's ``spec.jso
 interrupted comparison resumes and a different one is refused) and which runs are finished.
 :func:`~pyg_llminit.experiment.compare` trains what the plan leaves to do."""
 import dataclasses
-import json
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from .. import catalog
-from ..errors import UserInputError, invalid
+from ..errors import invalid
+from ..io import read_json
 from .config import ExperimentConfig
 from .runs import RunFolder
 
@@ -119,11 +119,7 @@ def with_defaults(settings: Dict) -> Dict:
 def check_out(out: Path, settings: Dict) -> None:
     spec = out / 'spec.json'
     if spec.is_file():
-        try:
-            before = json.loads(spec.read_text())['settings']
-        except (ValueError, KeyError, TypeError) as e:
-            raise UserInputError(f'{spec}: malformed ({e})') from None
-        before = with_defaults(before)
+        before = with_defaults(read_json(spec, 'settings'))
         if before != settings:
             keys = sorted(_differences(before, settings))
             raise invalid('out', f'{out} holds a different comparison (other '

@@ -13,7 +13,6 @@ once ``results.json`` is written). Every file is written to a temporary name and
 so an interrupted run never leaves a half-written file. :func:`load_run` rebuilds graph, split, model and adjacency from a folder;
 :func:`evaluate_run` scores the model again, with other cut-offs or user groups.
 """
-import json
 import time
 from pathlib import Path
 from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Optional, Sequence,
@@ -22,7 +21,8 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Option
 import torch
 
 from ..errors import UserInputError, first_line, invalid
-from ..io import atomic_path, check_writable_folder, load_torch, save_torch, write_json
+from ..io import (atomic_path, check_writable_folder, load_torch, read_json, save_torch,
+                  write_json)
 from .config import ExperimentConfig
 
 if TYPE_CHECKING:
@@ -126,10 +126,7 @@ class RunFolder:
         file = self.path / self.PROVENANCE
         if not file.is_file():
             return
-        try:
-            recorded = json.loads(file.read_text())['data']
-        except (ValueError, KeyError, TypeError) as e:
-            raise UserInputError(f'{file}: malformed ({e})') from None
+        recorded = read_json(file, 'data')
         now = graph_fingerprint(data)
         if now != recorded:
             changed = [k for k in ('users', 'items', 'interactions')
@@ -210,10 +207,7 @@ class RunFolder:
         self._require((self.CONFIG, self.BEST) if finished else (self.CONFIG,),
                       'a finished' if finished else 'a')
         file = self.path / self.CONFIG
-        try:
-            values = json.loads(file.read_text())
-        except ValueError as e:
-            raise UserInputError(f'{file}: malformed ({e})') from None
+        values = read_json(file)
         if isinstance(values, dict) and 'dim' in values:
             values = _from_flat_config(values)
         missing = [k for k in ('graph', 'model', 'init') if k not in values] \
