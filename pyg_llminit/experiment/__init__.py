@@ -5,7 +5,8 @@ of several arms and seeds (:func:`compare`)."""
 from .compare import compare
 from .config import ExperimentConfig, apply_protocol
 from .pipeline import Prepared, create_model, prepare, resume_run, run_experiment
-from .runs import Run, RunFolder, evaluate_run, load_run
+from .loading import Run, evaluate_run, load_run
+from .runs import RunFolder
 
 __all__ = ['ExperimentConfig', 'apply_protocol', 'Prepared', 'prepare', 'create_model', 'run_experiment',
            'resume_run',

@@ -20,7 +20,7 @@ from ..errors import invalid
 from ..io import atomic_path, check_writable_folder
 
 if TYPE_CHECKING:
-    from .runs import Run
+    from .loading import Run
 
 FORMATS = ('safetensors', 'npy')
 TABLES = ('user_ego', 'item_ego', 'user_final', 'item_final')

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ..coldstart import ColdItemProtocol
     from ..models.base import Recommender
     from ..training import Trainer
-    from .runs import Run
+    from .loading import Run
 
 Log = Callable[[str], None]
 

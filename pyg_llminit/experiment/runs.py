@@ -1,4 +1,4 @@
-"""Run folders: the one writer of a run's files, and a finished run loaded back.
+"""Run folders: the one writer and reader of a run's files.
 
 A run folder holds ``config.json`` (the :class:`~pyg_llminit.experiment.ExperimentConfig`),
 ``history.json`` (per epoch: seconds, loss, validation metrics; rewritten after every
@@ -7,16 +7,14 @@ epoch, validation and test metrics, most-popular on test, per user group) and
 ``provenance.json`` (versions, the graph's path and a fingerprint of its data) and
 ``test_per_user.csv`` (every test user's id, training interactions and metrics, for one's
 own tests; :meth:`RunFolder.read_per_user`) and ``console.log`` (the run's console
-output); while it
-trains, also ``last.pt`` (the state after the last epoch, for ``train --resume``, removed
-once ``results.json`` is written). Every file is written to a temporary name and renamed,
-so an interrupted run never leaves a half-written file. :func:`load_run` rebuilds graph, split, model and adjacency from a folder;
-:func:`evaluate_run` scores the model again, with other cut-offs or user groups.
+output); while it trains, also ``last.pt`` (the state after the last epoch, for ``train
+--resume``, removed once ``results.json`` is written). Every file is written to a
+temporary name and renamed, so an interrupted run never leaves a half-written file.
+:func:`~pyg_llminit.experiment.load_run` rebuilds a finished run from its folder.
 """
 import time
 from pathlib import Path
-from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Optional, Sequence,
-                    Union)
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Union
 
 import torch
 
@@ -27,9 +25,6 @@ from .config import ExperimentConfig
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
-
-    from ..models.adjacency import NormalizedAdjacency
-    from ..models.base import Recommender
 
 
 class RunFolder:
@@ -276,85 +271,4 @@ def _new_folder(path: Path) -> Path:
     raise UserInputError(f'{path}: no free run folder name')  # pragma: no cover
 
 
-class Run(NamedTuple):
-    r"""A rebuilt run: its config, the whole graph, the split's training, validation and
-    test graphs, the model with the best validation weights (in eval mode), the
-    training adjacency and (for a cold-item split) the items' text embedding and LLMInit
-    features."""
-    config: ExperimentConfig
-    data: 'HeteroData'
-    train: 'HeteroData'
-    val: 'HeteroData'
-    test: 'HeteroData'
-    model: 'Recommender'
-    adj: 'NormalizedAdjacency'
-    item_text: Optional[torch.Tensor] = None
-    item_x: Optional[torch.Tensor] = None
-
-
-def load_run(run_dir: Union[str, Path], root: Optional[str] = None,
-             device: Union[str, torch.device] = 'cpu') -> Run:
-    r"""Rebuilds the model of a finished run folder through the same pipeline that
-    trained it (:func:`~pyg_llminit.experiment.prepare`, without encoding texts but for
-    a cold-item split, whose held-out items are scored from them).
-
-    Args:
-        run_dir (str or Path): The folder.
-        root (str, optional): Cache folder for processed graphs.
-        device (str or torch.device): Where the model and adjacency go.
-    """
-    from ..models.adjacency import normalized_adjacency
-    from ..transforms.split import train_index
-    from .pipeline import create_model, prepare
-
-    folder = RunFolder(run_dir)
-    config = folder.read_config()
-    prepared = prepare(config, root, log=lambda line: None, features=False)
-    folder.check_data(prepared.data)
-    model = create_model(config, prepared)
-    try:
-        model.load_state_dict(folder.read_best())
-    except RuntimeError as e:
-        raise UserInputError(f'{folder.path / folder.BEST} does not fit the model of its '
-                             f'config.json: {first_line(e, lines=2)}') from None
-    model.to(device).eval()
-    num_users, num_items = model.num_users, model.num_items
-    adj = normalized_adjacency(train_index(prepared.train), num_users, num_items).to(device)
-    return Run(config, prepared.data, prepared.train, prepared.val, prepared.test, model, adj,
-               prepared.item_text, prepared.item_x)
-
-
-@torch.no_grad()
-def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
-                 user_groups: Optional[Sequence[int]] = (5, 10, 20),
-                 batch_size: int = 1024,
-                 item_groups: Optional[Sequence[float]] = (0.2, 0.5)) -> Dict:
-    r"""The run's model on its validation or test split, masked as in training, beside the
-    most-popular ranking (on held-out items: beside the references of
-    :mod:`~pyg_llminit.coldstart`), in the schema of the run's ``results.json``.
-
-    Returns:
-        ``{'split': split, split: metrics, f'{split}_most_popular': metrics}`` and, with
-        :obj:`user_groups`, ``f'{split}_by_user_degree'``, with :obj:`item_groups`,
-        ``f'{split}_by_item_popularity'``; on held-out items ``f'{split}_most_popular'``
-        and the item groups are replaced by ``f'{split}_cold_references'``.
-    """
-    from ..evaluation.protocol import evaluate_held_out, held_out_evaluator
-    from ..transforms.split import label_index, train_index
-    if run.config.cold_items:
-        from .pipeline import cold_item_protocol
-        protocol = cold_item_protocol(run.config, run, k, batch_size, user_groups)
-        result = protocol.test(run.model(run.adj), split)
-        result.pop(f'{split}_per_user')
-        return {'split': split, **result}
-    train = train_index(run.train)
-    evaluator = held_out_evaluator(split, train, label_index(run.val), label_index(run.test),
-                                   run.model.num_users, run.model.num_items, k, batch_size,
-                                   run.config.train.mask_seen)
-    device = next(run.model.parameters()).device
-    return {'split': split, **evaluate_held_out(evaluator, run.model.score_fn(run.adj), split,
-                                                 train, user_groups, device,
-                                                 item_groups=item_groups)}
-
-
-__all__ = ['RunFolder', 'Run', 'load_run', 'evaluate_run']
+__all__ = ['RunFolder']

@@ -10,7 +10,7 @@ from pyg_llminit.datasets.graph import EDGE_TYPE
 from pyg_llminit.io import load_torch
 from pyg_llminit.models import build_model
 from pyg_llminit.evaluation.recommend import recommend
-from pyg_llminit.experiment.runs import load_run
+from pyg_llminit.experiment.loading import load_run
 
 
 def test_recommend_matches_an_independent_ranking_and_hides_known_items(finished_run):

@@ -8,7 +8,7 @@ import torch
 from pyg_llminit.cli.main import main
 from pyg_llminit.datasets.graph import EDGE_TYPE
 from pyg_llminit.io import load_torch
-from pyg_llminit.experiment.runs import evaluate_run, load_run
+from pyg_llminit.experiment.loading import evaluate_run, load_run
 
 
 def test_load_run_rebuilds_the_best_checkpoint(finished_run):
