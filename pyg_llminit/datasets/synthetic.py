@@ -24,6 +24,19 @@ def _zipf(num: int, exponent: float, count: int, generator: torch.Generator) -> 
     return torch.randperm(num, generator=generator)[rank]
 
 
+def _distinct_per_row(rows: int, k: int, n: int, gen: torch.Generator) -> torch.Tensor:
+    r"""``[rows, k]`` draws from ``range(n)`` (``n > k``), distinct within each row: rows
+    with a repeat are drawn again (few rounds, as a repeat is rare for ``k << n``), without
+    the ``[rows, n]`` table a permutation per row would need."""
+    draws = torch.randint(n, (rows, k), generator=gen)
+    while True:
+        ordered = draws.sort(dim=1).values
+        repeat = (ordered[:, 1:] == ordered[:, :-1]).any(dim=1)
+        if not bool(repeat.any()):
+            return draws
+        draws[repeat] = torch.randint(n, (int(repeat.sum()), k), generator=gen)
+
+
 def synthetic_graph(num_edges: int, num_users: Optional[int] = None,
                     num_items: Optional[int] = None, exponent: float = 0.8,
                     min_user_degree: int = 3, embedding_dim: int = 64,
@@ -50,7 +63,7 @@ def synthetic_graph(num_edges: int, num_users: Optional[int] = None,
                              f'least {min_user_degree} over {num_items} items')
     gen = torch.Generator().manual_seed(seed)
     base_user = torch.arange(num_users).repeat_interleave(min_user_degree)
-    base_item = torch.randint(num_items, (base_user.numel(),), generator=gen)
+    base_item = _distinct_per_row(num_users, min_user_degree, num_items, gen).view(-1)
     rest = num_edges - base_user.numel()
     user = torch.cat([base_user, _zipf(num_users, exponent, rest, gen)])
     item = torch.cat([base_item, _zipf(num_items, exponent, rest, gen)])

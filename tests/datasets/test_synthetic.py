@@ -25,6 +25,18 @@ def test_synthetic_graph_shape_degrees_and_determinism():
     assert val[EDGE_TYPE].edge_label_index.size(1) == 2_000
 
 
+@pytest.mark.parametrize('seed', range(10))
+def test_every_user_gets_its_minimum_of_distinct_items(seed):
+    r'''Users draw their first items without repeats, so a pair dropped as a duplicate
+    cannot leave a user below the minimum (seeds 4, 7 and 9 did with repeats allowed), even
+    on a dense graph of few items.'''
+    for kwargs in ({'num_edges': 20_000}, {'num_edges': 2_000, 'num_users': 600,
+                                           'num_items': 10}):
+        index = synthetic_graph(**kwargs, seed=seed)[EDGE_TYPE].edge_index
+        num_users = kwargs.get('num_users', kwargs['num_edges'] // 10)
+        assert torch.bincount(index[0], minlength=num_users).min() >= 3
+
+
 def test_synthetic_graph_rejects_impossible_sizes():
     with pytest.raises(UserInputError, match='cannot draw'):
         synthetic_graph(100, num_users=50)
