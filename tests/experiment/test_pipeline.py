@@ -179,3 +179,43 @@ def test_deterministic_kernels_run_and_change_nothing_on_the_cpu(csv_graph, tmp_
     finally:
         torch.use_deterministic_algorithms(False)
     assert results[0] == results[1]
+
+
+def test_an_llminit_run_starts_from_the_selected_text_dims(csv_graph, tmp_path):
+    r"""The model a ``variance`` run trains starts from LLMInit-Var computed here by hand
+    (the d columns of largest variance over the 20% most popular items; users the mean of
+    their training items), and an ``--embedding`` file whose rows come in another order
+    gives the same start, matched by item id."""
+    import math
+
+    import torch
+
+    from pyg_llminit.experiment import create_model
+    from pyg_llminit.text import encode_items
+    from pyg_llminit.transforms.split import train_index
+    root = str(tmp_path / 'cache')
+    config = _config(csv_graph, init='variance')
+    prepared = prepare(config, root, log=lambda line: None)
+    text = encode_items(prepared.train, 'minilm', 'title').double()
+    users, items = train_index(prepared.train)
+    num_users, num_items = prepared.data['user'].num_nodes, text.size(0)
+    degree = torch.bincount(items, minlength=num_items)
+    popular = sorted(range(num_items), key=lambda i: (-int(degree[i]), i))
+    popular = popular[:math.ceil(0.2 * num_items)]
+    variance = text[popular].var(dim=0, unbiased=False)
+    columns = sorted(sorted(range(text.size(1)), key=lambda c: (-float(variance[c]), c))[:8])
+    item_x = text[:, columns]
+    user_x = torch.stack([item_x[items[users == u]].mean(0) for u in range(num_users)])
+    assert torch.allclose(prepared.item_x.double(), item_x, atol=1e-6)
+    assert torch.allclose(prepared.user_x.double(), user_x, atol=1e-6)
+    model = create_model(config, prepared)
+    assert torch.allclose(model.embedding.weight.detach().double(),
+                          torch.cat([user_x, item_x]), atol=1e-6)
+    # the same vectors from a file, rows in reverse order of the graph's items
+    ids = prepared.data['item'].ids
+    path = tmp_path / 'vectors.csv'
+    path.write_text(''.join(f'{ids[i]},' + ','.join(repr(float(v)) for v in text[i]) + '\n'
+                            for i in reversed(range(num_items))))
+    from_file = prepare(_config(csv_graph, init='variance', embedding_file=str(path)), root,
+                        log=lambda line: None)
+    assert torch.allclose(from_file.item_x.double(), item_x, atol=1e-6)

@@ -152,3 +152,36 @@ def test_fused_layer_rows_match_dense_powers_and_pass_gradcheck(num_layers):
         h = dense @ h
     assert torch.autograd.gradcheck(
         lambda x: torch.stack(adj.propagate_layer_rows(x, num_layers, rows)), (x,))
+
+
+@pytest.mark.parametrize('name, num_layers', [('lightgcn', 2), ('lightgcn', 0), ('mf', 0)])
+def test_loss_terms_match_a_hand_computation(name, num_layers):
+    r"""BPR ``mean(-log sigmoid(u.p - u.n))`` on the layer-mean of the dense normalised
+    adjacency's powers (He et al., SIGIR 2020, Eq. 8-9) and L2 ``lambda / (2B) *
+    sum ||e0||^2`` over the batch's ego rows (Eq. 15), from numpy, not the package's
+    helpers."""
+    import numpy as np
+    users, items = torch.tensor([0, 0, 1, 2, 2, 3]), torch.tensor([0, 1, 1, 2, 3, 0])
+    nu, ni, reg = 4, 4, 0.3
+    torch.manual_seed(0)
+    kwargs = {} if name == 'mf' else {'num_layers': num_layers}
+    model = build_model(name, nu, ni, embedding_dim=5, reg_weight=reg, **kwargs)
+    adj = normalized_adjacency(torch.stack([users, items]), nu, ni)
+    user, pos, neg = torch.tensor([0, 2, 2]), torch.tensor([1, 3, 2]), torch.tensor([3, 1, 0])
+    _, parts = model.loss(adj, user, pos, neg)
+    ego = model.embedding.weight.detach().double().numpy()
+    a = np.zeros((nu + ni, nu + ni))
+    a[users, nu + items] = a[nu + items, users] = 1
+    d = a.sum(1)
+    d_inv = np.where(d > 0, d ** -0.5, 0.0)
+    norm = d_inv[:, None] * a * d_inv[None, :]
+    layers = [ego]
+    for _ in range(num_layers):
+        layers.append(norm @ layers[-1])
+    final = np.mean(layers, axis=0)
+    u, p, n = final[user], final[nu + pos], final[nu + neg]
+    diff = (u * p).sum(1) - (u * n).sum(1)
+    bpr = np.mean(np.log1p(np.exp(-diff)))
+    l2 = reg * sum((ego[rows] ** 2).sum() for rows in (user, nu + pos, nu + neg)) / (2 * 3)
+    assert float(parts['bpr']) == pytest.approx(bpr, rel=1e-5)
+    assert float(parts['reg']) == pytest.approx(l2, rel=1e-5)

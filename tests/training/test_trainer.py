@@ -51,6 +51,13 @@ def test_fit_stops_and_warns_as_its_early_stopping_rule_says(small_graph):
     assert results['best_epoch'] == reference.best_epoch
     assert results['valid'] == trainer.history[reference.best_epoch - 1].val
     assert results['warnings'] == reference.warnings()
+    # the model ends with the best epoch's weights, not the last one's, and the test
+    # metrics are theirs: validation scored again gives the best epoch's numbers
+    assert results['best_epoch'] < len(curve)
+    assert trainer.history[-1].val['ndcg@10'] < results['valid']['ndcg@10']
+    score = trainer.model.score_fn(trainer.adj)
+    assert trainer.val_evaluator.evaluate(score) == pytest.approx(results['valid'])
+    assert trainer.test_evaluator.evaluate(score) == pytest.approx(results['test'])
 
 
 def test_a_diverged_loss_stops_with_an_error_naming_the_epoch(small_graph, tmp_path):

@@ -1,0 +1,35 @@
+"""Summary pieces on hand-made inputs, where the answer is known in advance."""
+import pytest
+
+from pyg_llminit.experiment.summary import _reach, _reach_cells
+
+
+def _history(scores, seconds):
+    return [{'epoch': e, 'seconds': s, 'val': {'ndcg@10': v}}
+            for e, (v, s) in enumerate(zip(scores, seconds), 1)]
+
+
+def test_time_to_reach_is_the_first_epoch_at_or_above_the_target():
+    arm = _history([0.01, 0.03, 0.05, 0.04, 0.06], [2.0, 2.0, 3.0, 1.0, 1.0])
+    assert _reach(arm, 0.05, 'ndcg@10') == {'epoch': 3, 'seconds': 7.0}  # ties reach
+    assert _reach(arm, 0.055, 'ndcg@10') == {'epoch': 5, 'seconds': 9.0}
+    assert _reach(arm, 0.07, 'ndcg@10') is None
+
+
+def test_reach_cells_average_the_seeds_that_reach_and_divide_by_the_baseline():
+    entry = {'reach_baseline_best': {
+        '1': {'target': 0.05, 'arm': {'epoch': 3, 'seconds': 6.0},
+              'baseline': {'epoch': 10, 'seconds': 20.0}},
+        '2': {'target': 0.05, 'arm': {'epoch': 5, 'seconds': 10.0},
+              'baseline': {'epoch': 8, 'seconds': 20.0}},
+        '3': {'target': 0.06, 'arm': None, 'baseline': {'epoch': 9, 'seconds': 30.0}}}}
+    # seeds 1 and 2 reach: 4 epochs, 8 s, against 20 s of their baselines: 0.40
+    assert _reach_cells(entry) == ['2/3', '4', '8', '0.40']
+    never = {'reach_baseline_best': {'1': {'target': 0.05, 'arm': None,
+                                           'baseline': {'epoch': 4, 'seconds': 8.0}}}}
+    assert _reach_cells(never) == ['0/1', 'never', 'never', '']
+
+
+@pytest.mark.parametrize('scores', [[], [0.0]])
+def test_reach_of_an_empty_or_flat_history(scores):
+    assert _reach(_history(scores, [1.0] * len(scores)), 0.01, 'ndcg@10') is None
