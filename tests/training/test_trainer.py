@@ -72,3 +72,25 @@ def test_a_diverged_loss_stops_with_an_error_naming_the_epoch(small_graph, tmp_p
                                              r'(nan|inf)'):
         trainer.fit()
     assert not (tmp_path / 'run').exists()  # nothing written for a diverged epoch
+
+
+@pytest.mark.parametrize('mask_seen, negatives', [(True, 'seen'), (False, 'positive')])
+def test_protocol_settings_reach_the_evaluators_and_the_sampler(small_graph, mask_seen,
+                                                                negatives):
+    r"""``--protocol paper``'s ``mask_seen=False`` lets validation and test rank a user's
+    training items (a score that puts them first fills the top-K with them), and its
+    ``negatives='positive'`` is the sampler the training batches draw from."""
+    train, val, test = LeaveOneOutSplit()(small_graph)
+    nu, ni = small_graph['user'].num_nodes, small_graph['item'].num_nodes
+    model = build_model('lightgcn', nu, ni, embedding_dim=8, num_layers=2)
+    trainer = Trainer(model, train, val, test, TrainConfig(
+        epochs=1, batch_size=32, mask_seen=mask_seen, negatives=negatives),
+        log=lambda s: None)
+    assert trainer.batches.sampler.exclude == negatives
+    seen = torch.zeros(nu, ni)
+    users, items = train_index(train)
+    seen[users, items] = 1.0
+    for evaluator in (trainer.val_evaluator, trainer.test_evaluator):
+        top = evaluator.top_items(lambda u: seen[u] * 100 + torch.rand(len(u), ni),
+                                  evaluator.users)[:, :10]  # every user has 18+ unseen
+        assert bool(seen[evaluator.users.unsqueeze(1), top].bool().any()) == (not mask_seen)
