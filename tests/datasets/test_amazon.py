@@ -6,7 +6,8 @@ import os
 import pytest
 import torch
 
-from pyg_llminit.datasets import CATEGORIES, Amazon2014, load_graph, normalize_category
+from pyg_llminit.datasets import (CATEGORIES, EDGE_TYPE, Amazon2014, load_graph,
+                                  normalize_category)
 from pyg_llminit.errors import UserInputError
 
 from .conftest import Route
@@ -184,14 +185,13 @@ def test_registry(tmp_path):
         load_graph('amazon-2014:Nope', str(tmp_path))
 
 
-def test_registry_keeps_embedded_beauty(monkeypatch):
-    calls = []
-
-    def fake(root, force_reload):
-        calls.append((root, force_reload))
-        return ['graph']
-    monkeypatch.setattr('pyg_llminit.datasets.registry.AmazonBeauty', fake)
-    assert load_graph('amazon', 'cache') == 'graph'
-    load_graph('beauty')
-    load_graph('Amazon-Beauty', force_reload=True, k_core=3)  # the filters do not apply
-    assert calls == [('cache', False), (None, False), (None, True)]
+def test_registry_keeps_embedded_beauty(beauty, tmp_path):
+    r"""Every name of the embedded Beauty loads the real graph; its filters do not apply
+    (the command line refuses them), and a forced reload processes it again."""
+    root = tmp_path / 'cache'
+    for name, kwargs in (('amazon', {}), ('beauty', {}),
+                         ('Amazon-Beauty', {'force_reload': True, 'k_core': 3})):
+        data = load_graph(name, str(root), **kwargs)
+        assert torch.equal(data[EDGE_TYPE].edge_index, beauty[EDGE_TYPE].edge_index), name
+        assert data['item'].ids == beauty['item'].ids
+    assert any(root.rglob('*.pt'))  # processed under the root it was given

@@ -2,6 +2,7 @@
 import math
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -38,4 +39,5 @@ def test_report_and_speed_on_a_beauty_sized_table():
     assert report['users']['dims'] == 128 and len(report['users']['singular_values']) == 128
     assert 120 < report['users']['effective_rank'] <= 128  # Gaussian: nearly full rank
     values = report['items']['singular_values']
-    assert values == sorted(values, reverse=True)
+    expected = np.linalg.svd(table[22_363:].double().numpy(), compute_uv=False)
+    np.testing.assert_allclose(values, expected, atol=5e-4)  # recorded to 3 decimals
