@@ -22,6 +22,15 @@ from .runs import RunFolder
 from .tables import markdown_table
 
 
+def relative_gain(value: float, base: float) -> Optional[float]:
+    r"""``value / base - 1``; ``None`` (no gain to speak of) when the baseline scored 0."""
+    return value / base - 1 if base else None
+
+
+def _percent(gain: Optional[float]) -> str:
+    return 'n/a' if gain is None else f'{gain:+.1%}'
+
+
 def _mean_std(values: Sequence[float]) -> Dict[str, float]:
     return {'mean': statistics.fmean(values),
             'std': statistics.stdev(values) if len(values) > 1 else 0.0}
@@ -85,8 +94,9 @@ def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict
             'model': arm.model, 'init': arm.init, 'baseline': ref.name,
             'test': test,
             'gain': None if ref == arm else {
-                m: test[m]['mean'] / _mean_std([runs[ref, s]['test'][m] for s in seeds])['mean']
-                - 1 for m in test},
+                m: relative_gain(test[m]['mean'],
+                                 _mean_std([runs[ref, s]['test'][m] for s in seeds])['mean'])
+                for m in test},
             'paired': None if ref == arm else {
                 m: paired_test({s: per_user[arm, s] for s in seeds},
                                {s: per_user[ref, s] for s in seeds}, m)
@@ -167,10 +177,9 @@ def _seed_cells(name: str, arms: Dict, seeds: Sequence[int], metric: str) -> Lis
     values = [entry['per_seed'][str(s)][metric] for s in seeds]
     if entry['baseline'] == name:
         return [f'{v:.4f}' for v in values] + ['baseline']
-    gains = [v / base[str(s)][metric] - 1 if base[str(s)][metric] else float('nan')
-             for v, s in zip(values, seeds)]
-    return ([f'{v:.4f} ({g:+.1%})' for v, g in zip(values, gains)]
-            + [f'{sum(g > 0 for g in gains)}/{len(seeds)}'])
+    gains = [relative_gain(v, base[str(s)][metric]) for v, s in zip(values, seeds)]
+    return ([f'{v:.4f} ({_percent(g)})' for v, g in zip(values, gains)]
+            + [f'{sum(g is not None and g > 0 for g in gains)}/{len(seeds)}'])
 
 
 def test_table(summary: Dict) -> Tuple[List[str], List[List[str]]]:
@@ -183,7 +192,7 @@ def test_table(summary: Dict) -> Tuple[List[str], List[List[str]]]:
     gains = [m for m in shown if m.endswith(f'@{k}')]
     header = ['arm', *shown, *(f'gain {m}' for m in gains), 'best epoch', 'epochs', 's/epoch']
     rows = [[name, *(_pm(a['test'][m]) for m in shown),
-             *(('baseline' if a['gain'] is None else f'{a["gain"][m]:+.1%}') for m in gains),
+             *(('baseline' if a['gain'] is None else _percent(a['gain'][m])) for m in gains),
              f'{a["best_epoch"]["mean"]:.0f}', f'{a["epochs_run"]["mean"]:.0f}',
              f'{a["seconds_per_epoch"]["mean"]:.2f}'] for name, a in arms.items()]
     return header, rows

@@ -33,3 +33,15 @@ def test_reach_cells_average_the_seeds_that_reach_and_divide_by_the_baseline():
 @pytest.mark.parametrize('scores', [[], [0.0]])
 def test_reach_of_an_empty_or_flat_history(scores):
     assert _reach(_history(scores, [1.0] * len(scores)), 0.01, 'ndcg@10') is None
+
+
+def test_a_baseline_that_scored_zero_has_no_gain_and_no_crash():
+    from pyg_llminit.experiment.summary import _seed_cells, relative_gain
+    assert relative_gain(0.03, 0.02) == pytest.approx(0.5)
+    assert relative_gain(0.03, 0.0) is None
+    arms = {'m/none': {'baseline': 'm/none', 'per_seed': {'1': {'ndcg@10': 0.0},
+                                                          '2': {'ndcg@10': 0.02}}},
+            'm/variance': {'baseline': 'm/none', 'per_seed': {'1': {'ndcg@10': 0.01},
+                                                              '2': {'ndcg@10': 0.03}}}}
+    assert _seed_cells('m/variance', arms, [1, 2], 'ndcg@10') == [
+        '0.0100 (n/a)', '0.0300 (+50.0%)', '1/2']
