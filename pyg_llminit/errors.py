@@ -37,13 +37,15 @@ def invalid(param: str, problem: str) -> UserInputError:
     return UserInputError(f'{param} {problem}', param=param)
 
 
-def first_line(error: BaseException, lines: int = 1, width: int = 200) -> str:
+def first_line(error: BaseException, lines: int = 1, width: int = 200,
+               typed: bool = False) -> str:
     r"""The first :obj:`lines` lines of :obj:`error`'s message (its type's name if it has
     none), joined and cut at :obj:`width` characters: a library's multi-line message
     (torch's advice on ``weights_only``, a state dict's list of mismatches) as part of one
-    ``error:`` line."""
+    ``error:`` line; :obj:`typed` puts the error's type first (``OSError: ...``)."""
     text = ' '.join(line.strip() for line in str(error).strip().splitlines()[:lines])
-    text = text or type(error).__name__
+    name = type(error).__name__
+    text = (f'{name}: {text}' if typed else text) if text else name
     return text if len(text) <= width else text[:width - 3] + '...'
 
 

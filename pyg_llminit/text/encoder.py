@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from ..errors import UserInputError
+from ..errors import UserInputError, first_line
 
 POOLINGS = ('mean', 'last', 'cls')
 # Files of a model folder that can change its vectors (weights, config, tokenizer).
@@ -65,11 +65,6 @@ def pool(hidden: Tensor, attention_mask: Tensor, pooling: str) -> Tensor:
     else:
         raise UserInputError(f"unknown pooling '{pooling}' (choose from {', '.join(POOLINGS)})")
     return hidden[torch.arange(hidden.size(0), device=hidden.device), idx]
-
-
-def _one_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f'{type(err).__name__}: {text[0]}' if text else type(err).__name__
 
 
 class TextEncoder:
@@ -149,7 +144,7 @@ class TextEncoder:
             return getattr(transformers, auto).from_pretrained(self.source, **kwargs)
         except Exception as err:  # any loading problem is the user's model choice
             raise UserInputError(f"could not load the {what} of text model '{self.name}' "
-                                 f'({_one_line(err)})') from err
+                                 f'({first_line(err, typed=True)})') from err
 
     @property
     def tokenizer(self) -> Any:

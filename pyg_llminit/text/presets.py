@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Tuple, Union
 
-from ..errors import UserInputError
+from ..errors import UserInputError, first_line
 from ..io import pyg_llminit_home
-from .encoder import TextEncoder, _one_line
+from .encoder import TextEncoder
 
 log = logging.getLogger(__name__)
 DEFAULT_ENCODER = 'minilm'
@@ -125,7 +125,7 @@ def _locate_gemma3(preset: Preset, folder: Path) -> Path:
             importlib.import_module(preset.module).assemble(str(gguf))
         except Exception as err:
             raise UserInputError(
-                f"could not assemble the GGUF of '{preset.name}' ({_one_line(err)}); "
+                f"could not assemble the GGUF of '{preset.name}' ({first_line(err, typed=True)}); "
                 f'reinstall with {preset.install}') from err
         return convert_gguf(preset, tmp, gguf.name, target)
     finally:
