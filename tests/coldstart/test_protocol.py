@@ -121,3 +121,20 @@ def test_bad_inputs(setup):
         ColdItemProtocol(train, val, test, text[:29], k=(3,))
     with pytest.raises(UserInputError, match='cold_map must be one of'):
         ColdItemProtocol(train, val, test, text, cold_map='knn', k=(3,))
+
+
+def test_the_random_reference_is_seeded_and_scores_like_chance(setup):
+    r"""The floor: the same seed gives the same ranking (and another seed another), and
+    each user's expected Recall@k is k / C over the C held-out items, whatever the model."""
+    train, val, test, text, (users, items) = setup
+    run = lambda seed: ColdItemProtocol(train, val, test, text, k=(3,), seed=seed).test(  # noqa
+        (users, items))['test_per_user']['random recall@3']
+    first, again, other = run(0), run(0), run(1)
+    assert torch.equal(first, again) and not torch.equal(first, other)
+    chance = min(1.0, 3 / train.cold_test_items.numel())
+    values = torch.cat([run(seed) for seed in range(20)])  # 20 rankings of every user
+    error = float(values.std()) / values.numel() ** 0.5
+    assert abs(float(values.mean()) - chance) < 4 * error
+    assert abs(float(run(0).mean()) - float(ColdItemProtocol(
+        train, val, test, text, k=(3,)).test((users * 0, items))['test_cold_references']
+        ['random']['recall@3'])) < 1e-6  # the model plays no part in it
