@@ -138,3 +138,21 @@ def test_the_random_reference_is_seeded_and_scores_like_chance(setup):
     assert abs(float(run(0).mean()) - float(ColdItemProtocol(
         train, val, test, text, k=(3,)).test((users * 0, items))['test_cold_references']
         ['random']['recall@3'])) < 1e-6  # the model plays no part in it
+
+
+def test_held_out_items_by_user_group_partition_the_labelled_users(setup):
+    r"""Per user-degree group on a cold split: each labelled user counts once, in the group
+    of its training interactions, and the groups' weighted means give the overall ones."""
+    train, val, test, text, tables = setup
+    result = ColdItemProtocol(train, val, test, text, k=(3,), user_groups=(5, 8)).test(tables)
+    groups = result['test_by_user_degree']
+    labelled = sorted(set(test[EDGE_TYPE].edge_label_index[0].tolist()))
+    degree = torch.bincount(train[EDGE_TYPE].edge_index[0], minlength=40)
+    name = lambda d: '<=5' if d <= 5 else ('6-8' if d <= 8 else '>8')  # noqa: E731
+    expected = {}
+    for user in labelled:
+        expected[name(int(degree[user]))] = expected.get(name(int(degree[user])), 0) + 1
+    assert {g: v['users'] for g, v in groups.items()} == expected
+    for metric in ('recall@3', 'ndcg@3'):
+        weighted = sum(v['users'] * v[metric] for v in groups.values()) / len(labelled)
+        assert weighted == pytest.approx(result['test'][metric])

@@ -126,3 +126,37 @@ def test_smoothed_state_survives_a_checkpoint():
     for epoch, score in enumerate(curve[20:], start=21):
         assert first.update(epoch, score) == resumed.update(epoch, score)
     assert first.state_dict() == resumed.state_dict()
+
+
+@pytest.mark.parametrize('counting', ['strict', 'recbole', 'smoothed'])
+@pytest.mark.parametrize('cut', [5, 25, 60])
+def test_every_counting_resumes_from_a_checkpoint_as_if_never_stopped(counting, cut):
+    r"""A run killed after epoch :obj:`cut` and resumed from ``last.pt``'s stopping state
+    stops at the same epoch, keeps the same best and warns alike (the curve rises, dips
+    for 15 epochs, then climbs: warm-up and patience are counted across the cut)."""
+    curve, _ = rise_dip_climb()
+    whole = stop_epoch(curve, patience=10, warmup=30, counting=counting)
+    assert cut < whole.last_epoch
+    first = EarlyStopping(patience=10, warmup=30, max_epochs=len(curve), counting=counting)
+    for epoch, score in enumerate(curve[:cut], start=1):
+        assert not first.update(epoch, score)
+    resumed = EarlyStopping(patience=10, warmup=30, max_epochs=len(curve), counting=counting)
+    resumed.load_state_dict(first.state_dict())
+    for epoch, score in enumerate(curve[cut:], start=cut + 1):
+        if resumed.update(epoch, score):
+            break
+    assert (resumed.last_epoch, resumed.best_epoch, resumed.best_score) == \
+        (whole.last_epoch, whole.best_epoch, whole.best_score)
+    assert resumed.warnings() == whole.warnings()
+
+
+def test_a_checkpoint_from_before_smoothed_counting_still_loads():
+    old = EarlyStopping(patience=5, warmup=0)
+    for epoch, score in enumerate([0.1, 0.2, 0.15], start=1):
+        old.update(epoch, score)
+    state = old.state_dict()
+    del state['best_smoothed'], state['best_smoothed_epoch']  # as written before them
+    resumed = EarlyStopping(patience=5, warmup=0)
+    resumed.load_state_dict(state)
+    assert (resumed.best_epoch, resumed.best_score, resumed.last_epoch) == (2, 0.2, 3)
+    assert [resumed.update(e, 0.1) for e in range(4, 8)] == [False, False, False, True]
