@@ -73,11 +73,19 @@ def writable_file(path: Optional[PathLike], param: str = 'out',
     target = Path(path)
     if target.is_dir():
         raise invalid(param, f'{path} is a folder: give a file name')
-    if protected is not None and Path(protected).resolve() in target.resolve().parents:
-        raise invalid(param, f'{path} lies in the run folder {protected}, whose files only '
-                      'train writes: write it elsewhere')
+    if protected is not None:
+        check_outside_run(target, protected, param)
     check_writable_folder(target.absolute().parent, param, path, create=False)
     return target
+
+
+def check_outside_run(path: PathLike, run: PathLike, param: str = 'out') -> None:
+    r"""Raises a :class:`~pyg_llminit.errors.UserInputError` about :obj:`param` if
+    :obj:`path` is the run folder :obj:`run` or lies in it: only training writes there."""
+    run_path, target = Path(run).resolve(), Path(path).resolve()
+    if target == run_path or run_path in target.parents:
+        raise invalid(param, f'{path} lies in the run folder {run}, whose files only '
+                      'train writes: write it elsewhere')
 
 
 def check_writable_folder(folder: PathLike, param: str, shown: Any = None,

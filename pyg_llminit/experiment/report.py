@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple, Union
 
-from ..errors import UserInputError, invalid
-from ..io import atomic_path, check_writable_folder
+from ..errors import UserInputError
+from ..io import atomic_path, check_outside_run, check_writable_folder
 from .runs import RunFolder
 from .tables import markdown_table
 
@@ -77,9 +77,7 @@ def report(runs: Sequence[Union[str, Path]], out: Union[str, Path]) -> Path:
     monitor, k = _common_metrics(loaded)
     out = Path(out)
     for path in paths:
-        if path.resolve() == out.resolve() or path.resolve() in out.resolve().parents:
-            raise invalid('out', f'{out} lies in the run folder {path}, whose files only '
-                          'train writes: write the report elsewhere')
+        check_outside_run(out, path)
     check_writable_folder(out, 'out')
     out.mkdir(parents=True, exist_ok=True)
     plots = ['curves.png', 'loss.png']
