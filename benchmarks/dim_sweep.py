@@ -24,7 +24,7 @@ import json
 import statistics
 from pathlib import Path
 
-from pyg_llminit.experiment import ExperimentConfig, compare, load_run
+from pyg_llminit.experiment import ExperimentConfig, RunFolder, compare, load_run
 from pyg_llminit.experiment.pipeline import collapse_of
 from pyg_llminit.experiment.tables import markdown_table
 from pyg_llminit.io import atomic_path, write_json
@@ -33,33 +33,42 @@ OUT = Path(__file__).parent / 'results' / 'compare' / 'beauty-dims'
 TABLES = ('user_propagated', 'item_propagated')
 
 
-def cells(out: Path, dims, root=None):
-    r"""``{(d, init): arm summary}`` of the finished comparisons under :obj:`out`. An arm
-    whose runs predate the effective rank in ``results.json`` (runs reused from an older
-    comparison) gets it from each run's best weights."""
+def cells(out: Path, dims, inits, root=None):
+    r"""``{(d, init): cell}`` over the finished runs under :obj:`out` (``d<d>/runs/``), so
+    a sweep still training, or one whose cells finished in different sessions, reports
+    what it has: per cell the seeds done and the mean +- std over them of the test metrics
+    and of the effective ranks. A run older than the rank in ``results.json`` (one reused
+    from an earlier comparison) gets it from its best weights."""
     found = {}
     for dim in dims:
-        path = out / f'd{dim}' / 'compare.json'
-        if path.is_file():
-            summary = json.loads(path.read_text())
-            for arm in summary['arms'].values():
-                if not arm['effective_rank']:
-                    arm['effective_rank'] = ranks_from_weights(
-                        out / f'd{dim}', arm, summary['settings']['seeds'], root)
-                found[dim, arm['init']] = arm
+        for init in inits:
+            runs = {}
+            for folder in sorted((out / f'd{dim}' / 'runs').glob(f'lightgcn-{init}-seed*')):
+                if (folder / RunFolder.RESULTS).is_file():
+                    runs[int(folder.name.rsplit('seed', 1)[1])] = (
+                        folder, json.loads((folder / RunFolder.RESULTS).read_text()))
+            if not runs:
+                continue
+            ranks = [rank_of(folder, results, root) for folder, results in runs.values()]
+            tests = [results['test'] for _, results in runs.values()]
+            found[dim, init] = {
+                'seeds': sorted(runs),
+                'test': {m: _mean_std([t[m] for t in tests]) for m in tests[0]},
+                'effective_rank': {t: _mean_std([r[t] for r in ranks]) for t in ranks[0]}}
     return found
 
 
-def ranks_from_weights(folder: Path, arm, seeds, root=None):
-    r"""``{table: mean +- std over seeds}`` of the effective ranks of the arm's runs,
-    computed from their ``best.pt`` as a new run records them."""
-    ranks = []
-    for seed in seeds:
-        run = load_run(folder / 'runs' / f'{arm["model"]}-{arm["init"]}-seed{seed}', root)
-        ranks.append({t: v['effective_rank'] for t, v in collapse_of(run).items()})
-    return {t: {'mean': statistics.fmean(r[t] for r in ranks),
-                'std': statistics.stdev(r[t] for r in ranks) if len(ranks) > 1 else 0.0}
-            for t in ranks[0]}
+def _mean_std(values):
+    return {'mean': statistics.fmean(values),
+            'std': statistics.stdev(values) if len(values) > 1 else 0.0}
+
+
+def rank_of(folder: Path, results, root=None):
+    r"""``{table: effective rank}`` of a run: from its ``results.json``, or for a run older
+    than that record, computed from its ``best.pt`` as a new run records it."""
+    if 'embedding_collapse' in results:
+        return {t: v['effective_rank'] for t, v in results['embedding_collapse'].items()}
+    return {t: v['effective_rank'] for t, v in collapse_of(load_run(folder, root)).items()}
 
 
 def sweep(graph: str, dims, inits, seeds, out: Path, jobs: int = 1, device: str = 'cpu',
@@ -74,21 +83,23 @@ def sweep(graph: str, dims, inits, seeds, out: Path, jobs: int = 1, device: str 
 
 
 def report(out: Path, dims, inits, root=None, graph: str = 'amazon') -> None:
-    found = cells(out, dims, root)
+    found = cells(out, dims, inits, root)
     if not found:
         raise SystemExit(f'error: no finished comparison under {out}')
     pm = lambda v, digits=4: f'{v["mean"]:.{digits}f} ± {v["std"]:.{digits}f}'  # noqa: E731
-    rows = [[str(d), init, str(len(a['per_seed'])), pm(a['test']['ndcg@10']),
+    rows = [[str(d), init, str(len(a['seeds'])), pm(a['test']['ndcg@10']),
              pm(a['test']['recall@10']),
              *(pm(a['effective_rank'][t], 1) for t in TABLES)]
             for (d, init), a in sorted(found.items())]
     table = markdown_table(['d', 'init', 'seeds', 'test ndcg@10', 'test recall@10',
                             *(f'effective rank {t.replace("_", " ")}' for t in TABLES)], rows)
     write_json(out / 'dim_sweep.json', {f'd{d}/{init}': a['test'] | {
-        'effective_rank': a['effective_rank']} for (d, init), a in found.items()})
+        'seeds': a['seeds'], 'effective_rank': a['effective_rank']}
+        for (d, init), a in found.items()})
     with atomic_path(out / 'dim_sweep.md') as tmp:
         tmp.write_text(f'# Embedding size sweep, LightGCN on {graph}\n\n'
-                       'Mean ± std over seeds; effective rank of the propagated tables the '
+                       'Mean ± std over the seeds finished so far (a cell of one seed '
+                       'is anecdotal); effective rank of the propagated tables the '
                        'model scores with, out of d (from `results.json`, or for runs '
                        'older than that record, from their `best.pt`).\n\n' + table +
                        '\n\n'

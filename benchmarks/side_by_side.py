@@ -39,8 +39,8 @@ def flat(settings, prefix=''):
 
 def per_user(folder: Path, arm: str, seeds):
     model, init = arm.split('/')
-    return {s: RunFolder(folder / 'runs' / f'{model}-{init}-seed{s}').read_per_user()
-            for s in seeds}
+    return {s: RunFolder(folder / 'runs' / f'{model}-{init}-seed{s}').read_per_user(
+        missing_ok=True) for s in seeds}
 
 
 def render(folders) -> str:
@@ -78,7 +78,11 @@ def render(folders) -> str:
             first, other = per_user(folders[0], arm, seeds), per_user(folder, arm, seeds)
             for metric in reversed(metrics):
                 t = paired_test(other, first, metric)
-                rows.append([arm, folder.name, metric, f'{t["users"]:,}', str(len(seeds)),
+                if t is None:
+                    rows.append([arm, folder.name, metric, 'no per-user tables', '', '', '',
+                                 ''])
+                    continue
+                rows.append([arm, folder.name, metric, f'{t["users"]:,}', str(t['seeds']),
                              f'{t["mean_difference"]:+.5f}',
                              f'[{t["ci95"][0]:+.5f}, {t["ci95"][1]:+.5f}]', f'{t["p"]:.2g}'])
     lines += [f'## Paired t-test over users against `{names[0]}`', '',

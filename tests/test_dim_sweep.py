@@ -38,22 +38,42 @@ def test_one_comparison_per_d_and_a_row_per_cell(sweep_out):
     assert (out / 'dim_sweep.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
-def test_runs_without_a_recorded_rank_get_it_from_their_weights(sweep_out):
-    r"""A comparison reused from before ``results.json`` recorded the effective rank: the
-    report computes it from ``best.pt``, the same value an independent SVD gives."""
+def test_runs_without_a_recorded_rank_get_it_from_their_weights(sweep_out, tmp_path):
+    r"""A run reused from before ``results.json`` recorded the effective rank: the report
+    computes it from ``best.pt``, the same value an independent SVD gives."""
+    import shutil
     module, out, root = sweep_out
-    summary_path = out / 'd8' / 'compare.json'
-    summary = json.loads(summary_path.read_text())
-    recorded = summary['arms']['lightgcn/none']['effective_rank']
-    summary['arms']['lightgcn/none']['effective_rank'] = {}
-    summary_path.write_text(json.dumps(summary))
-    found = module.cells(out, [8], root)
-    got = found[8, 'none']['effective_rank']
+    copy = tmp_path / 'older'
+    shutil.copytree(out / 'd8', copy / 'd8')
+    path = copy / 'd8' / 'runs' / 'lightgcn-none-seed1' / RunFolder.RESULTS
+    results = json.loads(path.read_text())
+    recorded = results.pop('embedding_collapse')
+    path.write_text(json.dumps(results))
+    got = module.cells(copy, [8], ['none'], root)[8, 'none']['effective_rank']
     assert got['user_propagated']['mean'] == pytest.approx(
-        recorded['user_propagated']['mean'], rel=1e-5)
-    run = load_run(out / 'd8' / 'runs' / 'lightgcn-none-seed1', root)
+        recorded['user_propagated']['effective_rank'], rel=1e-5)
+    run = load_run(copy / 'd8' / 'runs' / 'lightgcn-none-seed1', root)
     _, items = run.model(run.adj)
     s = np.linalg.svd(items.detach().double().numpy(), compute_uv=False)
     p = s / s.sum()
     assert got['item_propagated']['mean'] == pytest.approx(
         float(np.exp(-(p * np.log(p)).sum())), rel=1e-5)
+
+
+def test_a_sweep_still_training_reports_its_finished_cells(sweep_out, tmp_path):
+    r"""Cells are read from the finished runs, not from each d's comparison summary: a
+    d whose comparison has not finished (no compare.json, a run without results) still
+    shows the cells it has, with the seeds each one holds."""
+    import shutil
+    module, out, root = sweep_out
+    copy = tmp_path / 'partial'
+    shutil.copytree(out, copy)
+    (copy / 'd8' / 'compare.json').unlink()
+    (copy / 'd8' / 'runs' / 'lightgcn-variance-seed1' / RunFolder.RESULTS).unlink()
+    found = module.cells(copy, [4, 8], ['none', 'variance'], root)
+    assert sorted(found) == [(4, 'none'), (4, 'variance'), (8, 'none')]
+    assert found[8, 'none']['seeds'] == [1]
+    module.report(copy, [4, 8], ['none', 'variance'], root)
+    rows = [line for line in (copy / 'dim_sweep.md').read_text().splitlines()
+            if line.startswith('| 8 |')]
+    assert len(rows) == 1 and rows[0].split(' | ')[1:3] == ['none', '1']

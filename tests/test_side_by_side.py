@@ -33,6 +33,16 @@ def test_two_l2_weights_side_by_side_and_paired(load_benchmark, csv_graph, tmp_p
     row = next(line for line in text.splitlines()
                if line.startswith('| lightgcn/none | reg0 | ndcg@10 |'))
     assert row.endswith(f'| {p:.2g} |')
+    # a committed folder without its per-user tables: the seeds left pair, none says so
+    (folders['reg0'] / 'runs' / 'lightgcn-none-seed1' / RunFolder.PER_USER).unlink()
+    text = load_benchmark('side_by_side').render([folders['reg'], folders['reg0']])
+    row = next(line for line in text.splitlines()
+               if line.startswith('| lightgcn/none | reg0 | ndcg@10 |'))
+    assert row.split(' | ')[4] == '1'  # seeds
+    for csv in folders['reg0'].glob(f'runs/*/{RunFolder.PER_USER}'):
+        csv.unlink()
+    text = load_benchmark('side_by_side').render([folders['reg'], folders['reg0']])
+    assert '| lightgcn/none | reg0 | ndcg@10 | no per-user tables |' in text
     # another split: side by side, but no paired test
     text = load_benchmark('side_by_side').render([folders['reg'], folders['paper']])
     assert '| order | "time" | "random" |' in text

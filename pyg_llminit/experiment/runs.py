@@ -163,10 +163,13 @@ class RunFolder:
                 out.writerow([user_ids[user], user,
                               *(v if isinstance(v, int) else f'{v:.6g}' for v in values)])
 
-    def read_per_user(self) -> Dict[str, torch.Tensor]:
+    def read_per_user(self, missing_ok: bool = False) -> Optional[Dict[str, torch.Tensor]]:
         r"""The columns of ``test_per_user.csv`` but ``user_id`` as tensors (``user_index``
-        and ``train_degree`` as integers)."""
+        and ``train_degree`` as integers); ``None`` when the file is missing and
+        :obj:`missing_ok` (a committed comparison keeps its runs' JSON files, not these)."""
         import csv
+        if missing_ok and not (self.path / self.PER_USER).is_file():
+            return None
         self._require((self.PER_USER,), 'a finished')
         file = self.path / self.PER_USER
         try:

@@ -37,18 +37,22 @@ def _mean_std(values: Sequence[float]) -> Dict[str, float]:
 
 
 def paired_test(arm: Dict[int, 'object'], base: Dict[int, 'object'], metric: str,
-                base_metric: Optional[str] = None) -> Dict:
+                base_metric: Optional[str] = None) -> Optional[Dict]:
     r"""Two-sided paired t-test over users of :obj:`metric`, each user's value averaged
-    over the seeds that both arms ran (``arm``/``base``: seed -> per-user columns of
-    :meth:`RunFolder.read_per_user`), against the baseline's :obj:`base_metric` column
-    (default: the same).
+    over the seeds that both arms have per-user columns for (``arm``/``base``: seed ->
+    columns of :meth:`RunFolder.read_per_user`, or ``None`` where a run's table is
+    missing), against the baseline's :obj:`base_metric` column (default: the same).
 
     Returns:
-        ``{'users', 'mean_difference', 'ci95', 't', 'p'}`` (arm minus baseline).
+        ``{'users', 'seeds', 'mean_difference', 'ci95', 't', 'p'}`` (arm minus baseline),
+        or ``None`` when no seed has both tables.
     """
     import torch
     from scipy.stats import ttest_rel
-    seeds = sorted(set(arm) & set(base))
+    seeds = sorted(s for s in set(arm) & set(base)
+                   if arm[s] is not None and base[s] is not None)
+    if not seeds:
+        return None
     for seed in seeds:
         if not torch.equal(arm[seed]['user_index'], base[seed]['user_index']):
             raise ValueError('the runs were tested on different users')
@@ -82,10 +86,13 @@ def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict
             folder = RunFolder(out / 'runs' / arm.folder(seed))
             runs[arm, seed] = json.loads((folder.path / folder.RESULTS).read_text())
             history[arm, seed] = json.loads((folder.path / folder.HISTORY).read_text())
-            per_user[arm, seed] = folder.read_per_user()
+            per_user[arm, seed] = folder.read_per_user(missing_ok=True)
     summary: Dict = {'settings': {'config': shared_settings(base), 'seeds': list(seeds),
                                   'jobs': jobs, 'device': device},
-                     'wall_seconds': wall_seconds, 'monitor': monitor, 'arms': {}}
+                     'wall_seconds': wall_seconds, 'monitor': monitor,
+                     'missing_per_user': [arm.folder(seed) for arm in arms for seed in seeds
+                                          if per_user[arm, seed] is None],
+                     'arms': {}}
     for arm in arms:
         ref = baseline_of[arm]
         results = [runs[arm, s] for s in seeds]
@@ -182,6 +189,15 @@ def _seed_cells(name: str, arms: Dict, seeds: Sequence[int], metric: str) -> Lis
             + [f'{sum(g is not None and g > 0 for g in gains)}/{len(seeds)}'])
 
 
+def _missing_note(summary: Dict) -> List[str]:
+    missing = summary.get('missing_per_user')
+    if not missing:
+        return []
+    return ['', f'Without a per-user table (`{RunFolder.PER_USER}`), so left out of the '
+            'paired tests (an arm whose seeds all lack one has no test): '
+            f'{", ".join(missing)}.']
+
+
 def test_table(summary: Dict) -> Tuple[List[str], List[List[str]]]:
     r"""``(header, rows)`` of the arms' test metrics (mean +- std over seeds), gains over
     their baselines at the smallest cut-off, best epoch, epochs run and seconds per epoch:
@@ -239,7 +255,8 @@ def render_markdown(summary: Dict) -> str:
                          f'{t["mean_difference"]:+.4f}',
                          f'[{t["ci95"][0]:+.4f}, {t["ci95"][1]:+.4f}]', f'{t["p"]:.2g}']
                         for name, a in arms.items() if a['paired']
-                        for m, t in a['paired'].items()]),
+                        for m, t in a['paired'].items() if t]),
+        *_missing_note(summary),
         '',
         '## Per seed',
         '',
@@ -291,7 +308,8 @@ def render_markdown(summary: Dict) -> str:
                                  [[name, ref, f'{t["users"]:,}', f'{t["mean_difference"]:+.4f}',
                                    f'[{t["ci95"][0]:+.4f}, {t["ci95"][1]:+.4f}]',
                                    f'{t["p"]:.2g}']
-                                  for name, a in cold for ref, t in a['cold_paired'].items()])]
+                                  for name, a in cold for ref, t in a['cold_paired'].items()
+                                  if t])]
     ranked = [(name, a) for name, a in arms.items() if a.get('effective_rank')]
     if ranked:
         tables = list(ranked[0][1]['effective_rank'])

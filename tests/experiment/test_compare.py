@@ -147,6 +147,37 @@ def test_a_second_call_reuses_finished_runs(comparison):
     assert f"{variance['gain']['ndcg@10']:+.1%}" in rows['lightgcn/variance']
 
 
+def test_a_folder_without_its_per_user_tables_is_summarised(comparison, tmp_path):
+    r"""A committed comparison keeps its runs' JSON files, not their per-user tables:
+    summarising it again tests over the seeds that still have both tables, and an arm
+    with none left has no paired test, with the gaps named in compare.md."""
+    import shutil
+    out, summary, root, graph = comparison
+    copy = tmp_path / 'committed'
+    shutil.copytree(out, copy)
+    (copy / 'runs' / 'lightgcn-none-seed1' / RunFolder.PER_USER).unlink()
+    again = compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], copy,
+                    root=root, log=QUIET)
+    assert again['missing_per_user'] == ['lightgcn-none-seed1']
+    base = RunFolder(out / 'runs' / 'lightgcn-none-seed2').read_per_user()['ndcg@10']
+    arm = RunFolder(out / 'runs' / 'lightgcn-variance-seed2').read_per_user()['ndcg@10']
+    got = again['arms']['lightgcn/variance']['paired']['ndcg@10']
+    assert got['seeds'] == 1
+    assert got['mean_difference'] == pytest.approx((arm - base).double().mean().item())
+    assert again['arms']['lightgcn/variance']['test'] == summary['arms'][
+        'lightgcn/variance']['test']
+    for csv in copy.glob(f'runs/*/{RunFolder.PER_USER}'):
+        csv.unlink()
+    again = compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], copy,
+                    root=root, log=QUIET)
+    assert again['arms']['lightgcn/variance']['paired'] == {'ndcg@10': None,
+                                                            'recall@10': None}
+    text = (copy / 'compare.md').read_text()
+    assert 'left out of the paired tests' in text and 'lightgcn-variance-seed2' in text
+    paired = text.split('## Paired test over users')[1].split('## Per seed')[0]
+    assert '| lightgcn/variance | lightgcn/none |' not in paired
+
+
 def test_a_setting_added_since_a_folder_was_made_counts_as_its_default(comparison):
     r"""A comparison made before a setting existed resumes when the setting is at its
     default (what the runs did then), and is refused when it is not."""
