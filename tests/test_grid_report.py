@@ -2,7 +2,6 @@
 ``benchmarks/results/``, which must regenerate unchanged from their JSON."""
 import argparse
 import importlib.util
-import json
 from pathlib import Path
 
 import pytest

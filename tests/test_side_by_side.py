@@ -3,7 +3,6 @@ where they test the same users on the same items."""
 import dataclasses
 import json
 
-import pytest
 from scipy.stats import ttest_rel
 
 from pyg_llminit.experiment import ExperimentConfig, RunFolder, compare

@@ -3,7 +3,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from pyg_llminit.coldstart.new_items import check_new_items, read_new_items
 from pyg_llminit.errors import UserInputError

@@ -2,7 +2,6 @@
 import json
 
 import numpy as np
-import pytest
 
 from pyg_llminit.cli.main import main
 from pyg_llminit.experiment import load_run
