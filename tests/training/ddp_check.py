@@ -24,6 +24,29 @@ def random_graph(users=60, items=40, seed=0):
     return build_interaction_graph(list(u), list(i), time=list(t))
 
 
+def gradient_gap(model, adj, train_index, rank: int, world: int) -> float:
+    r"""Largest difference between the gradient of one DDP step, each rank on its half of
+    a fixed batch, and the gradient one process computes on the whole batch: DDP averages
+    the ranks' gradients, which equals the whole batch's only if every loss term is a mean
+    over the batch (BPR, and the L2 term's 1/(2B))."""
+    import copy
+
+    from pyg_llminit.training.distributed import wrap
+    user, pos = train_index[:, :32]
+    neg = (pos + 1) % model.num_items
+    model = copy.deepcopy(model)
+    model.reg_weight = 1.0  # so that a wrongly normalised L2 term would show
+    whole = copy.deepcopy(model)
+    loss, _ = whole.loss(adj, user, pos, neg)
+    loss.backward()
+    parallel = copy.deepcopy(model)
+    half = slice(rank * 32 // world, (rank + 1) * 32 // world)
+    ddp = wrap(parallel, torch.device('cpu'))  # alive until backward: it holds the hooks
+    loss, _ = ddp(adj, user[half], pos[half], neg[half])
+    loss.backward()
+    return float((parallel.embedding.weight.grad - whole.embedding.weight.grad).abs().max())
+
+
 def main(out: str, loader: str) -> None:
     # a hang prints every thread's stack before the test's 180 s limit kills the run
     faulthandler.dump_traceback_later(150)
@@ -38,6 +61,8 @@ def main(out: str, loader: str) -> None:
                          fanout=(3, 3))
     trainer = Trainer(model, train, val, test, config, log=lambda s: None)
     trainer.start()
+    gap = (gradient_gap(model, trainer.batches.adj, trainer.batches.train_index, rank, world)
+           if loader == 'full' else None)
     batches = trainer.batches.epoch(model, trainer.generator, trainer.neg_generator)
     # the first 8 negatives of the first batch (padded: batches may differ in size)
     first_neg = torch.full((8,), -1, dtype=torch.long)
@@ -57,6 +82,7 @@ def main(out: str, loader: str) -> None:
         with open(out, 'w') as f:
             json.dump({'identical': all(torch.equal(weights[0], w) for w in weights[1:]),
                        'same_negatives': torch.equal(gathered[0], gathered[1]),
+                       'gradient_gap': gap,
                        'losses': losses, 'epochs_run': results['epochs_run']}, f)
     else:
         assert results == {} and trainer.history == []
