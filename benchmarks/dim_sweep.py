@@ -25,20 +25,24 @@ import statistics
 from pathlib import Path
 
 from pyg_llminit.experiment import ExperimentConfig, RunFolder, compare, load_run
+from pyg_llminit.evaluation.collapse import information_abundance
 from pyg_llminit.experiment.pipeline import collapse_of
 from pyg_llminit.experiment.tables import markdown_table
 from pyg_llminit.io import atomic_path, write_json
 
 OUT = Path(__file__).parent / 'results' / 'compare' / 'beauty-dims'
 TABLES = ('user_propagated', 'item_propagated')
+#: Effective rank (Roy & Vetterli, 2007) and information abundance (Guo et al., ICML 2024).
+MEASURES = ('effective_rank', 'information_abundance')
 
 
 def cells(out: Path, dims, inits, root=None):
     r"""``{(d, init): cell}`` over the finished runs under :obj:`out` (``d<d>/runs/``), so
     a sweep still training, or one whose cells finished in different sessions, reports
     what it has: per cell the seeds done and the mean +- std over them of the test metrics
-    and of the effective ranks. A run older than the rank in ``results.json`` (one reused
-    from an earlier comparison) gets it from its best weights."""
+    and of each collapse measure (:data:`MEASURES`) per table. A run older than the
+    measures in ``results.json`` (one reused from an earlier comparison) gets them from
+    its best weights."""
     found = {}
     for dim in dims:
         for init in inits:
@@ -49,12 +53,14 @@ def cells(out: Path, dims, inits, root=None):
                         folder, json.loads((folder / RunFolder.RESULTS).read_text()))
             if not runs:
                 continue
-            ranks = [rank_of(folder, results, root) for folder, results in runs.values()]
+            spectra = [collapse_record(folder, results, root)
+                       for folder, results in runs.values()]
             tests = [results['test'] for _, results in runs.values()]
             found[dim, init] = {
                 'seeds': sorted(runs),
                 'test': {m: _mean_std([t[m] for t in tests]) for m in tests[0]},
-                'effective_rank': {t: _mean_std([r[t] for r in ranks]) for t in ranks[0]}}
+                **{measure: {t: _mean_std([measure_of(r[t], measure) for r in spectra])
+                             for t in TABLES} for measure in MEASURES}}
     return found
 
 
@@ -63,12 +69,21 @@ def _mean_std(values):
             'std': statistics.stdev(values) if len(values) > 1 else 0.0}
 
 
-def rank_of(folder: Path, results, root=None):
-    r"""``{table: effective rank}`` of a run: from its ``results.json``, or for a run older
-    than that record, computed from its ``best.pt`` as a new run records it."""
+def collapse_record(folder: Path, results, root=None):
+    r"""A run's ``{table: {'effective_rank', 'singular_values', ...}}``: from its
+    ``results.json``, or for a run older than that record, computed from its ``best.pt``
+    as a new run records it."""
     if 'embedding_collapse' in results:
-        return {t: v['effective_rank'] for t, v in results['embedding_collapse'].items()}
-    return {t: v['effective_rank'] for t, v in collapse_of(load_run(folder, root)).items()}
+        return results['embedding_collapse']
+    return collapse_of(load_run(folder, root))
+
+
+def measure_of(record, measure: str) -> float:
+    r"""One collapse measure of a table's record; the information abundance from its
+    spectrum where the record predates it."""
+    if measure == 'information_abundance' and measure not in record:
+        return information_abundance(record['singular_values'])
+    return record[measure]
 
 
 def sweep(graph: str, dims, inits, seeds, out: Path, jobs: int = 1, device: str = 'cpu',
@@ -85,25 +100,31 @@ def sweep(graph: str, dims, inits, seeds, out: Path, jobs: int = 1, device: str 
 def report(out: Path, dims, inits, root=None, graph: str = 'amazon') -> None:
     found = cells(out, dims, inits, root)
     if not found:
-        raise SystemExit(f'error: no finished comparison under {out}')
+        raise SystemExit(f'error: no finished run under {out}')
     pm = lambda v, digits=4: f'{v["mean"]:.{digits}f} ± {v["std"]:.{digits}f}'  # noqa: E731
+    short = {'effective_rank': 'erank', 'information_abundance': 'IA'}
     rows = [[str(d), init, str(len(a['seeds'])), pm(a['test']['ndcg@10']),
              pm(a['test']['recall@10']),
-             *(pm(a['effective_rank'][t], 1) for t in TABLES)]
+             *(pm(a[m][t], 1) for m in MEASURES for t in TABLES)]
             for (d, init), a in sorted(found.items())]
     table = markdown_table(['d', 'init', 'seeds', 'test ndcg@10', 'test recall@10',
-                            *(f'effective rank {t.replace("_", " ")}' for t in TABLES)], rows)
+                            *(f'{short[m]} {t.split("_")[0]}s' for m in MEASURES
+                              for t in TABLES)], rows)
     write_json(out / 'dim_sweep.json', {f'd{d}/{init}': a['test'] | {
-        'seeds': a['seeds'], 'effective_rank': a['effective_rank']}
+        'seeds': a['seeds'], **{m: a[m] for m in MEASURES}}
         for (d, init), a in found.items()})
     with atomic_path(out / 'dim_sweep.md') as tmp:
         tmp.write_text(f'# Embedding size sweep, LightGCN on {graph}\n\n'
                        'Mean ± std over the seeds finished so far (a cell of one seed '
-                       'is anecdotal); effective rank of the propagated tables the '
-                       'model scores with, out of d (from `results.json`, or for runs '
-                       'older than that record, from their `best.pt`).\n\n' + table +
-                       '\n\n'
-                       '![NDCG@10 and effective rank against d](dim_sweep.png)\n')
+                       'is anecdotal). Collapse measures of the propagated user and item '
+                       'tables the model scores with, each between 1 (one direction) and '
+                       'd (all singular values equal): erank, the effective rank (Roy & '
+                       'Vetterli, 2007: exp of the entropy of the normalised singular '
+                       'values), and IA, the information abundance (Guo et al., ICML '
+                       '2024: their sum over the largest), which drops faster when one '
+                       'direction dominates. From `results.json`, or for runs older than '
+                       'that record, from their `best.pt`.\n\n' + table + '\n\n'
+                       '![NDCG@10 and both collapse measures against d](dim_sweep.png)\n')
     plot(found, out / 'dim_sweep.png', inits)
     print(table)
 
@@ -113,30 +134,33 @@ def plot(found, path: Path, inits) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    for init in inits:
+    for colour, init in zip(plt.rcParams['axes.prop_cycle'].by_key()['color'], inits):
         dims = sorted(d for d, i in found if i == init)
         if not dims:
             continue
         arms = [found[d, init] for d in dims]
         axes[0].errorbar(dims, [a['test']['ndcg@10']['mean'] for a in arms],
                          [a['test']['ndcg@10']['std'] for a in arms], marker='o',
-                         capsize=3, label=init)
-        for ax, table in zip(axes[1:], TABLES):
-            ax.errorbar(dims, [a['effective_rank'][table]['mean'] for a in arms],
-                        [a['effective_rank'][table]['std'] for a in arms], marker='o',
-                        capsize=3, label=init)
+                         capsize=3, color=colour, label=init)
+        for ax, measure in zip(axes[1:], MEASURES):
+            for table, style in zip(TABLES, ('--', '-')):
+                ax.errorbar(dims, [a[measure][table]['mean'] for a in arms],
+                            [a[measure][table]['std'] for a in arms], marker='o',
+                            capsize=3, color=colour, linestyle=style,
+                            label=init if table.startswith('item') else '_nolegend_')
     every = sorted({d for d, _ in found})
-    axes[1].plot(every, every, ':', color='grey', label='d (no collapse)')
-    axes[2].plot(every, every, ':', color='grey', label='d (no collapse)')
-    axes[0].set_ylabel('test NDCG@10')
-    for ax, title in zip(axes, ['test NDCG@10', *(f'effective rank, {t.replace("_", " ")}'
-                                                   for t in TABLES)]):
+    for ax in axes[1:]:
+        ax.plot(every, every, ':', color='grey', label='d (no collapse)')
+        ax.set_yscale('log', base=2)
+        ax.set_yticks(every, [str(d) for d in every])
+    for ax, title in zip(axes, ['test NDCG@10', 'effective rank (items solid, users dashed)',
+                                'information abundance (items solid, users dashed)']):
         ax.set_xscale('log', base=2)
         ax.set_xticks(every, [str(d) for d in every])
         ax.set_xlabel('embedding size d')
-        ax.set_title(title)
+        ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format='png', dpi=110)

@@ -35,6 +35,9 @@ def test_one_comparison_per_d_and_a_row_per_cell(sweep_out):
         rank = results['embedding_collapse']['item_propagated']['effective_rank']
         assert cell['effective_rank']['item_propagated']['mean'] == pytest.approx(rank)
         assert 1 <= rank <= d
+        spectrum = results['embedding_collapse']['item_propagated']['singular_values']
+        assert cell['information_abundance']['item_propagated']['mean'] == pytest.approx(
+            sum(spectrum) / max(spectrum), rel=1e-5)
     assert (out / 'dim_sweep.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 

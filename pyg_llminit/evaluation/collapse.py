@@ -4,9 +4,13 @@ LLMInit is motivated by dimensional collapse of CF embeddings (arXiv 2503.01814)
 ``[N, d]`` whose singular values decay fast spans far fewer than ``d`` directions. The
 effective rank (Roy and Vetterli, EUSIPCO 2007) measures it: with the singular values
 ``s`` normalised to ``p = s / sum(s)``, ``erank = exp(-sum p log p)``, between 1 (one
-direction) and ``min(N, d)`` (all singular values equal).
+direction) and ``min(N, d)`` (all singular values equal). The information abundance
+(Guo et al., "On the Embedding Collapse When Scaling Up Recommendation Models", ICML 2024),
+``sum(s) / max(s)``, has the same range but weighs the small singular values against the
+largest one rather than against each other, so it falls faster when one direction
+dominates.
 """
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 import torch
 from torch import Tensor
@@ -29,16 +33,26 @@ def effective_rank(table: Tensor) -> float:
     return float(torch.exp(-(p * p.log()).sum()))
 
 
+def information_abundance(values: Sequence[float]) -> float:
+    r"""``sum(s) / max(s)`` of the singular values :obj:`values`; ``0`` for none or all
+    zero."""
+    top = max(values, default=0.0)
+    return float(sum(values) / top) if top > 0 else 0.0
+
+
 def collapse_report(tables: Dict[str, Tensor]) -> Dict[str, Dict[str, object]]:
-    r"""``{name: {'effective_rank': r, 'dims': d, 'singular_values': [...]}}`` of every
-    table (the spectrum rounded to 6 significant digits for JSON)."""
+    r"""``{name: {'effective_rank': r, 'information_abundance': a, 'dims': d,
+    'singular_values': [...]}}`` of every table (the spectrum rounded to 6 significant
+    digits for JSON)."""
     out: Dict[str, Dict[str, object]] = {}
     for name, table in tables.items():
-        s = singular_values(table)
-        values: List[float] = [float(f'{v:.6g}') for v in s.tolist()]
-        out[name] = {'effective_rank': effective_rank(table), 'dims': int(table.size(1)),
-                     'singular_values': values}
+        s = singular_values(table).tolist()
+        values: List[float] = [float(f'{v:.6g}') for v in s]
+        out[name] = {'effective_rank': effective_rank(table),
+                     'information_abundance': information_abundance(s),
+                     'dims': int(table.size(1)), 'singular_values': values}
     return out
 
 
-__all__ = ['singular_values', 'effective_rank', 'collapse_report']
+__all__ = ['singular_values', 'effective_rank', 'information_abundance',
+           'collapse_report']

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from pyg_llminit.evaluation.collapse import collapse_report, effective_rank
+from pyg_llminit.evaluation.collapse import (collapse_report, effective_rank,
+                                             information_abundance)
 
 
 def table_with_spectrum(values, n=50, seed=0):
@@ -29,6 +30,18 @@ def test_effective_rank_matches_its_definition():
     # scale-free: the same directions at any magnitude
     t = table_with_spectrum(values)
     assert effective_rank(1000 * t) == pytest.approx(effective_rank(t))
+
+
+def test_information_abundance_is_the_sum_over_the_largest_singular_value():
+    assert information_abundance([3.0, 3.0, 3.0]) == 3.0
+    assert information_abundance([5.0, 0.0, 0.0]) == 1.0
+    assert information_abundance([]) == information_abundance([0.0, 0.0]) == 0.0
+    # one dominant direction: the effective rank stays higher than the abundance
+    values = [10.0] + [1.0] * 9
+    assert information_abundance(values) == pytest.approx(1.9)
+    assert effective_rank(table_with_spectrum(values)) > 5
+    report = collapse_report({'t': table_with_spectrum([4.0, 2.0, 1.0, 1.0])})['t']
+    assert report['information_abundance'] == pytest.approx(2.0)
 
 
 def test_report_and_speed_on_a_beauty_sized_table():
