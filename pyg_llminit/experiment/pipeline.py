@@ -277,9 +277,9 @@ def _finish(folder: RunFolder, config: ExperimentConfig, trainer: 'Trainer', res
         f'{trainer.device}; run folder {folder.path}')
     results['embedding_collapse'] = collapse_of(trainer)
     ranks = results['embedding_collapse']
-    log('effective rank (embedding collapse): ' + ', '.join(
-        f'{name.replace("_", " ")} {v["effective_rank"]:.1f} of {v["dims"]}'
-        for name, v in ranks.items()))
+    log('embedding collapse (effective rank / information abundance, of d): ' + ', '.join(
+        f'{name.replace("_", " ")} {v["effective_rank"]:.1f} / '
+        f'{v["information_abundance"]:.1f} of {v["dims"]}' for name, v in ranks.items()))
     per_user = results.pop('test_per_user')
     results = {'config': config.to_dict(), 'world_size': world, **results}
     folder.write_per_user(per_user, user_ids)

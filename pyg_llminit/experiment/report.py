@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Dict, List, Sequence, Tuple, Union
 
 from ..errors import UserInputError
+from ..evaluation.collapse import information_abundance
 from ..io import atomic_path, check_outside_run, check_writable_folder
 from .runs import RunFolder
 from .tables import markdown_table
@@ -119,10 +120,14 @@ def _markdown(loaded: Dict[str, Dict], paths: Sequence[Path], plots: List[str],
         rank = r.get('embedding_collapse', {}).get('item_propagated', {})
         rows.append([name, cfg['model'], cfg['init'], *(f'{r["test"][m]:.4f}' for m in metrics),
                      str(r['best_epoch']), str(r['epochs_run']),
-                     f'{rank["effective_rank"]:.1f}' if rank else '-'])
+                     f'{rank["effective_rank"]:.1f}' if rank else '-',
+                     # from the spectrum: runs older than the recorded abundance have it too
+                     f'{information_abundance(rank["singular_values"]):.1f}' if rank else '-'])
     lines = ['# Report', '', 'Runs: ' + ', '.join(f'`{p}`' for p in paths) + '.', '',
              markdown_table(['run', 'model', 'init', *(f'test {m}' for m in metrics),
-                             'best epoch', 'epochs', 'item erank'], rows), '']
+                             'best epoch', 'epochs', 'item erank', 'item IA'], rows), '',
+             'erank: effective rank, IA: information abundance of the propagated item '
+             'table (see `pyg_llminit.evaluation.collapse`).', '']
     for name, run in loaded.items():
         for warning in run['results'].get('warnings', []):
             lines.append(f'- warning, {name}: {warning}')

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.experiment import (ExperimentConfig, RunFolder, evaluate_run, load_run,
@@ -44,7 +45,13 @@ def test_run_experiment_writes_the_run_folder_and_loads_back(csv_graph, tmp_path
     assert collapse['item_ego']['effective_rank'] == pytest.approx(
         effective_rank(run.model.embedding.weight[30:].detach()))
     assert 1 <= collapse['item_propagated']['effective_rank'] <= 8
-    assert 'effective rank (embedding collapse): user ego ' in text
+    s = torch.linalg.svdvals(items.detach().double())
+    assert collapse['item_propagated']['information_abundance'] == pytest.approx(
+        float(s.sum() / s.max()))
+    line = next(x for x in text.splitlines() if x.startswith('embedding collapse'))
+    rank, abundance = (collapse['user_ego'][m] for m in ('effective_rank',
+                                                          'information_abundance'))
+    assert f'user ego {rank:.1f} / {abundance:.1f} of 8' in line
 
 
 def test_per_user_test_metrics_are_written_and_average_to_the_results(csv_graph, tmp_path):

@@ -32,6 +32,10 @@ def test_report_writes_markdown_and_every_plot(two_runs, tmp_path):
         results = json.loads((run / 'results.json').read_text())
         assert (f'| {run.name} | lightgcn | {results["config"]["init"]} | '
                 f'{results["test"]["recall@10"]:.4f} |') in text
+        item = results['embedding_collapse']['item_propagated']
+        spectrum = item['singular_values']
+        assert (f'| {item["effective_rank"]:.1f} | {sum(spectrum) / max(spectrum):.1f} |'
+                in text)
     assert '![spectra](spectra.png)' in text
 
 
