@@ -112,7 +112,8 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
     """
     from ..transforms.llminit import check_dim
     from .pipeline import check_dim_fits_encoder, prepare
-    from .summary import summarise, test_table, write_summary
+    from .compare_markdown import test_table
+    from .summary import summarise, write_summary
     from .tables import text_table
     arms, baseline_of = plan_arms(models, inits, baseline)
     seeds = check_seeds(seeds)
