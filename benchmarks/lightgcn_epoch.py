@@ -11,16 +11,26 @@ one negative per positive, the same number of threads.
   negatives outside the user's training items, the :class:`~pyg_llminit.training.Trainer`'s
   own step (fused Adam) with glibc keeping freed buffers as in the CLI, and its test
   :class:`~pyg_llminit.evaluation.RankingEvaluator` (all five metrics at K = 10, 20).
+* With ``--recbole-python PATH``: RecBole's own LightGCN (``recbole==1.2.1`` in that Python's
+  environment, not this package's) in a subprocess, :file:`recbole_epoch.py`, on the same
+  interactions written as a RecBole ``.inter`` file, in the same setting (reg_weight 1e-5,
+  uniform negatives, LS valid_and_test in time order, full ranking, the same five metrics).
 
 Usage::
 
-    python benchmarks/lightgcn_epoch.py [--epochs 2] [--threads 2]
+    python benchmarks/lightgcn_epoch.py [--epochs 2] [--threads 2] \
+        [--recbole-python /path/to/recbole-venv/bin/python] [--skip-reference]
 
-Prints a markdown table of seconds and ratios (reference / ours) and writes them to
+Prints a markdown table of seconds and ratios (other / ours) and writes them to
 ``benchmarks/results/lightgcn_epoch.json`` (or ``--out``).
 """
 import argparse
+import json
+import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +39,7 @@ from torch_geometric.nn import LightGCN as PyGLightGCN
 from torch_geometric.utils import degree
 
 from pyg_llminit.datasets import AmazonBeauty
+from pyg_llminit.datasets.graph import EDGE_TYPE
 from pyg_llminit.io import write_json
 from pyg_llminit.models import LightGCN
 from pyg_llminit.training import TrainConfig, Trainer
@@ -83,6 +94,34 @@ def test_metrics(trainer: Trainer):
                                            device=trainer.device)
 
 
+def write_inter(data, path) -> None:
+    r"""The graph's interactions as a RecBole atomic ``.inter`` file (tab-separated, with a
+    ``field:type`` header; rating 1 where the graph has none)."""
+    store = data[EDGE_TYPE]
+    users, items = data['user'].ids, data['item'].ids
+    rating = store.rating.tolist() if 'rating' in store else [1.0] * store.num_edges
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write('user_id:token\titem_id:token\trating:float\ttimestamp:float\n')
+        for (u, i), r, t in zip(store.edge_index.t().tolist(), rating, store.time.tolist()):
+            f.write(f'{users[u]}\t{items[i]}\t{r:g}\t{t}\n')
+
+
+def run_recbole(python, data, threads, repeats) -> dict:
+    r""":file:`recbole_epoch.py` run by :obj:`python` on :obj:`data`; its JSON."""
+    with tempfile.TemporaryDirectory(prefix='recbole-beauty-') as tmp:
+        os.mkdir(os.path.join(tmp, 'beauty'))
+        write_inter(data, os.path.join(tmp, 'beauty', 'beauty.inter'))
+        out = os.path.join(tmp, 'recbole.json')
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+        rc = subprocess.run([python, str(Path(__file__).with_name('recbole_epoch.py')),
+                             '--data', tmp, '--threads', str(threads),
+                             '--repeats', str(repeats), '--out', out], env=env).returncode
+        if rc != 0:
+            sys.exit(f'error: the RecBole worker ({python}) failed with exit code {rc}')
+        with open(out) as f:
+            return json.load(f)
+
+
 def timed(fn, repeats):
     times = []
     for _ in range(repeats):
@@ -99,6 +138,10 @@ def main() -> None:
     parser.add_argument('--out', default=str(Path(__file__).parent / 'results' /
                                               'lightgcn_epoch.json'),
                         help='the timings as JSON (written atomically)')
+    parser.add_argument('--recbole-python', metavar='PATH',
+                        help='a Python with recbole==1.2.1: also time RecBole\'s LightGCN')
+    parser.add_argument('--skip-reference', action='store_true',
+                        help='leave out the PyG-example-style loop (~50 s an epoch)')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -107,16 +150,26 @@ def main() -> None:
     train, val, test = LeaveOneOutSplit()(data)
     nu, ni = data['user'].num_nodes, data['item'].num_nodes
     train_ui, test_ui = train_index(train), label_index(test)
+    ours_stats = {'users': nu, 'items': ni, 'interactions': data[EDGE_TYPE].num_edges,
+                  'train': train_ui.size(1), 'valid': label_index(val).size(1),
+                  'test': test_ui.size(1)}
 
     # Reference: homogeneous graph, items offset by num_users, both directions.
     label = train_ui.clone()
     label[1] += nu
     edge_index = torch.cat([label, label.flip(0)], 1)
-    ref = PyGLightGCN(nu + ni, DIM, LAYERS)
-    ref_opt = torch.optim.Adam(ref.parameters(), lr=LR)
-    ref_train = timed(lambda: reference_epoch(ref, ref_opt, edge_index, label, nu, ni),
-                      args.epochs)
-    ref_eval = timed(lambda: reference_eval(ref, edge_index, label, test_ui, nu), args.epochs)
+    ref_train = ref_eval = recbole = None
+    if not args.skip_reference:
+        ref = PyGLightGCN(nu + ni, DIM, LAYERS)
+        ref_opt = torch.optim.Adam(ref.parameters(), lr=LR)
+        ref_train = timed(lambda: reference_epoch(ref, ref_opt, edge_index, label, nu, ni),
+                          args.epochs)
+        ref_eval = timed(lambda: reference_eval(ref, edge_index, label, test_ui, nu),
+                         args.epochs)
+    if args.recbole_python:
+        recbole = run_recbole(args.recbole_python, data, args.threads, args.epochs)
+        if recbole['dataset'] != ours_stats:
+            sys.exit(f"error: RecBole sees {recbole['dataset']}, we see {ours_stats}")
 
     # After the reference loop, where the Trainer itself used to call it: as in the published
     # runs, only our side has glibc keep freed buffers (as the CLI's train command does).
@@ -131,28 +184,42 @@ def main() -> None:
           f'{torch.get_num_threads()} threads, torch {torch.__version__}, '
           f'{platform.python_implementation()} {platform.python_version()}')
     print(f'Beauty LOO: {nu:,} users, {ni:,} items, {train_ui.size(1):,} training edges; '
-          f'd={DIM}, layers={LAYERS}, batch={BATCH}; best (mean) of {args.epochs} repeats\n')
-    print('| step | PyG-example style (s) | pyg-llminit (s) | speed-up |')
-    print('| --- | --- | --- | --- |')
-    for name, ref_t, our_t in (('train epoch', ref_train, our_train),
-                               ('full evaluation', ref_eval, our_eval)):
-        print(f'| {name} | {ref_t[0]:.2f} ({ref_t[1]:.2f}) | {our_t[0]:.2f} ({our_t[1]:.2f}) '
-              f'| {ref_t[0] / our_t[0]:.1f}x |')
-    print('\nThe reference evaluation computes Recall@10 only; ours computes Recall, NDCG, '
-          'Hit, Precision and MRR at 10 and 20.')
+          f'd={DIM}, layers={LAYERS}, batch={BATCH}; best (mean) of {args.epochs} repeats')
+    if recbole:
+        print(f"RecBole {recbole['versions']['recbole']} sees the same: {recbole['dataset']}")
+    rb = recbole['seconds'] if recbole else {}
+    rows = (('train epoch', ref_train, rb.get('train_epoch'), our_train),
+            ('full evaluation', ref_eval, rb.get('full_evaluation'), our_eval))
+    cell = lambda t: '-' if t is None else f'{t[0]:.2f} ({t[1]:.2f})'  # noqa: E731
+    ratio = lambda t, ours: None if t is None else t[0] / ours[0]  # noqa: E731
+    print('\n| step | PyG-example style (s) | RecBole LightGCN (s) | pyg-llminit (s) '
+          '| PyG-example / ours | RecBole / ours |')
+    print('| --- | --- | --- | --- | --- | --- |')
+    for name, ref_t, rb_t, our_t in rows:
+        ratios = [ratio(t, our_t) for t in (ref_t, rb_t)]
+        print(f'| {name} | {cell(ref_t)} | {cell(rb_t)} | {cell(our_t)} | ' + ' | '.join(
+            '-' if r is None else f'{r:.1f}x' for r in ratios) + ' |')
+    print('\nThe reference evaluation computes Recall@10 only; ours and RecBole\'s compute '
+          'Recall, NDCG, Hit, Precision and MRR at 10 and 20.')
     write_json(args.out, {
         'date': time.strftime('%Y-%m-%d'), 'machine': platform.processor() or
         platform.machine(), 'threads': torch.get_num_threads(), 'torch': torch.__version__,
-        'setting': {'graph': 'Beauty LOO (time order)', 'users': nu, 'items': ni,
-                    'train_edges': train_ui.size(1), 'dim': DIM, 'layers': LAYERS,
-                    'batch': BATCH, 'lr': LR, 'repeats': args.epochs},
+        'setting': {'graph': 'Beauty LOO (time order)', **ours_stats, 'train_edges':
+                    train_ui.size(1), 'dim': DIM, 'layers': LAYERS, 'batch': BATCH, 'lr': LR,
+                    'repeats': args.epochs},
         'seconds': {'best_of_repeats_then_mean': 'each value is [best, mean]',
-                    'pyg_example_train_epoch': list(ref_train),
+                    'pyg_example_train_epoch': ref_train and list(ref_train),
+                    'recbole_train_epoch': rb.get('train_epoch'),
                     'pyg_llminit_train_epoch': list(our_train),
-                    'pyg_example_full_evaluation': list(ref_eval),
+                    'pyg_example_full_evaluation': ref_eval and list(ref_eval),
+                    'recbole_full_evaluation': rb.get('full_evaluation'),
                     'pyg_llminit_full_evaluation': list(our_eval)},
-        'speedup_train_epoch': ref_train[0] / our_train[0],
-        'speedup_full_evaluation': ref_eval[0] / our_eval[0]})
+        'speedup_train_epoch': ratio(ref_train, our_train),
+        'speedup_full_evaluation': ratio(ref_eval, our_eval),
+        'recbole_over_ours_train_epoch': ratio(rb.get('train_epoch'), our_train),
+        'recbole_over_ours_full_evaluation': ratio(rb.get('full_evaluation'), our_eval),
+        'recbole': recbole and {k: recbole[k] for k in ('dataset', 'versions',
+                                                       'last_evaluation_metrics')}})
     print(f'wrote {args.out}')
 
 
