@@ -23,8 +23,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence, Union
 
-from ..errors import invalid
-from ..io import write_json
+from ..errors import UserInputError, invalid
+from ..io import read_json, write_json
 from .config import ExperimentConfig
 from .plan import Arm, arm_config, check_out, check_seeds, finished, plan_arms, shared_settings
 from .runs import RunFolder
@@ -113,7 +113,7 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
     from ..transforms.llminit import check_dim
     from .pipeline import check_dim_fits_encoder, prepare
     from .compare_markdown import test_table
-    from .summary import summarise, write_summary
+    from .summary import keep_earlier_tests, summarise, write_summary
     from .tables import text_table
     arms, baseline_of = plan_arms(models, inits, baseline)
     seeds = check_seeds(seeds)
@@ -194,6 +194,11 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
     summary = summarise(out, arms, seeds, baseline_of, base,
                         wall_seconds=time.perf_counter() - start, jobs=jobs,
                         device=_device_text(base.train.device, threads))
+    if summary['missing_per_user'] and (out / 'compare.json').is_file():
+        try:  # an unreadable earlier summary is only replaced
+            summary = keep_earlier_tests(summary, read_json(out / 'compare.json'))
+        except (UserInputError, AttributeError, TypeError):
+            pass
     write_summary(out, summary)
     log(text_table(*reversed(test_table(summary))))
     log(f'wrote {out / "compare.md"}, {out / "compare.json"} and the plots')

@@ -40,12 +40,16 @@ def _seed_cells(name: str, arms: Dict, seeds: Sequence[int], metric: str) -> Lis
 
 
 def _missing_note(summary: Dict) -> List[str]:
-    missing = summary.get('missing_per_user')
+    missing, kept = summary.get('missing_per_user'), summary.get('tests_kept', [])
     if not missing:
         return []
-    return ['', f'Without a per-user table (`{RunFolder.PER_USER}`), so left out of the '
-            'paired tests (an arm whose seeds all lack one has no test): '
-            f'{", ".join(missing)}.']
+    lines = ['', f'Without a per-user table (`{RunFolder.PER_USER}`): {", ".join(missing)}. '
+             'A test pairs an arm and its baseline on the seeds where both runs have one; '
+             'an arm with no such seed has no test here.']
+    if kept:
+        lines[-1] += (' Kept from the earlier summary of the same runs, computed while '
+                      f'their tables were there: {", ".join(kept)}.')
+    return lines
 
 
 def test_table(summary: Dict) -> Tuple[List[str], List[List[str]]]:
@@ -100,8 +104,9 @@ def render_markdown(summary: Dict) -> str:
         'sign tests do not (Smucker, Allan and Carterette, CIKM 2007). The p-values are not '
         'corrected for the number of arms.',
         '',
-        markdown_table(['arm', 'baseline', 'metric', 'users', 'difference', '95% CI', 'p'],
-                       [[name, a['baseline'], m, f'{t["users"]:,}',
+        markdown_table(['arm', 'baseline', 'metric', 'users', 'seeds', 'difference',
+                        '95% CI', 'p'],
+                       [[name, a['baseline'], m, f'{t["users"]:,}', str(t['seeds']),
                          f'{t["mean_difference"]:+.4f}',
                          f'[{t["ci95"][0]:+.4f}, {t["ci95"][1]:+.4f}]', f'{t["p"]:.2g}']
                         for name, a in arms.items() if a['paired']

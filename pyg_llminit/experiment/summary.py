@@ -136,6 +136,31 @@ def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict
     return summary
 
 
+def keep_earlier_tests(summary: Dict, previous: Dict) -> Dict:
+    r"""Puts back the paired tests of :obj:`previous` (the comparison's earlier
+    ``compare.json``) that :obj:`summary` could only redo on fewer seeds, or not at all,
+    because per-user tables have gone since (comparisons are committed without them). An
+    earlier test is kept only where it is of the same runs: the arm and its baseline have
+    the same per-seed test metrics in both summaries. Names what it kept in
+    ``summary['tests_kept']``."""
+    kept = []
+    arms, before = summary['arms'], previous.get('arms', {})
+    for name, arm in arms.items():
+        old, ref = before.get(name), arm['baseline']
+        if (not old or old.get('baseline') != ref or ref not in before
+                or old.get('per_seed') != arm['per_seed']
+                or before[ref].get('per_seed') != arms[ref]['per_seed']):
+            continue
+        for key in ('paired', 'cold_paired'):
+            for metric, test in (arm.get(key) or {}).items():
+                earlier = (old.get(key) or {}).get(metric)
+                if earlier and (test is None or test['seeds'] < earlier.get('seeds', 0)):
+                    arm[key][metric] = earlier
+                    kept.append(f'{name} {metric}')
+    summary['tests_kept'] = kept
+    return summary
+
+
 def _groups(results: List[Dict]) -> Dict[str, Dict]:
     groups = results[0].get('test_by_user_degree') or {}
     return {g: {'users': groups[g]['users'],
@@ -158,4 +183,5 @@ def write_summary(out: Path, summary: Dict) -> None:
         tmp.write_text(render_markdown(summary))
 
 
-__all__ = ['relative_gain', 'paired_test', 'summarise', 'write_summary']
+__all__ = ['relative_gain', 'paired_test', 'summarise', 'keep_earlier_tests',
+           'write_summary']

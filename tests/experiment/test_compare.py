@@ -155,6 +155,7 @@ def test_a_folder_without_its_per_user_tables_is_summarised(comparison, tmp_path
     out, summary, root, graph = comparison
     copy = tmp_path / 'committed'
     shutil.copytree(out, copy)
+    (copy / 'compare.json').unlink()  # no earlier summary to keep tests from
     (copy / 'runs' / 'lightgcn-none-seed1' / RunFolder.PER_USER).unlink()
     again = compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], copy,
                     root=root, log=QUIET)
@@ -168,14 +169,46 @@ def test_a_folder_without_its_per_user_tables_is_summarised(comparison, tmp_path
         'lightgcn/variance']['test']
     for csv in copy.glob(f'runs/*/{RunFolder.PER_USER}'):
         csv.unlink()
+    (copy / 'compare.json').unlink()
     again = compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], copy,
                     root=root, log=QUIET)
     assert again['arms']['lightgcn/variance']['paired'] == {'ndcg@10': None,
                                                             'recall@10': None}
     text = (copy / 'compare.md').read_text()
-    assert 'left out of the paired tests' in text and 'lightgcn-variance-seed2' in text
+    assert 'Without a per-user table' in text and 'lightgcn-variance-seed2' in text
     paired = text.split('## Paired test over users')[1].split('## Per seed')[0]
     assert '| lightgcn/variance | lightgcn/none |' not in paired
+
+
+def test_a_rerun_keeps_the_earlier_tests_of_the_same_runs(comparison, tmp_path):
+    r"""Summarising a committed folder again (its per-user tables gone) keeps the paired
+    tests its compare.json has for the same runs, and says so, instead of overwriting
+    them with tests on fewer seeds; tests of other runs are not kept."""
+    import shutil
+    out, summary, root, graph = comparison
+    copy = tmp_path / 'committed'
+    shutil.copytree(out, copy)
+    for csv in copy.glob(f'runs/*/{RunFolder.PER_USER}'):
+        csv.unlink()
+    again = compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], copy,
+                    root=root, log=QUIET)
+    assert again['arms']['lightgcn/variance']['paired'] == summary['arms'][
+        'lightgcn/variance']['paired']
+    assert again['tests_kept'] == ['lightgcn/variance ndcg@10', 'lightgcn/variance recall@10']
+    text = (copy / 'compare.md').read_text()
+    assert 'Kept from the earlier summary of the same runs' in text
+    row = next(line for line in text.splitlines()
+               if line.startswith('| lightgcn/variance | lightgcn/none | ndcg@10 |'))
+    assert row.split(' | ')[4] == '2'  # seeds
+    # an earlier summary of other runs (another test value): nothing is kept
+    earlier = json.loads((out / 'compare.json').read_text())
+    earlier['arms']['lightgcn/none']['per_seed']['1']['ndcg@10'] += 0.01
+    (copy / 'compare.json').write_text(json.dumps(earlier))
+    again = compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], copy,
+                    root=root, log=QUIET)
+    assert again['arms']['lightgcn/variance']['paired'] == {'ndcg@10': None,
+                                                            'recall@10': None}
+    assert again['tests_kept'] == []
 
 
 def test_a_setting_added_since_a_folder_was_made_counts_as_its_default(comparison):
