@@ -21,6 +21,8 @@ Usage::
 import argparse
 import dataclasses
 import json
+import math
+import re
 import statistics
 from pathlib import Path
 
@@ -48,19 +50,21 @@ def cells(out: Path, dims, inits, root=None):
         for init in inits:
             runs = {}
             for folder in sorted((out / f'd{dim}' / 'runs').glob(f'lightgcn-{init}-seed*')):
-                if (folder / RunFolder.RESULTS).is_file():
-                    runs[int(folder.name.rsplit('seed', 1)[1])] = (
+                seed = re.fullmatch(rf'lightgcn-{re.escape(init)}-seed(\d+)', folder.name)
+                if seed and (folder / RunFolder.RESULTS).is_file():  # not a stray copy
+                    runs[int(seed[1])] = (
                         folder, json.loads((folder / RunFolder.RESULTS).read_text()))
             if not runs:
                 continue
-            spectra = [collapse_record(folder, results, root)
-                       for folder, results in runs.values()]
+            spectra = [r for r in (collapse_record(folder, results, root)
+                                   for folder, results in runs.values()) if r]
             tests = [results['test'] for _, results in runs.values()]
             found[dim, init] = {
                 'seeds': sorted(runs),
                 'test': {m: _mean_std([t[m] for t in tests]) for m in tests[0]},
+                # over the runs with a record (an old run whose best.pt is gone has none)
                 **{measure: {t: _mean_std([measure_of(r[t], measure) for r in spectra])
-                             for t in TABLES} for measure in MEASURES}}
+                             for t in TABLES} if spectra else None for measure in MEASURES}}
     return found
 
 
@@ -72,9 +76,11 @@ def _mean_std(values):
 def collapse_record(folder: Path, results, root=None):
     r"""A run's ``{table: {'effective_rank', 'singular_values', ...}}``: from its
     ``results.json``, or for a run older than that record, computed from its ``best.pt``
-    as a new run records it."""
+    as a new run records it; ``None`` for such a run without its ``best.pt``."""
     if 'embedding_collapse' in results:
         return results['embedding_collapse']
+    if not (folder / RunFolder.BEST).is_file():  # weights are not committed with a run
+        return None
     return collapse_of(load_run(folder, root))
 
 
@@ -105,7 +111,7 @@ def report(out: Path, dims, inits, root=None, graph: str = 'amazon') -> None:
     short = {'effective_rank': 'erank', 'information_abundance': 'IA'}
     rows = [[str(d), init, str(len(a['seeds'])), pm(a['test']['ndcg@10']),
              pm(a['test']['recall@10']),
-             *(pm(a[m][t], 1) for m in MEASURES for t in TABLES)]
+             *(pm(a[m][t], 1) if a[m] else '-' for m in MEASURES for t in TABLES)]
             for (d, init), a in sorted(found.items())]
     table = markdown_table(['d', 'init', 'seeds', 'test ndcg@10', 'test recall@10',
                             *(f'{short[m]} {t.split("_")[0]}s' for m in MEASURES
@@ -143,16 +149,21 @@ def plot(found, path: Path, inits) -> None:
                          [a['test']['ndcg@10']['std'] for a in arms], marker='o',
                          capsize=3, color=colour, label=init)
         for ax, measure in zip(axes[1:], MEASURES):
+            ranked = [(d, a) for d, a in zip(dims, arms) if a[measure]]
             for table, style in zip(TABLES, ('--', '-')):
-                ax.errorbar(dims, [a[measure][table]['mean'] for a in arms],
-                            [a[measure][table]['std'] for a in arms], marker='o',
+                ax.errorbar([d for d, _ in ranked],
+                            [a[measure][table]['mean'] for _, a in ranked],
+                            [a[measure][table]['std'] for _, a in ranked], marker='o',
                             capsize=3, color=colour, linestyle=style,
                             label=init if table.startswith('item') else '_nolegend_')
     every = sorted({d for d, _ in found})
     for ax in axes[1:]:
         ax.plot(every, every, ':', color='grey', label='d (no collapse)')
         ax.set_yscale('log', base=2)
-        ax.set_yticks(every, [str(d) for d in every])
+        low, high = ax.get_ylim()  # every power of two in view, so values below d read too
+        ticks = [2 ** k for k in range(int(math.log2(low)), int(math.log2(high)) + 1)
+                 if low <= 2 ** k <= high]
+        ax.set_yticks(ticks, [str(t) for t in ticks])
     for ax, title in zip(axes, ['test NDCG@10', 'effective rank (items solid, users dashed)',
                                 'information abundance (items solid, users dashed)']):
         ax.set_xscale('log', base=2)

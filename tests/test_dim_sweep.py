@@ -80,3 +80,29 @@ def test_a_sweep_still_training_reports_its_finished_cells(sweep_out, tmp_path):
     rows = [line for line in (copy / 'dim_sweep.md').read_text().splitlines()
             if line.startswith('| 8 |')]
     assert len(rows) == 1 and rows[0].split(' | ')[1:3] == ['none', '1']
+
+
+def test_stray_folders_and_old_runs_without_weights_do_not_stop_the_report(sweep_out,
+                                                                          tmp_path):
+    r"""A copy of a run folder under another name is not a seed; a run older than the
+    recorded collapse measures whose best.pt is gone (weights are not committed) keeps its
+    test metrics and shows '-' for the measures."""
+    import shutil
+    module, out, root = sweep_out
+    copy = tmp_path / 'clone'
+    shutil.copytree(out, copy)
+    runs = copy / 'd8' / 'runs'
+    shutil.copytree(runs / 'lightgcn-none-seed1', runs / 'lightgcn-none-seed1-old')
+    path = runs / 'lightgcn-variance-seed1' / RunFolder.RESULTS
+    results = json.loads(path.read_text())
+    del results['embedding_collapse']
+    path.write_text(json.dumps(results))
+    (runs / 'lightgcn-variance-seed1' / RunFolder.BEST).unlink()
+    found = module.cells(copy, [8], ['none', 'variance'], root)
+    assert found[8, 'none']['seeds'] == [1]
+    assert found[8, 'variance']['effective_rank'] is None
+    assert found[8, 'variance']['test']['ndcg@10']['mean'] == results['test']['ndcg@10']
+    module.report(copy, [4, 8], ['none', 'variance'], root)
+    row = next(line for line in (copy / 'dim_sweep.md').read_text().splitlines()
+               if line.startswith('| 8 | variance |'))
+    assert row.endswith('| - | - | - | - |')
