@@ -43,7 +43,8 @@ from pyg_llminit.datasets.graph import EDGE_TYPE
 from pyg_llminit.io import write_json
 from pyg_llminit.models import LightGCN
 from pyg_llminit.training import TrainConfig, Trainer
-from pyg_llminit.training.allocator import retain_freed_memory
+from pyg_llminit.training.allocator import (MMAP_THRESHOLD, TRIM_THRESHOLD,
+                                              retain_freed_memory)
 from pyg_llminit.transforms.split import LeaveOneOutSplit, label_index, train_index
 
 BATCH, DIM, LAYERS, LR = 2048, 128, 2, 1e-3
@@ -96,9 +97,16 @@ def test_metrics(trainer: Trainer):
 
 def write_inter(data, path) -> None:
     r"""The graph's interactions as a RecBole atomic ``.inter`` file (tab-separated, with a
-    ``field:type`` header; rating 1 where the graph has none)."""
+    ``field:type`` header; rating 1 where the graph has none). Ids that RecBole's reader
+    (pandas) would split, quote or read as missing are refused."""
     store = data[EDGE_TYPE]
     users, items = data['user'].ids, data['item'].ids
+    if 'time' not in store:
+        sys.exit('error: the graph has no timestamps for a time-order split')
+    unsafe = [i for i in (*users, *items) if not i or i != i.strip() or '\t' in i or '\n' in i
+              or i.startswith('"') or i.upper() in ('NA', 'NAN', 'NULL', 'NONE', 'N/A')]
+    if unsafe:
+        sys.exit(f'error: ids RecBole would misread, e.g. {unsafe[0]!r}')
     rating = store.rating.tolist() if 'rating' in store else [1.0] * store.num_edges
     with open(path, 'w', encoding='utf-8') as f:
         f.write('user_id:token\titem_id:token\trating:float\ttimestamp:float\n')
@@ -112,12 +120,22 @@ def run_recbole(python, data, threads, repeats) -> dict:
         os.mkdir(os.path.join(tmp, 'beauty'))
         write_inter(data, os.path.join(tmp, 'beauty', 'beauty.inter'))
         out = os.path.join(tmp, 'recbole.json')
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-        rc = subprocess.run([python, str(Path(__file__).with_name('recbole_epoch.py')),
-                             '--data', tmp, '--threads', str(threads),
-                             '--repeats', str(repeats), '--out', out], env=env).returncode
-        if rc != 0:
-            sys.exit(f'error: the RecBole worker ({python}) failed with exit code {rc}')
+        # glibc keeps freed buffers as in our process (retain_freed_memory), so the
+        # allocator setting is not part of the measured difference
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+                   MALLOC_MMAP_THRESHOLD_=str(MMAP_THRESHOLD),
+                   MALLOC_TRIM_THRESHOLD_=str(TRIM_THRESHOLD))
+        try:
+            rc = subprocess.run([python, str(Path(__file__).with_name('recbole_epoch.py')),
+                                 '--data', tmp, '--threads', str(threads),
+                                 '--repeats', str(repeats), '--out', out], env=env,
+                                timeout=3600).returncode
+        except OSError as e:
+            sys.exit(f'error: cannot run --recbole-python {python}: {e.strerror}')
+        except subprocess.TimeoutExpired:
+            sys.exit('error: the RecBole worker ran for over an hour')
+        if rc != 0 or not os.path.isfile(out):
+            sys.exit(f'error: the RecBole worker ({python}) failed (exit code {rc})')
         with open(out) as f:
             return json.load(f)
 
