@@ -16,15 +16,19 @@ def _mask(path, colour: str) -> np.ndarray:
 
 def _bar_heights(mask: np.ndarray):
     r"""Height in pixels of each bar: the columns holding the colour, grouped into runs of
-    adjacent columns (narrow runs are the legend's patch), each measured from its top
-    pixel to its bottom one a quarter in, clear of the error bar at the centre (grid lines
-    drawn across a bar do not shorten it)."""
+    adjacent columns (narrow runs are a legend patch standing alone), each measured from
+    its top pixel to its bottom one in six columns off its centre (where the error bar
+    is), keeping the median: a legend patch drawn over one or two of them, or grid lines
+    across the bar, do not change it."""
     columns = np.flatnonzero(mask.any(0))
     runs = np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1)
     heights = []
     for run in (r for r in runs if len(r) > 40):
-        rows = np.flatnonzero(mask[:, run[len(run) // 4]])
-        heights.append(int(rows.max() - rows.min() + 1))
+        extents = []
+        for share in (0.1, 0.2, 0.3, 0.7, 0.8, 0.9):
+            rows = np.flatnonzero(mask[:, run[int(share * (len(run) - 1))]])
+            extents.append(rows.max() - rows.min() + 1)
+        heights.append(int(np.median(extents)))
     return heights
 
 
