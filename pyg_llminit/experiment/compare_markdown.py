@@ -168,11 +168,16 @@ def render_markdown(summary: Dict) -> str:
     ranked = [(name, a) for name, a in arms.items() if a.get('effective_rank')]
     if ranked:
         tables = list(ranked[0][1]['effective_rank'])
-        lines += ['', '## Effective rank of the trained tables (embedding collapse)', '',
-                  f'Of {cfg["embedding_dim"]} dimensions; `ego` is the layer-0 table, '
-                  '`propagated` what the model scores with (mean ± std over seeds).', '',
+        lines += ['', '## Embedding collapse of the trained tables', '',
+                  'Effective rank / information abundance (sum of the singular values over '
+                  f'the largest), each of {cfg["embedding_dim"]} dimensions at most; `ego` '
+                  'is the layer-0 table, `propagated` what the model scores with (mean ± '
+                  'std over seeds).', '',
                   markdown_table(['arm', *(t.replace('_', ' ') for t in tables)],
-                                 [[name, *(_pm(a['effective_rank'][t], 1) for t in tables)]
+                                 [[name, *(_pm(a['effective_rank'][t], 1) + ' / ' +
+                                           (_pm(a['information_abundance'][t], 1)
+                                            if a.get('information_abundance') else '-')
+                                           for t in tables)]
                                   for name, a in ranked])]
     warnings = [f'- {name}, seed {seed}: {w}' for name, a in arms.items()
                 for seed, ws in a['warnings'].items() for w in ws]

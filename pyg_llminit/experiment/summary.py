@@ -109,10 +109,7 @@ def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict
             **{key: _mean_std([r[key] for r in results])
                for key in ('best_epoch', 'epochs_run', 'train_seconds', 'seconds_per_epoch')},
             'groups': _groups(results),
-            'effective_rank': ({name: _mean_std([r['embedding_collapse'][name]
-                                                 ['effective_rank'] for r in results])
-                                for name in results[0]['embedding_collapse']}
-                               if all('embedding_collapse' in r for r in results) else {}),
+            **_collapse(results),
             'cold_references': {
                 name: {m: _mean_std([r['test_cold_references'][name][m] for r in results])
                        for m in results[0]['test_cold_references'][name]}
@@ -134,6 +131,21 @@ def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict
         entry['reach_baseline_best'] = reach
         summary['arms'][arm.name] = entry
     return summary
+
+
+def _collapse(results: List[Dict]) -> Dict[str, Dict]:
+    r"""``{'effective_rank': {table: mean +- std}, 'information_abundance': ...}`` over the
+    runs (the abundance from each recorded spectrum, so older runs have it); empty tables
+    when a run has no record."""
+    from ..evaluation.collapse import information_abundance
+    if not all('embedding_collapse' in r for r in results):
+        return {'effective_rank': {}, 'information_abundance': {}}
+    names = results[0]['embedding_collapse']
+    return {'effective_rank': {n: _mean_std([r['embedding_collapse'][n]['effective_rank']
+                                             for r in results]) for n in names},
+            'information_abundance': {n: _mean_std([information_abundance(
+                r['embedding_collapse'][n]['singular_values']) for r in results])
+                for n in names}}
 
 
 def keep_earlier_tests(summary: Dict, previous: Dict) -> Dict:

@@ -65,6 +65,13 @@ def test_means_gains_and_groups_match_the_run_folders(comparison):
     var = arms['lightgcn/variance']['test']['recall@10']['mean']
     assert arms['lightgcn/variance']['gain']['recall@10'] == pytest.approx(var / base - 1)
     assert arms['lightgcn/none']['gain'] is None and arms['lightgcn/none']['paired'] is None
+    spectra = [_results(out, 'variance', s)['embedding_collapse']['item_propagated']
+               ['singular_values'] for s in (1, 2)]
+    abundance = arms['lightgcn/variance']['information_abundance']['item_propagated']
+    assert abundance['mean'] == pytest.approx(np.mean([sum(v) / max(v) for v in spectra]))
+    rank = arms['lightgcn/variance']['effective_rank']['item_propagated']
+    assert (f"{rank['mean']:.1f} ± {rank['std']:.1f} / {abundance['mean']:.1f} ± "
+            f"{abundance['std']:.1f}") in (out / 'compare.md').read_text()
     minutes = sum(_results(out, arm, s)['train_seconds'] for arm in ('none', 'variance')
                   for s in (1, 2)) / 60
     assert f'{minutes:.1f} min of training summed over the runs' in (
