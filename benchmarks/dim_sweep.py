@@ -23,12 +23,12 @@ import dataclasses
 import json
 import math
 import re
-import statistics
 from pathlib import Path
 
 from pyg_llminit.experiment import ExperimentConfig, RunFolder, compare, load_run
 from pyg_llminit.evaluation.collapse import information_abundance
 from pyg_llminit.experiment.pipeline import collapse_of
+from pyg_llminit.experiment.summary import mean_std
 from pyg_llminit.experiment.tables import markdown_table
 from pyg_llminit.io import atomic_path, write_json
 
@@ -61,16 +61,11 @@ def cells(out: Path, dims, inits, root=None):
             tests = [results['test'] for _, results in runs.values()]
             found[dim, init] = {
                 'seeds': sorted(runs),
-                'test': {m: _mean_std([t[m] for t in tests]) for m in tests[0]},
+                'test': {m: mean_std([t[m] for t in tests]) for m in tests[0]},
                 # over the runs with a record (an old run whose best.pt is gone has none)
-                **{measure: {t: _mean_std([measure_of(r[t], measure) for r in spectra])
+                **{measure: {t: mean_std([measure_of(r[t], measure) for r in spectra])
                              for t in TABLES} if spectra else None for measure in MEASURES}}
     return found
-
-
-def _mean_std(values):
-    return {'mean': statistics.fmean(values),
-            'std': statistics.stdev(values) if len(values) > 1 else 0.0}
 
 
 def collapse_record(folder: Path, results, root=None):

@@ -26,7 +26,8 @@ def relative_gain(value: float, base: float) -> Optional[float]:
     return value / base - 1 if base else None
 
 
-def _mean_std(values: Sequence[float]) -> Dict[str, float]:
+def mean_std(values: Sequence[float]) -> Dict[str, float]:
+    r"""``{'mean', 'std'}`` of :obj:`values` (sample std; 0 for one value)."""
     return {'mean': statistics.fmean(values),
             'std': statistics.stdev(values) if len(values) > 1 else 0.0}
 
@@ -91,13 +92,13 @@ def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict
     for arm in arms:
         ref = baseline_of[arm]
         results = [runs[arm, s] for s in seeds]
-        test = {m: _mean_std([r['test'][m] for r in results]) for m in results[0]['test']}
+        test = {m: mean_std([r['test'][m] for r in results]) for m in results[0]['test']}
         entry: Dict = {
             'model': arm.model, 'init': arm.init, 'baseline': ref.name,
             'test': test,
             'gain': None if ref == arm else {
                 m: relative_gain(test[m]['mean'],
-                                 _mean_std([runs[ref, s]['test'][m] for s in seeds])['mean'])
+                                 mean_std([runs[ref, s]['test'][m] for s in seeds])['mean'])
                 for m in test},
             'paired': None if ref == arm else {
                 m: paired_test({s: per_user[arm, s] for s in seeds},
@@ -106,12 +107,12 @@ def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict
             'per_seed': {str(s): {m: runs[arm, s]['test'][m] for m in (f'ndcg@{k}',
                                                                          f'recall@{k}')}
                          for s in seeds},
-            **{key: _mean_std([r[key] for r in results])
+            **{key: mean_std([r[key] for r in results])
                for key in ('best_epoch', 'epochs_run', 'train_seconds', 'seconds_per_epoch')},
             'groups': _groups(results),
             **_collapse(results),
             'cold_references': {
-                name: {m: _mean_std([r['test_cold_references'][name][m] for r in results])
+                name: {m: mean_std([r['test_cold_references'][name][m] for r in results])
                        for m in results[0]['test_cold_references'][name]}
                 for name in results[0].get('test_cold_references', {})},
             'cold_paired': {
@@ -141,9 +142,9 @@ def _collapse(results: List[Dict]) -> Dict[str, Dict]:
     if not all('embedding_collapse' in r for r in results):
         return {'effective_rank': {}, 'information_abundance': {}}
     names = results[0]['embedding_collapse']
-    return {'effective_rank': {n: _mean_std([r['embedding_collapse'][n]['effective_rank']
+    return {'effective_rank': {n: mean_std([r['embedding_collapse'][n]['effective_rank']
                                              for r in results]) for n in names},
-            'information_abundance': {n: _mean_std([information_abundance(
+            'information_abundance': {n: mean_std([information_abundance(
                 r['embedding_collapse'][n]['singular_values']) for r in results])
                 for n in names}}
 
@@ -176,7 +177,7 @@ def keep_earlier_tests(summary: Dict, previous: Dict) -> Dict:
 def _groups(results: List[Dict]) -> Dict[str, Dict]:
     groups = results[0].get('test_by_user_degree') or {}
     return {g: {'users': groups[g]['users'],
-                **{m: _mean_std([r['test_by_user_degree'][g][m] for r in results])
+                **{m: mean_std([r['test_by_user_degree'][g][m] for r in results])
                    for m in groups[g] if m != 'users'}}
             for g in groups}
 
@@ -195,5 +196,5 @@ def write_summary(out: Path, summary: Dict) -> None:
         tmp.write_text(render_markdown(summary))
 
 
-__all__ = ['relative_gain', 'paired_test', 'summarise', 'keep_earlier_tests',
+__all__ = ['relative_gain', 'mean_std', 'paired_test', 'summarise', 'keep_earlier_tests',
            'write_summary']
