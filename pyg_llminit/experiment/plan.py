@@ -144,7 +144,7 @@ def finished(folder: Path, config: ExperimentConfig) -> bool:
     another config there is refused)."""
     if not (folder / RunFolder.RESULTS).is_file():
         return False
-    recorded = RunFolder(folder).read_config()
+    recorded = RunFolder(folder).read_config(finished=False)  # weights are not committed
     expected = dataclasses.replace(config, train=dataclasses.replace(
         config.train, device=recorded.train.device))
     if dataclasses.replace(recorded, embedding_dim=config.embedding_dim) != expected:

@@ -195,10 +195,14 @@ def test_a_rerun_keeps_the_earlier_tests_of_the_same_runs(comparison, tmp_path):
     out, summary, root, graph = comparison
     copy = tmp_path / 'committed'
     shutil.copytree(out, copy)
-    for csv in copy.glob(f'runs/*/{RunFolder.PER_USER}'):
-        csv.unlink()
+    # what git holds of a comparison (.gitignore): no per-user tables, no weights
+    for name in (RunFolder.PER_USER, RunFolder.BEST, RunFolder.LAST):
+        for path in copy.glob(f'runs/*/{name}'):
+            path.unlink()
+    lines = []
     again = compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], copy,
-                    root=root, log=QUIET)
+                    root=root, log=lines.append)
+    assert '4 runs finished before, 0 to train' in '\n'.join(lines)
     assert again['arms']['lightgcn/variance']['paired'] == summary['arms'][
         'lightgcn/variance']['paired']
     assert again['tests_kept'] == ['lightgcn/variance ndcg@10', 'lightgcn/variance recall@10']
