@@ -96,6 +96,22 @@ def test_info_nce_against_the_formula():
     assert float(info_nce(a, b, 0.3)) == pytest.approx(want, rel=1e-5)
 
 
+@pytest.mark.parametrize('with_target', [True, False])
+@pytest.mark.parametrize('tau', [0.2, 0.005])
+def test_info_nce_equals_autograd_cross_entropy(with_target, tau):
+    torch.manual_seed(1)
+    a = torch.randn(9, 5, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(13 if with_target else 9, 5, dtype=torch.float64, requires_grad=True)
+    target = torch.tensor([0, 12, 3, 3, 7, 1, 12, 5, 2]) if with_target else None
+    logits = F.normalize(a, dim=1) @ F.normalize(b, dim=1).t() / tau
+    want = F.cross_entropy(logits, torch.arange(9) if target is None else target)
+    got = info_nce(a, b, tau, target)
+    assert torch.isfinite(got)  # tau 0.005: logits up to 200, exp overflows without the max
+    assert float(got) == pytest.approx(float(want), rel=1e-12)
+    for g, w in zip(torch.autograd.grad(got, (a, b)), torch.autograd.grad(want, (a, b))):
+        assert torch.allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
 def test_sgcl_loss_against_the_papers_formula(small_graph):
     model, adj, index, _ = setup(small_graph, 'sgcl', reg_weight=0.0)
     user, pos = index[:, :12]
