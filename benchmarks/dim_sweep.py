@@ -26,7 +26,7 @@ import re
 from pathlib import Path
 
 from pyg_llminit.experiment import ExperimentConfig, RunFolder, compare, load_run
-from pyg_llminit.evaluation.collapse import information_abundance
+from pyg_llminit.evaluation.collapse import abundance_of
 from pyg_llminit.experiment.pipeline import collapse_of
 from pyg_llminit.experiment.summary import mean_std
 from pyg_llminit.experiment.tables import markdown_table
@@ -82,9 +82,7 @@ def collapse_record(folder: Path, results, root=None):
 def measure_of(record, measure: str) -> float:
     r"""One collapse measure of a table's record; the information abundance from its
     spectrum where the record predates it."""
-    if measure == 'information_abundance' and measure not in record:
-        return information_abundance(record['singular_values'])
-    return record[measure]
+    return abundance_of(record) if measure == 'information_abundance' else record[measure]
 
 
 def sweep(graph: str, dims, inits, seeds, out: Path, jobs: int = 1, device: str = 'cpu',

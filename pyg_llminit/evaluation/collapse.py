@@ -40,6 +40,14 @@ def information_abundance(values: Sequence[float]) -> float:
     return float(sum(values) / top) if top > 0 else 0.0
 
 
+def abundance_of(record: Dict[str, object]) -> float:
+    r"""The information abundance of one table's :func:`collapse_report` record; from its
+    spectrum where the record predates the recorded value."""
+    if 'information_abundance' in record:
+        return float(record['information_abundance'])  # type: ignore[arg-type]
+    return information_abundance(record['singular_values'])  # type: ignore[arg-type]
+
+
 def collapse_report(tables: Dict[str, Tensor]) -> Dict[str, Dict[str, object]]:
     r"""``{name: {'effective_rank': r, 'information_abundance': a, 'dims': d,
     'singular_values': [...]}}`` of every table (the spectrum rounded to 6 significant
@@ -54,5 +62,5 @@ def collapse_report(tables: Dict[str, Tensor]) -> Dict[str, Dict[str, object]]:
     return out
 
 
-__all__ = ['singular_values', 'effective_rank', 'information_abundance',
+__all__ = ['singular_values', 'effective_rank', 'information_abundance', 'abundance_of',
            'collapse_report']

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Dict, List, Sequence, Tuple, Union
 
 from ..errors import UserInputError
-from ..evaluation.collapse import information_abundance
+from ..evaluation.collapse import abundance_of
 from ..io import atomic_path, check_outside_run, check_writable_folder
 from .runs import RunFolder
 from .tables import markdown_table
@@ -121,8 +121,7 @@ def _markdown(loaded: Dict[str, Dict], paths: Sequence[Path], plots: List[str],
         rows.append([name, cfg['model'], cfg['init'], *(f'{r["test"][m]:.4f}' for m in metrics),
                      str(r['best_epoch']), str(r['epochs_run']),
                      f'{rank["effective_rank"]:.1f}' if rank else '-',
-                     # from the spectrum: runs older than the recorded abundance have it too
-                     f'{information_abundance(rank["singular_values"]):.1f}' if rank else '-'])
+                     f'{abundance_of(rank):.1f}' if rank else '-'])
     lines = ['# Report', '', 'Runs: ' + ', '.join(f'`{p}`' for p in paths) + '.', '',
              markdown_table(['run', 'model', 'init', *(f'test {m}' for m in metrics),
                              'best epoch', 'epochs', 'item erank', 'item IA'], rows), '',

@@ -136,17 +136,16 @@ def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict
 
 def _collapse(results: List[Dict]) -> Dict[str, Dict]:
     r"""``{'effective_rank': {table: mean +- std}, 'information_abundance': ...}`` over the
-    runs (the abundance from each recorded spectrum, so older runs have it); empty tables
-    when a run has no record."""
-    from ..evaluation.collapse import information_abundance
+    runs (older runs' abundance from their spectrum); empty tables when a run has no
+    record."""
+    from ..evaluation.collapse import abundance_of
     if not all('embedding_collapse' in r for r in results):
         return {'effective_rank': {}, 'information_abundance': {}}
     names = results[0]['embedding_collapse']
     return {'effective_rank': {n: mean_std([r['embedding_collapse'][n]['effective_rank']
                                              for r in results]) for n in names},
-            'information_abundance': {n: mean_std([information_abundance(
-                r['embedding_collapse'][n]['singular_values']) for r in results])
-                for n in names}}
+            'information_abundance': {n: mean_std([abundance_of(r['embedding_collapse'][n])
+                                                    for r in results]) for n in names}}
 
 
 def keep_earlier_tests(summary: Dict, previous: Dict) -> Dict:

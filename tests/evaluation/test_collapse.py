@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from pyg_llminit.evaluation.collapse import (collapse_report, effective_rank,
+from pyg_llminit.evaluation.collapse import (abundance_of, collapse_report, effective_rank,
                                              information_abundance)
 
 
@@ -42,6 +42,13 @@ def test_information_abundance_is_the_sum_over_the_largest_singular_value():
     assert effective_rank(table_with_spectrum(values)) > 5
     report = collapse_report({'t': table_with_spectrum([4.0, 2.0, 1.0, 1.0])})['t']
     assert report['information_abundance'] == pytest.approx(2.0)
+
+
+def test_abundance_of_a_record_old_or_new():
+    record = collapse_report({'t': table_with_spectrum([4.0, 2.0, 1.0, 1.0])})['t']
+    assert abundance_of(record) == record['information_abundance']
+    older = {k: v for k, v in record.items() if k != 'information_abundance'}
+    assert abundance_of(older) == pytest.approx(2.0, rel=1e-5)  # from the rounded spectrum
 
 
 def test_report_and_speed_on_a_beauty_sized_table():
