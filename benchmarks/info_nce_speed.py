@@ -38,7 +38,7 @@ def autograd_info_nce(view1: Tensor, view2: Tensor, tau: float,
     return F.cross_entropy(logits, target)
 
 
-def best_time(loss_fn, anchors: Tensor, candidates: Tensor, target: Optional[Tensor],
+def time_once(loss_fn, anchors: Tensor, candidates: Tensor, target: Optional[Tensor],
               device: str):
     start = time.perf_counter()
     loss = loss_fn(anchors, candidates, 0.2, target)
@@ -65,7 +65,7 @@ def main() -> None:
         losses = {}
         for _ in range(args.repeats + 1):  # the first round warms up
             for form, fn in (('autograd', autograd_info_nce), ('fused', info_nce)):
-                seconds, losses[form] = best_time(fn, anchors, candidates, target, args.device)
+                seconds, losses[form] = time_once(fn, anchors, candidates, target, args.device)
                 times[form].append(seconds)
         if abs(losses['autograd'] - losses['fused']) > 1e-4 * abs(losses['autograd']):
             raise SystemExit(f'error: the two forms disagree on {name}: {losses}')

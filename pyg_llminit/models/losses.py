@@ -21,6 +21,15 @@ def l2_reg(*embeddings: Tensor) -> Tensor:
     return sum(e.pow(2).sum() for e in embeddings) / (2 * batch_size)
 
 
+def _first_derivative_only(name: str) -> None:
+    r"""Refuses ``create_graph=True`` in a hand-written backward (autograd turns grad mode
+    on there only then): the saved softmax is a constant to autograd, so a second
+    derivative would come out silently wrong."""
+    if torch.is_grad_enabled():
+        raise RuntimeError(f'{name} has no second derivative: its backward is hand-written '
+                           '(do not differentiate it with create_graph=True)')
+
+
 class _InfoNCE(torch.autograd.Function):
     r"""InfoNCE on L2-normalised anchors ``v1`` ``[N, d]`` and candidates ``v2`` ``[M, d]``
     (see :func:`info_nce`), with a hand-written backward.
@@ -32,7 +41,7 @@ class _InfoNCE(torch.autograd.Function):
     @staticmethod
     def forward(ctx, v1: Tensor, v2: Tensor, tau: float,  # type: ignore[override]
                 target: Tensor) -> Tensor:
-        prob = torch.mm(v1, v2.t()).mul_(1.0 / tau)  # the logits, turned into P below
+        prob = torch.mm(v1, v2.t()).div_(tau)  # the logits, turned into P below
         positive = prob.gather(1, target[:, None]).squeeze(1)
         row_max = prob.amax(dim=1, keepdim=True)  # keeps exp finite for any tau
         total = prob.sub_(row_max).exp_().sum(dim=1, keepdim=True)
@@ -44,10 +53,15 @@ class _InfoNCE(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]
+        _first_derivative_only('info_nce')
         v1, v2, prob, target = ctx.saved_tensors
         scale = grad / (v1.size(0) * ctx.tau)
-        prob[torch.arange(prob.size(0), device=prob.device), target] -= 1  # P - onehot
-        return (prob @ v2).mul_(scale), (prob.t() @ v1).mul_(scale), None, None
+        grad_v1 = grad_v2 = None  # (P - onehot) times each factor; P stays as saved
+        if ctx.needs_input_grad[0]:
+            grad_v1 = (prob @ v2).sub_(v2.index_select(0, target)).mul_(scale)
+        if ctx.needs_input_grad[1]:  # index_add_ sums the anchors that share a target
+            grad_v2 = (prob.t() @ v1).index_add_(0, target, v1, alpha=-1).mul_(scale)
+        return grad_v1, grad_v2, None, None
 
 
 def info_nce(view1: Tensor, view2: Tensor, tau: float,
@@ -95,6 +109,7 @@ class _SupervisedContrastive(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]
+        _first_derivative_only('supervised_contrastive_loss')
         u, i, prob_u, prob_i = ctx.saved_tensors
         scale = grad / (u.size(0) * ctx.tau)
         # (P + P^T) @ u: a contiguous copy of the transpose plus an in-place add is 4x faster on

@@ -10,7 +10,7 @@ from pyg_llminit.datasets.graph import EDGE_TYPE
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.models import (MF, MODELS, NGCF, SGCL, SGL, LightGCN, SimGCL, XSimGCL,
                                 build_model, normalized_adjacency)
-from pyg_llminit.models.losses import info_nce
+from pyg_llminit.models.losses import info_nce, supervised_contrastive_loss
 from pyg_llminit.training.sampling import NegativeSampler
 from pyg_llminit.transforms.split import LeaveOneOutSplit
 
@@ -102,14 +102,35 @@ def test_info_nce_equals_autograd_cross_entropy(with_target, tau):
     torch.manual_seed(1)
     a = torch.randn(9, 5, dtype=torch.float64, requires_grad=True)
     b = torch.randn(13 if with_target else 9, 5, dtype=torch.float64, requires_grad=True)
-    target = torch.tensor([0, 12, 3, 3, 7, 1, 12, 5, 2]) if with_target else None
+    target = torch.tensor([0, 12, 3, 3, 7, 1, 12, 5, 2]) if with_target else None  # repeats
     logits = F.normalize(a, dim=1) @ F.normalize(b, dim=1).t() / tau
     want = F.cross_entropy(logits, torch.arange(9) if target is None else target)
     got = info_nce(a, b, tau, target)
-    assert torch.isfinite(got)  # tau 0.005: logits up to 200, exp overflows without the max
-    assert float(got) == pytest.approx(float(want), rel=1e-12)
-    for g, w in zip(torch.autograd.grad(got, (a, b)), torch.autograd.grad(want, (a, b))):
-        assert torch.allclose(g, w, rtol=1e-10, atol=1e-12)
+    assert got.item() == pytest.approx(want.item(), rel=1e-12)
+    wants = torch.autograd.grad(want, (a, b))
+    for _ in range(2):  # a second backward over the same graph gives the same gradients
+        for g, w in zip(torch.autograd.grad(got, (a, b), retain_graph=True), wants):
+            assert torch.allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+def test_info_nce_is_finite_in_float32_at_a_small_tau():
+    torch.manual_seed(2)
+    a, b = torch.randn(7, 4, requires_grad=True), torch.randn(7, 4)
+    b[3] = a[3].detach()  # a cosine of 1: the logit 1/tau = 1000, far past exp's float32 range
+    got, want = info_nce(a, b, 1e-3), F.cross_entropy(
+        F.normalize(a, dim=1) @ F.normalize(b, dim=1).t() / 1e-3, torch.arange(7))
+    assert torch.isfinite(got) and got.item() == pytest.approx(want.item(), rel=1e-4)
+    assert torch.isfinite(torch.autograd.grad(got, a)[0]).all()
+
+
+def test_hand_written_losses_refuse_a_second_derivative():
+    a = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(4, 3, dtype=torch.float64)
+    for name, loss in (('info_nce', info_nce(a, b, 0.2)),
+                       ('supervised_contrastive_loss',
+                        supervised_contrastive_loss(F.normalize(a, dim=1), b, 0.2))):
+        with pytest.raises(RuntimeError, match=f'{name} has no second derivative'):
+            torch.autograd.grad(loss, a, create_graph=True)
 
 
 def test_sgcl_loss_against_the_papers_formula(small_graph):
