@@ -20,23 +20,30 @@ from .options import (DEVICE_HELP, ROOT_HELP, parse_item_groups, parse_topk,
 @click.option('--item-groups', default='0.2,0.5', show_default=True,
               help="Shares of the items by popularity that end the head and the torso of "
               "the per-item-group table; 'none' skips it.")
+@click.option('--mask-seen/--no-mask-seen', default=None,
+              help="Mask the user's training items (for test also the validation items) "
+              "or rank every item; default: as the run was evaluated (--protocol paper "
+              "runs rank every item).")
 @click.option('--out', default=None, help='Also write the results as JSON (atomically).')
 @click.option('--root', default=None, help=ROOT_HELP)
 @click.option('--device', default='auto', show_default=True, help=DEVICE_HELP)
 def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
-                     item_groups: str, out: Optional[str], root: Optional[str], device: str) -> None:
+                     item_groups: str, mask_seen: Optional[bool], out: Optional[str],
+                     root: Optional[str], device: str) -> None:
     """Evaluate the best checkpoint of a finished train run again.
 
     Rebuilds the run's graph, split and model from RUN/config.json and RUN/best.pt and
-    ranks all items for every user of the split (training items masked; for test also the
-    validation items; a cold-item run ranks the split's held-out items beside its
-    references), with other cut-offs or user groups than the run used, e.g. to see the
-    sparse users of a run made before per-group metrics existed.
+    ranks all items for every user of the split (training items masked, for test also
+    the validation items, unless the run ranked every item; a cold-item run ranks the
+    split's held-out items beside its references), with other cut-offs, user groups or
+    masking than the run used, e.g. to see the sparse users of a run made before
+    per-group metrics existed, or a --protocol paper run's numbers with seen items masked.
 
     \b
     Examples:
       pyg-llminit evaluate runs/quick
       pyg-llminit evaluate runs/quick --topk 5,10,50 --user-groups 3,5,8,15
+      pyg-llminit evaluate runs/paper --mask-seen
     """
     from ..evaluation.groups import check_group_edges, check_item_shares
     from ..experiment import evaluate_run, load_run
@@ -51,8 +58,11 @@ def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
         check_item_shares(shares)
     out_path = writable_file(out, protected=run_dir)
     run = load_run(run_dir, root, resolve_device(device))
-    result = evaluate_run(run, split, ks, groups, item_groups=shares)
-    click.echo(f'{run_dir}: {run.config.model} on {run.config.graph}, {split}')
+    result = evaluate_run(run, split, ks, groups, item_groups=shares, mask_seen=mask_seen)
+    masked = run.config.train.mask_seen if mask_seen is None else mask_seen
+    ranked = ('held-out items ranked' if run.config.cold_items else
+              'seen items masked' if masked else 'every item ranked')
+    click.echo(f'{run_dir}: {run.config.model} on {run.config.graph}, {split}, {ranked}')
     click.echo(metrics_table(split_columns(result, split)))
     if f'{split}_by_user_degree' in result:
         click.echo(f'\n{split} by training interactions per user')

@@ -69,10 +69,15 @@ def load_run(run_dir: Union[str, Path], root: Optional[str] = None,
 def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
                  user_groups: Optional[Sequence[int]] = (5, 10, 20),
                  batch_size: int = 1024,
-                 item_groups: Optional[Sequence[float]] = (0.2, 0.5)) -> Dict:
+                 item_groups: Optional[Sequence[float]] = (0.2, 0.5),
+                 mask_seen: Optional[bool] = None) -> Dict:
     r"""The run's model on its validation or test split, masked as in training, beside the
     most-popular ranking (on held-out items: beside the references of
     :mod:`~pyg_llminit.coldstart`), in the schema of the run's ``results.json``.
+
+    :obj:`mask_seen` overrides the run's own masking (``None``: as the run was evaluated),
+    e.g. to score a ``--protocol paper`` run, which ranks every item, with the user's
+    training items masked as well.
 
     Returns:
         ``{'split': split, split: metrics, f'{split}_most_popular': metrics}`` and, with
@@ -83,6 +88,10 @@ def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
     from ..evaluation.protocol import evaluate_held_out, held_out_evaluator
     from ..transforms.split import label_index, train_index
     if run.config.cold_items:
+        if mask_seen is not None:
+            raise UserInputError('--mask-seen / --no-mask-seen do not apply to a cold-item '
+                                 "run: it ranks only the split's held-out items",
+                                 param='mask_seen')
         from .pipeline import cold_item_protocol
         protocol = cold_item_protocol(run.config, run, k, batch_size, user_groups)
         result = protocol.test(run.model(run.adj), split)
@@ -91,7 +100,8 @@ def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
     train = train_index(run.train)
     evaluator = held_out_evaluator(split, train, label_index(run.val), label_index(run.test),
                                    run.model.num_users, run.model.num_items, k, batch_size,
-                                   run.config.train.mask_seen)
+                                   run.config.train.mask_seen if mask_seen is None
+                                   else mask_seen)
     device = next(run.model.parameters()).device
     return {'split': split, **evaluate_held_out(evaluator, run.model.score_fn(run.adj), split,
                                                  train, user_groups, device,

@@ -56,6 +56,12 @@ def test_cold_item_run_through_the_cli(csv_graph, tmp_path, capsys):
     main(['evaluate', str(out), '--topk', '2,5', '--root', str(tmp_path / 'cache'),
           '--device', 'cpu'])
     assert 'test llminit' in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:  # held-out items only: no masking to override
+        main(['evaluate', str(out), '--mask-seen', '--root', str(tmp_path / 'cache'),
+              '--device', 'cpu'])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip().startswith(
+        'error: --mask-seen / --no-mask-seen do not apply to a cold-item run')
     saved = json.loads((out / 'config.json').read_text())
     assert saved['cold_map'] == 'mlp' and saved['split_seed'] == 7
     assert 'split ColdItemSplit(ratio=0.5, seed=7)' in (out / 'console.log').read_text()

@@ -41,6 +41,50 @@ def test_evaluate_run_reproduces_the_runs_own_metrics(finished_run):
     assert sum(g['users'] for g in more['test_by_user_degree'].values()) == 30
 
 
+def ranks_by_hand(run, mask_seen):
+    r"""Each test user's rank of its held-out item among all items, from the model's own
+    embeddings, with the training and validation items masked or not."""
+    from pyg_llminit.transforms.split import label_index, train_index
+    with torch.no_grad():
+        users, items = run.model(run.adj)
+        scores = users @ items.t()
+    if mask_seen:
+        for seen in (train_index(run.train), label_index(run.val)):
+            scores[seen[0], seen[1]] = float('-inf')
+    user, item = label_index(run.test)
+    target = scores[user, item]
+    return (scores[user] > target[:, None]).sum(1)
+
+
+@pytest.mark.parametrize('mask_seen', [False, True])
+def test_evaluate_run_masks_or_ranks_every_item_on_request(finished_run, mask_seen):
+    out, graph, root = finished_run
+    run = load_run(out, root=str(root))
+    assert run.config.train.mask_seen  # the run masked; the override decides here
+    got = evaluate_run(run, 'test', k=(5,), user_groups=None, item_groups=None,
+                       mask_seen=mask_seen)['test']
+    rank = ranks_by_hand(run, mask_seen).double()
+    assert got['recall@5'] == pytest.approx(float((rank < 5).double().mean()), abs=1e-6)
+    ndcg = torch.where(rank < 5, 1 / torch.log2(rank + 2), torch.zeros_like(rank))
+    assert got['ndcg@5'] == pytest.approx(float(ndcg.mean()), abs=1e-6)
+    if mask_seen:  # the default is the run's own masking
+        assert evaluate_run(run, 'test', k=(5,), user_groups=None,
+                            item_groups=None)['test'] == got
+    else:  # seen items do outrank held-out ones here, so the two differ
+        assert (rank > ranks_by_hand(run, True)).any()
+
+
+def test_evaluate_command_no_mask_seen(finished_run, tmp_path, capsys):
+    out, graph, root = finished_run
+    target = tmp_path / 'all-items.json'
+    main(['evaluate', str(out), '--no-mask-seen', '--topk', '5', '--root', str(root),
+          '--device', 'cpu', '--out', str(target)])
+    assert ', test, every item ranked' in capsys.readouterr().out
+    run = load_run(out, root=str(root))
+    assert json.loads(target.read_text())['test'] == evaluate_run(
+        run, 'test', k=(5,), mask_seen=False)['test']
+
+
 def test_evaluate_command_prints_and_writes(finished_run, tmp_path, capsys):
     out, graph, root = finished_run
     target = tmp_path / 'eval.json'
