@@ -1,0 +1,123 @@
+"""A comparison's trained models scored twice on test: with the user's seen items masked
+(this package's default) and with every item ranked (RecBole's repeatable evaluation, which
+the LLMInit authors' released config selects and ``--protocol paper`` follows).
+
+The models are the runs' own best checkpoints (chosen on validation as the run was
+evaluated), so the two columns differ only in what is ranked. For every arm: test
+Recall@10 and NDCG@10, mean +- std over the seeds, both ways, and the gain over the
+baseline arm both ways. Needs the runs' ``best.pt`` (not committed: run it where the
+comparison trained). Writes ``masking.json`` and ``masking.md`` into the folder.
+
+Usage::
+
+    python benchmarks/masking.py results/compare/beauty-lightgcn-paper [--device cpu]
+"""
+import argparse
+import re
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from pyg_llminit.errors import UserInputError
+from pyg_llminit.experiment import RunFolder, evaluate_run, load_run
+from pyg_llminit.experiment.summary import mean_std
+from pyg_llminit.experiment.tables import markdown_table
+from pyg_llminit.io import atomic_path, write_json
+
+METRICS = ('recall@10', 'ndcg@10')
+WAYS = {'masked': True, 'all items': False}
+RUN_NAME = re.compile(r'^(?P<arm>.+)-seed(?P<seed>\d+)$')
+
+
+def score_runs(folder: Path, device: str = 'cpu', root: Optional[str] = None
+               ) -> Dict[str, Dict[int, Dict]]:
+    r"""``{arm: {seed: {way: {metric: value}}}}`` of every finished run with weights."""
+    scores: Dict[str, Dict[int, Dict]] = {}
+    for path in sorted((folder / 'runs').iterdir()):
+        match = RUN_NAME.match(path.name)
+        run_folder = RunFolder(path)
+        if not (match and (path / RunFolder.RESULTS).exists()
+                and (path / RunFolder.BEST).exists()):
+            continue
+        run = load_run(run_folder.path, root=root, device=device)
+        arm = f'{run.config.model}/{run.config.init}'
+        scores.setdefault(arm, {})[int(match['seed'])] = {
+            way: {m: v for m, v in evaluate_run(run, 'test', k=(10,), user_groups=None,
+                                                  item_groups=None, mask_seen=mask)['test'].items()
+                  if m in METRICS}
+            for way, mask in WAYS.items()}
+        print(f'{path.name}: ' + ', '.join(
+            f'{way} ' + ' '.join(f'{m} {v:.4f}' for m, v in values.items())
+            for way, values in scores[arm][int(match['seed'])].items()), flush=True)
+    if not scores:
+        raise UserInputError(f'{folder}: no finished run with its best.pt under runs/')
+    return scores
+
+
+def summarise(scores: Dict[str, Dict[int, Dict]], baseline: str) -> Dict[str, Dict]:
+    r"""Per arm and way: each metric's mean +- std over the seeds and its gain over the
+    baseline arm's mean (the same way)."""
+    out: Dict[str, Dict] = {}
+    for arm, seeds in scores.items():
+        out[arm] = {'seeds': sorted(seeds)}
+        for way in WAYS:
+            out[arm][way] = {m: mean_std([seeds[s][way][m] for s in sorted(seeds)])
+                             for m in METRICS}
+    for arm in out:
+        for way in WAYS:
+            for m in METRICS:
+                base = out.get(baseline, {}).get(way, {}).get(m)
+                out[arm][way][m]['gain'] = (out[arm][way][m]['mean'] / base['mean'] - 1
+                                            if base and arm != baseline else None)
+    return out
+
+
+def render(folder: Path, summary: Dict[str, Dict], baseline: str) -> str:
+    header = ['arm', 'seeds']
+    for way in WAYS:
+        header += [f'{m}, {way}' for m in METRICS]
+    rows: List[List[str]] = []
+    for arm, row in summary.items():
+        cells = [arm, ', '.join(map(str, row['seeds']))]
+        for way in WAYS:
+            for m in METRICS:
+                v = row[way][m]
+                gain = '' if v['gain'] is None else f' ({v["gain"]:+.1%})'
+                cells.append(f'{v["mean"]:.4f} ± {v["std"]:.4f}{gain}')
+        rows.append(cells)
+    return '\n'.join([
+        '# Test metrics with seen items masked and with every item ranked', '',
+        f'Folder `{folder.name}`; the same best checkpoints scored both ways; mean ± std over '
+        f'seeds, gain over `{baseline}` in brackets (same way). "masked": the user\'s '
+        'training and validation items are not ranked; "all items": RecBole\'s repeatable '
+        'evaluation, every item ranked.', '', markdown_table(header, rows), ''])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('folder')
+    parser.add_argument('--baseline', default=None,
+                        help="The reference arm, e.g. lightgcn/none (default: the arm whose "
+                        "init is 'none', else the first)")
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--root', default=None, help='Cache folder of processed graphs')
+    args = parser.parse_args()
+    folder = Path(args.folder)
+    try:
+        scores = score_runs(folder, args.device, args.root)
+    except (UserInputError, FileNotFoundError) as e:
+        raise SystemExit(f'error: {e}')
+    baseline = args.baseline or next((a for a in scores if a.endswith('/none')),
+                                     next(iter(scores)))
+    if baseline not in scores:
+        raise SystemExit(f"error: --baseline '{baseline}' is not among the arms "
+                         f"({', '.join(scores)})")
+    summary = summarise(scores, baseline)
+    write_json(folder / 'masking.json', {'baseline': baseline, 'arms': summary})
+    text = render(folder, summary, baseline)
+    with atomic_path(folder / 'masking.md') as tmp:
+        tmp.write_text(text)
+    print(text)
+
+
+if __name__ == '__main__':
+    main()
