@@ -1,4 +1,5 @@
 """``pyg-llminit evaluate``: a finished run's best checkpoint scored again."""
+from pathlib import Path
 from typing import Optional
 
 import click
@@ -46,7 +47,7 @@ def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
       pyg-llminit evaluate runs/paper --mask-seen
     """
     from ..evaluation.groups import check_group_edges, check_item_shares
-    from ..experiment import evaluate_run, load_run
+    from ..experiment import RunFolder, evaluate_run, load_run
     from ..experiment.tables import groups_table, metrics_table, split_columns
     from ..io import writable_file, write_json
     from ..training import resolve_device
@@ -58,6 +59,9 @@ def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
         check_item_shares(shares)
     out_path = writable_file(out, protected=run_dir)
     run = load_run(run_dir, root, resolve_device(device))
+    if not (Path(run_dir) / RunFolder.RESULTS).is_file():
+        click.echo(f'note: {run_dir} has no {RunFolder.RESULTS} (still training, or '
+                   'stopped): scoring its best checkpoint so far', err=True)
     result = evaluate_run(run, split, ks, groups, item_groups=shares, mask_seen=mask_seen)
     masked = run.config.train.mask_seen if mask_seen is None else mask_seen
     ranked = ('held-out items ranked' if run.config.cold_items else

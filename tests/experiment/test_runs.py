@@ -74,6 +74,19 @@ def test_evaluate_run_masks_or_ranks_every_item_on_request(finished_run, mask_se
         assert (rank > ranks_by_hand(run, True)).any()
 
 
+def test_evaluate_command_notes_an_unfinished_run(finished_run, tmp_path, capsys):
+    out, graph, root = finished_run
+    unfinished = tmp_path / 'unfinished'
+    shutil.copytree(out, unfinished)
+    (unfinished / 'results.json').unlink()  # as while it trains: best.pt, no results
+    main(['evaluate', str(unfinished), '--root', str(root), '--device', 'cpu'])
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f'note: {unfinished} has no results.json (still training')
+    assert 'recall@10' in captured.out
+    main(['evaluate', str(out), '--root', str(root), '--device', 'cpu'])
+    assert capsys.readouterr().err == ''
+
+
 def test_evaluate_command_no_mask_seen(finished_run, tmp_path, capsys):
     out, graph, root = finished_run
     target = tmp_path / 'all-items.json'
