@@ -43,8 +43,18 @@ def per_user(folder: Path, arm: str, seeds):
         missing_ok=True) for s in seeds}
 
 
+def read_summary(folder: Path) -> dict:
+    r"""A finished comparison's ``compare.json``; anything else is one user error."""
+    try:
+        return json.loads((folder / 'compare.json').read_text())
+    except FileNotFoundError:
+        raise UserInputError(f'{folder}: no compare.json (not a finished comparison)') from None
+    except json.JSONDecodeError as e:
+        raise UserInputError(f'{folder / "compare.json"}: not JSON ({e})') from None
+
+
 def render(folders) -> str:
-    summaries = [json.loads((f / 'compare.json').read_text()) for f in folders]
+    summaries = [read_summary(f) for f in folders]
     settings = [flat(with_defaults(s['settings']['config'])) for s in summaries]
     differ = sorted(k for k in set().union(*settings)
                     if len({json.dumps(s.get(k)) for s in settings}) > 1)

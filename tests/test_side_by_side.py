@@ -3,6 +3,7 @@ where they test the same users on the same items."""
 import dataclasses
 import json
 
+import pytest
 from scipy.stats import ttest_rel
 
 from pyg_llminit.experiment import ExperimentConfig, RunFolder, compare
@@ -63,3 +64,18 @@ def test_a_setting_an_older_folder_lacks_counts_as_its_default(load_benchmark, c
     text = load_benchmark('side_by_side').render([old, new])
     assert '| popular_ratio | 0.2 | 0.3 |' in text
     assert '| cold_map |' not in text and '| train.stopping |' not in text
+
+
+def test_a_folder_that_is_not_a_finished_comparison_is_one_error(load_benchmark, tmp_path,
+                                                                  monkeypatch):
+    import sys
+    (tmp_path / 'unfinished' / 'runs').mkdir(parents=True)
+    (tmp_path / 'broken').mkdir()
+    (tmp_path / 'broken' / 'compare.json').write_text('{"settings": ')
+    bench = load_benchmark('side_by_side')
+    for folder, message in (('unfinished', 'no compare.json (not a finished comparison)'),
+                            ('broken', 'compare.json: not JSON')):
+        monkeypatch.setattr(sys, 'argv', ['side_by_side.py', str(tmp_path / folder),
+                                          str(tmp_path / 'broken')])
+        with pytest.raises(SystemExit, match=message):
+            bench.main()
