@@ -2,6 +2,7 @@
 where they test the same users on the same items."""
 import dataclasses
 import json
+import re
 
 import pytest
 from scipy.stats import ttest_rel
@@ -77,5 +78,5 @@ def test_a_folder_that_is_not_a_finished_comparison_is_one_error(load_benchmark,
                             ('broken', 'compare.json: not JSON')):
         monkeypatch.setattr(sys, 'argv', ['side_by_side.py', str(tmp_path / folder),
                                           str(tmp_path / 'broken')])
-        with pytest.raises(SystemExit, match=message):
+        with pytest.raises(SystemExit, match=re.escape(message)):
             bench.main()
