@@ -4,6 +4,8 @@ loop in the style of PyG's ``examples/lightgcn.py`` on the same data, in the sam
 Both sides: Beauty, leave-one-out in time order, d = 128, 2 layers, Adam lr 1e-3, batch 2048,
 one negative per positive, the same number of threads.
 
+Every side runs with glibc keeping freed buffers (as the CLI's ``train`` does).
+
 * PyG-example style: homogeneous ``edge_index`` of both directions, ``model(edge_index,
   edge_label_index)`` (``LGConv`` re-normalises on every call), ``recommendation_loss`` over
   the batch's unique nodes, dense top-K scoring with a dense ground-truth mask per chunk.
@@ -161,6 +163,9 @@ def main() -> None:
     parser.add_argument('--skip-reference', action='store_true',
                         help='leave out the PyG-example-style loop (~50 s an epoch)')
     args = parser.parse_args()
+    # every side keeps freed buffers, as the CLI's train command does: the reference loop
+    # here, RecBole through its worker's MALLOC_* variables (until 2026-12-04 only ours did)
+    retain_freed_memory()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
@@ -189,9 +194,6 @@ def main() -> None:
         if recbole['dataset'] != ours_stats:
             sys.exit(f"error: RecBole sees {recbole['dataset']}, we see {ours_stats}")
 
-    # After the reference loop, where the Trainer itself used to call it: as in the published
-    # runs, only our side has glibc keep freed buffers (as the CLI's train command does).
-    retain_freed_memory()
     ours = LightGCN(nu, ni, DIM, LAYERS)
     trainer = Trainer(ours, train, val, test, TrainConfig(batch_size=BATCH, lr=LR,
                                                           device='cpu'), log=lambda s: None)
