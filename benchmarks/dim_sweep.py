@@ -22,12 +22,12 @@ import argparse
 import dataclasses
 import json
 import math
-import re
 from pathlib import Path
 
 from pyg_llminit.experiment import ExperimentConfig, RunFolder, compare, load_run
 from pyg_llminit.evaluation.collapse import abundance_of
 from pyg_llminit.experiment.pipeline import collapse_of
+from pyg_llminit.experiment.plan import Arm
 from pyg_llminit.experiment.summary import mean_std
 from pyg_llminit.experiment.tables import markdown_table
 from pyg_llminit.io import atomic_path, write_json
@@ -50,9 +50,10 @@ def cells(out: Path, dims, inits, root=None):
         for init in inits:
             runs = {}
             for folder in sorted((out / f'd{dim}' / 'runs').glob(f'lightgcn-{init}-seed*')):
-                seed = re.fullmatch(rf'lightgcn-{re.escape(init)}-seed(\d+)', folder.name)
-                if seed and (folder / RunFolder.RESULTS).is_file():  # not a stray copy
-                    runs[int(seed[1])] = (
+                named = Arm.of_folder(folder.name)
+                if (named and named[0] == Arm('lightgcn', init)  # not a stray copy
+                        and (folder / RunFolder.RESULTS).is_file()):
+                    runs[named[1]] = (
                         folder, json.loads((folder / RunFolder.RESULTS).read_text()))
             if not runs:
                 continue

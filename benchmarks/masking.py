@@ -13,19 +13,18 @@ Usage::
     python benchmarks/masking.py results/compare/beauty-lightgcn-paper [--device cpu]
 """
 import argparse
-import re
 from pathlib import Path
 from typing import Dict, List, Optional
 
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.experiment import RunFolder, evaluate_run, load_run
+from pyg_llminit.experiment.plan import Arm
 from pyg_llminit.experiment.summary import mean_std
 from pyg_llminit.experiment.tables import markdown_table
 from pyg_llminit.io import atomic_path, write_json
 
 METRICS = ('recall@10', 'ndcg@10')
 WAYS = {'masked': True, 'all items': False}
-RUN_NAME = re.compile(r'^(?P<arm>.+)-seed(?P<seed>\d+)$')
 
 
 def score_runs(folder: Path, device: str = 'cpu', root: Optional[str] = None
@@ -33,21 +32,20 @@ def score_runs(folder: Path, device: str = 'cpu', root: Optional[str] = None
     r"""``{arm: {seed: {way: {metric: value}}}}`` of every finished run with weights."""
     scores: Dict[str, Dict[int, Dict]] = {}
     for path in sorted((folder / 'runs').iterdir()):
-        match = RUN_NAME.match(path.name)
-        run_folder = RunFolder(path)
-        if not (match and (path / RunFolder.RESULTS).exists()
+        named = Arm.of_folder(path.name)
+        if not (named and (path / RunFolder.RESULTS).exists()
                 and (path / RunFolder.BEST).exists()):
             continue
-        run = load_run(run_folder.path, root=root, device=device)
-        arm = f'{run.config.model}/{run.config.init}'
-        scores.setdefault(arm, {})[int(match['seed'])] = {
+        arm, seed = named[0].name, named[1]
+        run = load_run(path, root=root, device=device)
+        scores.setdefault(arm, {})[seed] = {
             way: {m: v for m, v in evaluate_run(run, 'test', k=(10,), user_groups=None,
                                                   item_groups=None, mask_seen=mask)['test'].items()
                   if m in METRICS}
             for way, mask in WAYS.items()}
         print(f'{path.name}: ' + ', '.join(
             f'{way} ' + ' '.join(f'{m} {v:.4f}' for m, v in values.items())
-            for way, values in scores[arm][int(match['seed'])].items()), flush=True)
+            for way, values in scores[arm][seed].items()), flush=True)
     if not scores:
         raise UserInputError(f'{folder}: no finished run with its best.pt under runs/')
     return scores

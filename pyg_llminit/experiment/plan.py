@@ -3,6 +3,7 @@ run's config, the settings every run shares (recorded in the folder's ``spec.jso
 interrupted comparison resumes and a different one is refused) and which runs are finished.
 :func:`~pyg_llminit.experiment.compare` trains what the plan leaves to do."""
 import dataclasses
+import re
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -28,6 +29,13 @@ class Arm(NamedTuple):
 
     def folder(self, seed: int) -> str:
         return f'{self.model}-{self.init}-seed{seed}'
+
+    @classmethod
+    def of_folder(cls, name: str) -> Optional[Tuple['Arm', int]]:
+        r"""The arm and seed a run folder's name encodes (:meth:`folder`'s inverse; model
+        names hold no hyphen, inits may); ``None`` for any other name."""
+        match = re.fullmatch(r'([^-]+)-(.+)-seed(\d+)', name)
+        return (cls(match[1], match[2]), int(match[3])) if match else None
 
 
 def plan_arms(models: Sequence[str], inits: Sequence[str], baseline: Optional[str] = None

@@ -31,6 +31,13 @@ def comparison(tmp_path_factory, make_csv_graph):
     return out, summary, root, graph
 
 
+def test_a_run_folders_name_gives_back_its_arm_and_seed():
+    for arm, seed in ((Arm('lightgcn', 'none'), 2020), (Arm('sgl', 'random-distinct'), 7)):
+        assert Arm.of_folder(arm.folder(seed)) == (arm, seed)
+    for other in ('lightgcn-none-seed', 'lightgcn-seed1', 'runs', 'lightgcn-none-seed1.bak'):
+        assert Arm.of_folder(other) is None
+
+
 def test_every_arm_and_seed_is_an_ordinary_run_folder(comparison):
     out, summary, _, _ = comparison
     assert sorted(p.name for p in (out / 'runs').iterdir()) == [
