@@ -19,7 +19,7 @@ from typing import Dict, List, Optional
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.experiment import RunFolder, evaluate_run, load_run
 from pyg_llminit.experiment.plan import Arm
-from pyg_llminit.experiment.summary import mean_std
+from pyg_llminit.experiment.summary import mean_std, relative_gain
 from pyg_llminit.experiment.tables import markdown_table
 from pyg_llminit.io import atomic_path, write_json
 
@@ -63,9 +63,8 @@ def summarise(scores: Dict[str, Dict[int, Dict]], baseline: str) -> Dict[str, Di
     for arm in out:
         for way in WAYS:
             for m in METRICS:
-                base = out.get(baseline, {}).get(way, {}).get(m)
-                out[arm][way][m]['gain'] = (out[arm][way][m]['mean'] / base['mean'] - 1
-                                            if base and arm != baseline else None)
+                out[arm][way][m]['gain'] = None if arm == baseline else relative_gain(
+                    out[arm][way][m]['mean'], out[baseline][way][m]['mean'])
     return out
 
 
