@@ -22,6 +22,7 @@ from pyg_llminit.experiment import RunFolder
 from pyg_llminit.experiment.plan import with_defaults
 from pyg_llminit.experiment.summary import paired_test
 from pyg_llminit.experiment.tables import markdown_table
+from pyg_llminit.io import read_json
 
 SAME_TEST = ('graph', 'split', 'order', 'split_seed', 'min_rating', 'k_core')
 
@@ -45,12 +46,9 @@ def per_user(folder: Path, arm: str, seeds):
 
 def read_summary(folder: Path) -> dict:
     r"""A finished comparison's ``compare.json``; anything else is one user error."""
-    try:
-        return json.loads((folder / 'compare.json').read_text())
-    except FileNotFoundError:
-        raise UserInputError(f'{folder}: no compare.json (not a finished comparison)') from None
-    except json.JSONDecodeError as e:
-        raise UserInputError(f'{folder / "compare.json"}: not JSON ({e})') from None
+    if not (folder / 'compare.json').is_file():
+        raise UserInputError(f'{folder}: no compare.json (not a finished comparison)')
+    return read_json(folder / 'compare.json')
 
 
 def render(folders) -> str:

@@ -75,7 +75,7 @@ def test_a_folder_that_is_not_a_finished_comparison_is_one_error(load_benchmark,
     (tmp_path / 'broken' / 'compare.json').write_text('{"settings": ')
     bench = load_benchmark('side_by_side')
     for folder, message in (('unfinished', 'no compare.json (not a finished comparison)'),
-                            ('broken', 'compare.json: not JSON')):
+                            ('broken', 'compare.json: malformed')):
         monkeypatch.setattr(sys, 'argv', ['side_by_side.py', str(tmp_path / folder),
                                           str(tmp_path / 'broken')])
         with pytest.raises(SystemExit, match=re.escape(message)):
