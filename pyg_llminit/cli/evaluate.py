@@ -63,10 +63,8 @@ def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
         click.echo(f'note: {run_dir} has no {RunFolder.RESULTS} (still training, or '
                    'stopped): scoring its best checkpoint so far', err=True)
     result = evaluate_run(run, split, ks, groups, item_groups=shares, mask_seen=mask_seen)
-    masked = run.config.train.mask_seen if mask_seen is None else mask_seen
-    ranked = ('held-out items ranked' if run.config.cold_items else
-              'seen items masked' if masked else 'every item ranked')
-    click.echo(f'{run_dir}: {run.config.model} on {run.config.graph}, {split}, {ranked}')
+    click.echo(f'{run_dir}: {run.config.model} on {run.config.graph}, {split}, '
+               f'{result["ranking"]}')
     click.echo(metrics_table(split_columns(result, split)))
     if f'{split}_by_user_degree' in result:
         click.echo(f'\n{split} by training interactions per user')

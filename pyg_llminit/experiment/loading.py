@@ -80,7 +80,9 @@ def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
     training items masked as well.
 
     Returns:
-        ``{'split': split, split: metrics, f'{split}_most_popular': metrics}`` and, with
+        ``{'split': split, 'ranking': how, split: metrics, f'{split}_most_popular':
+        metrics}``, where ``how`` says which items were ranked (``'seen items masked'``,
+        ``'every item ranked'`` or, on held-out items, ``'held-out items ranked'``), and, with
         :obj:`user_groups`, ``f'{split}_by_user_degree'``, with :obj:`item_groups`,
         ``f'{split}_by_item_popularity'``; on held-out items ``f'{split}_most_popular'``
         and the item groups are replaced by ``f'{split}_cold_references'``.
@@ -96,14 +98,15 @@ def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
         protocol = cold_item_protocol(run.config, run, k, batch_size, user_groups)
         result = protocol.test(run.model(run.adj), split)
         result.pop(f'{split}_per_user')
-        return {'split': split, **result}
+        return {'split': split, 'ranking': 'held-out items ranked', **result}
     train = train_index(run.train)
+    masked = run.config.train.mask_seen if mask_seen is None else mask_seen
     evaluator = held_out_evaluator(split, train, label_index(run.val), label_index(run.test),
                                    run.model.num_users, run.model.num_items, k, batch_size,
-                                   run.config.train.mask_seen if mask_seen is None
-                                   else mask_seen)
+                                   masked)
     device = next(run.model.parameters()).device
-    return {'split': split, **evaluate_held_out(evaluator, run.model.score_fn(run.adj), split,
+    ranking = 'seen items masked' if masked else 'every item ranked'
+    return {'split': split, 'ranking': ranking, **evaluate_held_out(evaluator, run.model.score_fn(run.adj), split,
                                                  train, user_groups, device,
                                                  item_groups=item_groups)}
 

@@ -38,6 +38,7 @@ def test_cold_item_run_reports_the_map_and_its_references(csv_graph, tmp_path, i
     # evaluated again from the folder: the same numbers
     run = load_run(out, root=str(tmp_path / 'cache'))
     again = evaluate_run(run, 'test', k=(2, 5))
+    assert again['ranking'] == 'held-out items ranked'
     assert again['test'] == pytest.approx(results['test'])
     for name, metrics in results['test_cold_references'].items():
         assert again['test_cold_references'][name] == pytest.approx(metrics), name

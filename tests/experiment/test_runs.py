@@ -33,7 +33,7 @@ def test_evaluate_run_reproduces_the_runs_own_metrics(finished_run):
                 'test_by_item_popularity'):
         assert test[key] == results[key], key
     assert evaluate_run(run, 'valid', user_groups=None, item_groups=None) == {
-        'split': 'valid', 'valid': results['valid'],
+        'split': 'valid', 'ranking': 'seen items masked', 'valid': results['valid'],
         'valid_most_popular': evaluate_run(run, 'valid')['valid_most_popular']}
     more = evaluate_run(run, 'test', k=(3,), user_groups=(5, 6))
     assert set(more['test']) == {f'{m}@3' for m in ('recall', 'ndcg', 'hit', 'precision',
@@ -94,8 +94,9 @@ def test_evaluate_command_no_mask_seen(finished_run, tmp_path, capsys):
           '--device', 'cpu', '--out', str(target)])
     assert ', test, every item ranked' in capsys.readouterr().out
     run = load_run(out, root=str(root))
-    assert json.loads(target.read_text())['test'] == evaluate_run(
-        run, 'test', k=(5,), mask_seen=False)['test']
+    written = json.loads(target.read_text())
+    assert written['ranking'] == 'every item ranked'  # the file says how it was scored
+    assert written['test'] == evaluate_run(run, 'test', k=(5,), mask_seen=False)['test']
 
 
 def test_evaluate_command_prints_and_writes(finished_run, tmp_path, capsys):
