@@ -5,8 +5,9 @@ the LLMInit authors' released config selects and ``--protocol paper`` follows).
 The models are the runs' own best checkpoints (chosen on validation as the run was
 evaluated), so the two columns differ only in what is ranked. For every arm: test
 Recall@10 and NDCG@10, mean +- std over the seeds, both ways, and the gain over the
-baseline arm both ways. Needs the runs' ``best.pt`` (not committed: run it where the
-comparison trained). Writes ``masking.json`` and ``masking.md`` into the folder.
+baseline arm both ways with a paired t-test over users (each user's value averaged over
+the seeds, as ``compare`` tests). Needs the runs' ``best.pt`` (not committed: run it where
+the comparison trained). Writes ``masking.json`` and ``masking.md`` into the folder.
 
 Usage::
 
@@ -19,7 +20,7 @@ from typing import Dict, List, Optional
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.experiment import RunFolder, evaluate_run, load_run
 from pyg_llminit.experiment.plan import Arm
-from pyg_llminit.experiment.summary import mean_std, relative_gain
+from pyg_llminit.experiment.summary import mean_std, paired_test, relative_gain
 from pyg_llminit.experiment.tables import markdown_table
 from pyg_llminit.io import atomic_path, write_json
 
@@ -29,7 +30,8 @@ WAYS = {'masked': True, 'all items': False}
 
 def score_runs(folder: Path, device: str = 'cpu', root: Optional[str] = None
                ) -> Dict[str, Dict[int, Dict]]:
-    r"""``{arm: {seed: {way: {metric: value}}}}`` of every finished run with weights."""
+    r"""``{arm: {seed: {way: {'test': {metric: value}, 'per_user': columns}}}}`` of every
+    finished run with weights (``columns`` as :func:`paired_test` takes them)."""
     scores: Dict[str, Dict[int, Dict]] = {}
     for path in sorted((folder / 'runs').iterdir()):
         named = Arm.of_folder(path.name)
@@ -39,33 +41,49 @@ def score_runs(folder: Path, device: str = 'cpu', root: Optional[str] = None
         arm, seed = named[0].name, named[1]
         run = load_run(path, root=root, device=device)
         scores.setdefault(arm, {})[seed] = {
-            way: {m: v for m, v in evaluate_run(run, 'test', k=(10,), user_groups=None,
-                                                  item_groups=None, mask_seen=mask)['test'].items()
-                  if m in METRICS}
+            way: _scored(evaluate_run(run, 'test', k=(10,), user_groups=None,
+                                      item_groups=None, mask_seen=mask, per_user=True))
             for way, mask in WAYS.items()}
         print(f'{path.name}: ' + ', '.join(
-            f'{way} ' + ' '.join(f'{m} {v:.4f}' for m, v in values.items())
+            f'{way} ' + ' '.join(f'{m} {v:.4f}' for m, v in values['test'].items())
             for way, values in scores[arm][seed].items()), flush=True)
     if not scores:
         raise UserInputError(f'{folder}: no finished run with its best.pt under runs/')
     return scores
 
 
+def _scored(result: Dict) -> Dict:
+    per_user = result['test_per_user']
+    return {'test': {m: v for m, v in result['test'].items() if m in METRICS},
+            'per_user': {'user_index': per_user['user'],
+                         **{m: per_user[m] for m in METRICS}}}
+
+
 def summarise(scores: Dict[str, Dict[int, Dict]], baseline: str) -> Dict[str, Dict]:
-    r"""Per arm and way: each metric's mean +- std over the seeds and its gain over the
-    baseline arm's mean (the same way)."""
+    r"""Per arm and way: each metric's mean +- std over the seeds, its gain over the
+    baseline arm's mean (the same way) and the paired t-test over users against it."""
     out: Dict[str, Dict] = {}
     for arm, seeds in scores.items():
         out[arm] = {'seeds': sorted(seeds)}
         for way in WAYS:
-            out[arm][way] = {m: mean_std([seeds[s][way][m] for s in sorted(seeds)])
+            out[arm][way] = {m: mean_std([seeds[s][way]['test'][m] for s in sorted(seeds)])
                              for m in METRICS}
     for arm in out:
         for way in WAYS:
             for m in METRICS:
-                out[arm][way][m]['gain'] = None if arm == baseline else relative_gain(
-                    out[arm][way][m]['mean'], out[baseline][way][m]['mean'])
+                own = out[arm][way][m]
+                own['gain'] = None if arm == baseline else relative_gain(
+                    own['mean'], out[baseline][way][m]['mean'])
+                own['paired'] = None if arm == baseline else paired_test(
+                    *({s: runs[s][way]['per_user'] for s in runs}
+                      for runs in (scores[arm], scores[baseline])), m)
     return out
+
+
+def _against_baseline(value: Dict) -> str:
+    parts = ([] if value['gain'] is None else [f'{value["gain"]:+.1%}']) + (
+        [] if value['paired'] is None else [f'p {value["paired"]["p"]:.2g}'])
+    return f' ({", ".join(parts)})' if parts else ''
 
 
 def render(folder: Path, summary: Dict[str, Dict], baseline: str) -> str:
@@ -78,13 +96,14 @@ def render(folder: Path, summary: Dict[str, Dict], baseline: str) -> str:
         for way in WAYS:
             for m in METRICS:
                 v = row[way][m]
-                gain = '' if v['gain'] is None else f' ({v["gain"]:+.1%})'
-                cells.append(f'{v["mean"]:.4f} ± {v["std"]:.4f}{gain}')
+                cells.append(f'{v["mean"]:.4f} ± {v["std"]:.4f}{_against_baseline(v)}')
         rows.append(cells)
     return '\n'.join([
         '# Test metrics with seen items masked and with every item ranked', '',
         f'Folder `{folder.name}`; the same best checkpoints scored both ways; mean ± std over '
-        f'seeds, gain over `{baseline}` in brackets (same way). "masked": the user\'s '
+        f'seeds; in brackets the gain over `{baseline}` (same way) and the p-value of a '
+        'two-sided paired t-test over users, each user\'s value averaged over the seeds '
+        '(as `compare` tests). "masked": the user\'s '
         'training and validation items are not ranked; "all items": RecBole\'s repeatable '
         'evaluation, every item ranked.', '', markdown_table(header, rows), ''])
 

@@ -4,7 +4,9 @@ import sys
 
 import pytest
 
-from pyg_llminit.experiment import ExperimentConfig, compare
+import torch
+
+from pyg_llminit.experiment import ExperimentConfig, compare, evaluate_run
 from pyg_llminit.training import TrainConfig
 
 
@@ -35,6 +37,19 @@ def test_masked_equals_the_runs_own_and_every_item_ranks_no_higher(
     variance = arms['lightgcn/variance']['all items']['ndcg@10']
     assert variance['gain'] == pytest.approx(
         variance['mean'] / arms['lightgcn/none']['all items']['ndcg@10']['mean'] - 1)
+    # the paired test over users: each user's value averaged over the two seeds, by hand
+    from scipy.stats import ttest_rel
+
+    from pyg_llminit.experiment import load_run
+    per_user = {init: torch.stack([evaluate_run(
+        load_run(out / 'runs' / f'lightgcn-{init}-seed{s}', root=root), 'test', k=(10,),
+        mask_seen=False, per_user=True)['test_per_user']['ndcg@10'] for s in (1, 2)]).mean(0)
+        for init in ('none', 'variance')}
+    expected = ttest_rel(per_user['variance'].double().numpy(),
+                         per_user['none'].double().numpy())
+    assert variance['paired']['users'] == 30 and variance['paired']['seeds'] == 2
+    assert variance['paired']['p'] == pytest.approx(float(expected.pvalue))
+    assert arms['lightgcn/none']['all items']['ndcg@10']['paired'] is None
     assert '| lightgcn/variance | 1, 2 |' in (out / 'masking.md').read_text()
 
 

@@ -70,14 +70,16 @@ def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
                  user_groups: Optional[Sequence[int]] = (5, 10, 20),
                  batch_size: int = 1024,
                  item_groups: Optional[Sequence[float]] = (0.2, 0.5),
-                 mask_seen: Optional[bool] = None) -> Dict:
+                 mask_seen: Optional[bool] = None, per_user: bool = False) -> Dict:
     r"""The run's model on its validation or test split, masked as in training, beside the
     most-popular ranking (on held-out items: beside the references of
     :mod:`~pyg_llminit.coldstart`), in the schema of the run's ``results.json``.
 
     :obj:`mask_seen` overrides the run's own masking (``None``: as the run was evaluated),
     e.g. to score a ``--protocol paper`` run, which ranks every item, with the user's
-    training items masked as well.
+    training items masked as well. With :obj:`per_user`, also
+    ``f'{split}_per_user'``: every labelled user's metrics, as in ``test_per_user.csv``
+    (see :func:`~pyg_llminit.evaluation.protocol.evaluate_held_out`).
 
     Returns:
         ``{'split': split, 'ranking': how, split: metrics, f'{split}_most_popular':
@@ -97,7 +99,8 @@ def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
         from .pipeline import cold_item_protocol
         protocol = cold_item_protocol(run.config, run, k, batch_size, user_groups)
         result = protocol.test(run.model(run.adj), split)
-        result.pop(f'{split}_per_user')
+        if not per_user:
+            result.pop(f'{split}_per_user')
         return {'split': split, 'ranking': 'held-out items ranked', **result}
     train = train_index(run.train)
     masked = run.config.train.mask_seen if mask_seen is None else mask_seen
@@ -106,9 +109,10 @@ def evaluate_run(run: Run, split: str = 'test', k: Sequence[int] = (10, 20),
                                    masked)
     device = next(run.model.parameters()).device
     ranking = 'seen items masked' if masked else 'every item ranked'
-    return {'split': split, 'ranking': ranking, **evaluate_held_out(evaluator, run.model.score_fn(run.adj), split,
-                                                 train, user_groups, device,
-                                                 item_groups=item_groups)}
+    return {'split': split, 'ranking': ranking,
+            **evaluate_held_out(evaluator, run.model.score_fn(run.adj), split, train,
+                                user_groups, device, per_user=per_user,
+                                item_groups=item_groups)}
 
 
 __all__ = ['Run', 'load_run', 'evaluate_run']

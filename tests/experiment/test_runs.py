@@ -8,6 +8,7 @@ import torch
 from pyg_llminit.cli.main import main
 from pyg_llminit.datasets.graph import EDGE_TYPE
 from pyg_llminit.io import load_torch
+from pyg_llminit.experiment import RunFolder
 from pyg_llminit.experiment.loading import evaluate_run, load_run
 
 
@@ -39,6 +40,19 @@ def test_evaluate_run_reproduces_the_runs_own_metrics(finished_run):
     assert set(more['test']) == {f'{m}@3' for m in ('recall', 'ndcg', 'hit', 'precision',
                                                       'mrr')}
     assert sum(g['users'] for g in more['test_by_user_degree'].values()) == 30
+
+
+def test_evaluate_run_per_user_is_the_runs_own_table(finished_run):
+    out, graph, root = finished_run
+    run = load_run(out, root=str(root))
+    table = RunFolder(out).read_per_user()
+    got = evaluate_run(run, 'test', user_groups=None, item_groups=None,
+                       per_user=True)['test_per_user']
+    assert torch.equal(got['user'], table['user_index'])
+    assert torch.equal(got['train_degree'], table['train_degree'])
+    for metric in ('recall@10', 'ndcg@20'):  # the csv keeps 6 significant digits
+        assert torch.allclose(got[metric].double(), table[metric].double(), atol=1e-5)
+    assert 'test_per_user' not in evaluate_run(run, 'test')
 
 
 def ranks_by_hand(run, mask_seen):
