@@ -26,6 +26,20 @@ def _children(pid: int):
     return found
 
 
+def _stacks_then_kill(proc, pids) -> str:
+    r"""Every thread's stack of :obj:`pids` (SIGUSR1, see the sitecustomize below), then
+    the process group killed: what a hang leaves to diagnose it."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGUSR1)
+        except ProcessLookupError:
+            pass
+    time.sleep(3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return proc.stderr.read()
+
+
 def _alive(pid: int) -> bool:
     try:
         return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'
@@ -36,7 +50,16 @@ def _alive(pid: int) -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT])
 def test_an_interrupted_parallel_comparison_stops_every_worker(sig, csv_graph, tmp_path):
-    env = {**os.environ, 'PYG_LLMINIT_HOME': str(tmp_path / 'home'), 'PYTHONUNBUFFERED': '1'}
+    # every process of the comparison (its spawned workers too) prints its threads' stacks
+    # on SIGUSR1, so that a hang below fails with where each process waits
+    site = tmp_path / 'site'
+    site.mkdir()
+    (site / 'sitecustomize.py').write_text(
+        'import faulthandler, signal\n'
+        'faulthandler.register(signal.SIGUSR1, all_threads=True)\n')
+    path = os.pathsep.join(filter(None, [str(site), os.environ.get('PYTHONPATH')]))
+    env = {**os.environ, 'PYG_LLMINIT_HOME': str(tmp_path / 'home'), 'PYTHONUNBUFFERED': '1',
+           'PYTHONPATH': path}
     out = tmp_path / 'cmp'
     args = [sys.executable, '-m', 'pyg_llminit', 'compare', '--graph', str(csv_graph),
             '--inits', 'none,uniform', '--seeds', '1,2', '--dim', '8', '--batch-size', '16',
@@ -57,10 +80,16 @@ def test_an_interrupted_parallel_comparison_stops_every_worker(sig, csv_graph, t
         workers = _children(proc.pid)
         assert workers  # the pool's worker processes
         proc.send_signal(sig)  # SIGINT as Ctrl-C gives it to the main process
-        assert proc.wait(timeout=60) == 130
+        try:
+            code = proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail('no exit 60 s after the signal; stacks:\n'
+                        + _stacks_then_kill(proc, [proc.pid, *_children(proc.pid)]))
+        assert code == 130
     except BaseException:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         raise
     stderr = [line for line in proc.stderr.read().strip().splitlines()
               if line.strip() and not line.startswith('Loading weights')]  # encoder's bar
