@@ -53,6 +53,21 @@ def test_every_arm_and_seed_is_an_ordinary_run_folder(comparison):
         assert (out / png).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
+def test_compare_lists_every_runs_warnings(comparison):
+    out, summary, _, _ = comparison
+    expected = []
+    for init in ('none', 'variance'):
+        for seed in (1, 2):
+            for warning in _results(out, init, seed)['warnings']:
+                expected.append(f'- lightgcn/{init}, seed {seed}: {warning}')
+    text = (out / 'compare.md').read_text()
+    section = text.split('## Warnings\n\n', 1)[1].split('\n\n', 1)[0].splitlines()
+    assert section == (expected or ['None: no run peaked early or hit the epoch cap still '
+                                    'improving.'])
+    assert sum(len(w) for a in summary['arms'].values()
+               for w in a['warnings'].values()) == len(expected)
+
+
 def _results(out, arm, seed):
     return json.loads((out / 'runs' / f'lightgcn-{arm}-seed{seed}' / 'results.json').read_text())
 

@@ -42,6 +42,17 @@ def test_evaluate_run_reproduces_the_runs_own_metrics(finished_run):
     assert sum(g['users'] for g in more['test_by_user_degree'].values()) == 30
 
 
+def test_a_run_that_hit_the_epoch_cap_warns_on_the_console_and_in_results(finished_run):
+    out, _, _ = finished_run  # 2 epochs under the default patience 10: cut short by the cap
+    results = json.loads((out / 'results.json').read_text())
+    assert len(results['warnings']) == 1
+    assert results['warnings'][0].startswith(
+        f'stopped at the epoch cap (2) while still improving (best epoch '
+        f'{results["best_epoch"]})')
+    console = (out / 'console.log').read_text().splitlines()
+    assert f'warning: {results["warnings"][0]}' in console
+
+
 def test_evaluate_run_per_user_is_the_runs_own_table(finished_run):
     out, graph, root = finished_run
     run = load_run(out, root=str(root))
