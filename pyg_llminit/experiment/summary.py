@@ -21,6 +21,10 @@ from .config import ExperimentConfig
 from .runs import RunFolder
 
 
+#: What :func:`paired_test` computes, as ``compare.json`` names it.
+PAIRED_TEST = 'two-sided paired t-test over users, per-user values averaged over seeds'
+
+
 def relative_gain(value: float, base: float) -> Optional[float]:
     r"""``value / base - 1``; ``None`` (no gain to speak of) when the baseline scored 0."""
     return value / base - 1 if base else None
@@ -40,7 +44,8 @@ def paired_test(arm: Dict[int, 'object'], base: Dict[int, 'object'], metric: str
     missing), against the baseline's :obj:`base_metric` column (default: the same).
 
     Returns:
-        ``{'users', 'seeds', 'mean_difference', 'ci95', 't', 'p'}`` (arm minus baseline),
+        ``{'test', 'users', 'seeds', 'mean_difference', 'ci95', 't', 'p'}`` (arm minus
+        baseline; ``'test'`` names the test, see the module's docstring for why this one),
         or ``None`` when no seed has both tables.
     """
     import torch
@@ -56,7 +61,7 @@ def paired_test(arm: Dict[int, 'object'], base: Dict[int, 'object'], metric: str
     b = torch.stack([base[s][base_metric or metric] for s in seeds]).mean(0).double().numpy()
     result = ttest_rel(a, b)
     low, high = result.confidence_interval(0.95)
-    return {'users': int(a.size), 'seeds': len(seeds), 'mean_difference': float((a - b).mean()),
+    return {'test': PAIRED_TEST, 'users': int(a.size), 'seeds': len(seeds), 'mean_difference': float((a - b).mean()),
             'ci95': [float(low), float(high)], 't': float(result.statistic),
             'p': float(result.pvalue)}
 

@@ -111,6 +111,7 @@ def test_the_paired_test_is_a_t_test_over_users_of_seed_means(comparison):
     n = diff.size
     t = diff.mean() / (diff.std(ddof=1) / math.sqrt(n))
     got = summary['arms']['lightgcn/variance']['paired']['ndcg@10']
+    assert got['test'].startswith('two-sided paired t-test over users')  # compare.json says
     assert got['users'] == n == 30
     assert got['mean_difference'] == pytest.approx(diff.mean())
     assert got['t'] == pytest.approx(t)
