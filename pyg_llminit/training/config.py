@@ -41,8 +41,10 @@ class TrainConfig:
         item_groups (Tuple[float, float], optional): Shares of the items, by training
             degree, that end the head and the torso for per-item-popularity test metrics
             (``(0.2, 0.5)``: top 20%, next 30%, other 50%); ``None`` skips them.
-        stopping (str): How patience is counted: ``'strict'`` or ``'recbole'`` (ties
-            count as improvements, stop after ``patience + 1`` epochs without; see
+        stopping (str): How patience is counted: ``'strict'``, ``'recbole'`` (ties
+            count as improvements, stop after ``patience + 1`` epochs without) or
+            ``'smoothed'`` (patience counts from the best of the curve's moving average,
+            for small, noisy validation sets; see
             :class:`~pyg_llminit.training.stopping.EarlyStopping`).
         negatives (str): What a BPR negative must not be: one of the user's training items
             (``'seen'``) or only the triplet's positive (``'positive'``: RecBole's
