@@ -158,15 +158,19 @@ def keep_earlier_tests(summary: Dict, previous: Dict) -> Dict:
     ``compare.json``) that :obj:`summary` could only redo on fewer seeds, or not at all,
     because per-user tables have gone since (comparisons are committed without them). An
     earlier test is kept only where it is of the same runs: the arm and its baseline have
-    the same per-seed test metrics in both summaries. Names what it kept in
+    the same per-seed test metrics in both summaries (the same test means and spreads,
+    where the earlier one predates per-seed metrics). Names what it kept in
     ``summary['tests_kept']``."""
+    def same_runs(old: Dict, new: Dict) -> bool:
+        key = 'per_seed' if 'per_seed' in old else 'test'
+        return old.get(key) == new.get(key)
+
     kept = []
     arms, before = summary['arms'], previous.get('arms', {})
     for name, arm in arms.items():
         old, ref = before.get(name), arm['baseline']
         if (not old or old.get('baseline') != ref or ref not in before
-                or old.get('per_seed') != arm['per_seed']
-                or before[ref].get('per_seed') != arms[ref]['per_seed']):
+                or not same_runs(old, arm) or not same_runs(before[ref], arms[ref])):
             continue
         for key in ('paired', 'cold_paired'):
             for metric, test in (arm.get(key) or {}).items():

@@ -243,6 +243,19 @@ def test_a_rerun_keeps_the_earlier_tests_of_the_same_runs(comparison, tmp_path):
     assert again['arms']['lightgcn/variance']['paired'] == {'ndcg@10': None,
                                                             'recall@10': None}
     assert again['tests_kept'] == []
+    # an earlier summary from before per-seed metrics: the same runs by their test means
+    older = json.loads((out / 'compare.json').read_text())
+    for arm in older['arms'].values():
+        del arm['per_seed']
+    (copy / 'compare.json').write_text(json.dumps(older))
+    again = compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], copy,
+                    root=root, log=QUIET)
+    assert again['tests_kept'] == ['lightgcn/variance ndcg@10', 'lightgcn/variance recall@10']
+    older['arms']['lightgcn/none']['test']['ndcg@10']['mean'] += 0.01  # other runs
+    (copy / 'compare.json').write_text(json.dumps(older))
+    again = compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], copy,
+                    root=root, log=QUIET)
+    assert again['tests_kept'] == []
 
 
 def test_a_setting_added_since_a_folder_was_made_counts_as_its_default(comparison):
