@@ -68,6 +68,9 @@ def summarise(scores: Dict[str, Dict[int, Dict]], baseline: str) -> Dict[str, Di
         for way in WAYS:
             out[arm][way] = {m: mean_std([seeds[s][way]['test'][m] for s in sorted(seeds)])
                              for m in METRICS}
+    def per_user(arm: str, way: str) -> Dict[int, Dict]:
+        return {seed: score[way]['per_user'] for seed, score in scores[arm].items()}
+
     for arm in out:
         for way in WAYS:
             for m in METRICS:
@@ -75,8 +78,7 @@ def summarise(scores: Dict[str, Dict[int, Dict]], baseline: str) -> Dict[str, Di
                 own['gain'] = None if arm == baseline else relative_gain(
                     own['mean'], out[baseline][way][m]['mean'])
                 own['paired'] = None if arm == baseline else paired_test(
-                    *({s: runs[s][way]['per_user'] for s in runs}
-                      for runs in (scores[arm], scores[baseline])), m)
+                    per_user(arm, way), per_user(baseline, way), m)
     return out
 
 

@@ -61,9 +61,9 @@ def paired_test(arm: Dict[int, 'object'], base: Dict[int, 'object'], metric: str
     b = torch.stack([base[s][base_metric or metric] for s in seeds]).mean(0).double().numpy()
     result = ttest_rel(a, b)
     low, high = result.confidence_interval(0.95)
-    return {'test': PAIRED_TEST, 'users': int(a.size), 'seeds': len(seeds), 'mean_difference': float((a - b).mean()),
-            'ci95': [float(low), float(high)], 't': float(result.statistic),
-            'p': float(result.pvalue)}
+    return {'test': PAIRED_TEST, 'users': int(a.size), 'seeds': len(seeds),
+            'mean_difference': float((a - b).mean()), 'ci95': [float(low), float(high)],
+            't': float(result.statistic), 'p': float(result.pvalue)}
 
 
 def _reach(history: List[Dict], target: float, monitor: str) -> Optional[Dict[str, float]]:
