@@ -55,8 +55,7 @@ def score_runs(folder: Path, device: str = 'cpu', root: Optional[str] = None
 def _scored(result: Dict) -> Dict:
     per_user = result['test_per_user']
     return {'test': {m: v for m, v in result['test'].items() if m in METRICS},
-            'per_user': {'user_index': per_user['user'],
-                         **{m: per_user[m] for m in METRICS}}}
+            'per_user': {m: per_user[m] for m in ('user', *METRICS)}}
 
 
 def summarise(scores: Dict[str, Dict[int, Dict]], baseline: str) -> Dict[str, Dict]:

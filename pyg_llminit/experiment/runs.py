@@ -164,9 +164,11 @@ class RunFolder:
                               *(v if isinstance(v, int) else f'{v:.6g}' for v in values)])
 
     def read_per_user(self, missing_ok: bool = False) -> Optional[Dict[str, torch.Tensor]]:
-        r"""The columns of ``test_per_user.csv`` but ``user_id`` as tensors (``user_index``
-        and ``train_degree`` as integers); ``None`` when the file is missing and
-        :obj:`missing_ok` (a committed comparison keeps its runs' JSON files, not these)."""
+        r"""The columns of ``test_per_user.csv`` but ``user_id`` as tensors, keyed as
+        :meth:`write_per_user` takes them (``{'user': [N], 'train_degree': [N],
+        'recall@10': [N], ...}``, the first two integers: the file's ``user_index`` column
+        comes back as ``'user'``); ``None`` when the file is missing and :obj:`missing_ok`
+        (a committed comparison keeps its runs' JSON files, not these)."""
         import csv
         if missing_ok and not (self.path / self.PER_USER).is_file():
             return None
@@ -180,9 +182,12 @@ class RunFolder:
                        for i, name in enumerate(header)}
         except (IndexError, ValueError) as e:
             raise UserInputError(f'{file}: malformed ({e})') from None
-        for name in ('user_index', 'train_degree'):
-            columns[name] = columns[name].long()
-        return columns
+        try:
+            columns['user'] = columns.pop('user_index').long()
+            columns['train_degree'] = columns['train_degree'].long()
+        except KeyError as e:
+            raise UserInputError(f'{file}: malformed (no column {e})') from None
+        return {'user': columns.pop('user'), **columns}
 
     def read_resume(self) -> Dict[str, Any]:
         r"""The ``last.pt`` of an interrupted run with its best weights under

@@ -55,7 +55,7 @@ def paired_test(arm: Dict[int, 'object'], base: Dict[int, 'object'], metric: str
     if not seeds:
         return None
     for seed in seeds:
-        if not torch.equal(arm[seed]['user_index'], base[seed]['user_index']):
+        if not torch.equal(arm[seed]['user'], base[seed]['user']):
             raise ValueError('the runs were tested on different users')
     a = torch.stack([arm[s][metric] for s in seeds]).mean(0).double().numpy()
     b = torch.stack([base[s][base_metric or metric] for s in seeds]).mean(0).double().numpy()

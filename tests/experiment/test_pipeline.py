@@ -62,7 +62,7 @@ def test_per_user_test_metrics_are_written_and_average_to_the_results(csv_graph,
         'user_id,user_index,train_degree,' + ','.join(results['test']))
     per_user = RunFolder(out).read_per_user()
     run = load_run(out, root=str(tmp_path / 'cache'))
-    assert per_user['user_index'].tolist() == list(range(30))  # every user has a test item
+    assert per_user['user'].tolist() == list(range(30))  # every user has a test item
     degree = run.train['user', 'rates', 'item'].edge_index[0].bincount(minlength=30)
     assert per_user['train_degree'].tolist() == degree.tolist()
     for name, value in results['test'].items():

@@ -7,6 +7,7 @@ import torch
 
 from pyg_llminit.cli.main import main
 from pyg_llminit.datasets.graph import EDGE_TYPE
+from pyg_llminit.errors import UserInputError
 from pyg_llminit.io import load_torch
 from pyg_llminit.experiment import RunFolder
 from pyg_llminit.experiment.loading import evaluate_run, load_run
@@ -59,7 +60,7 @@ def test_evaluate_run_per_user_is_the_runs_own_table(finished_run):
     table = RunFolder(out).read_per_user()
     got = evaluate_run(run, 'test', user_groups=None, item_groups=None,
                        per_user=True)['test_per_user']
-    assert torch.equal(got['user'], table['user_index'])
+    assert torch.equal(got['user'], table['user'])
     assert torch.equal(got['train_degree'], table['train_degree'])
     for metric in ('recall@10', 'ndcg@20'):  # the csv keeps 6 significant digits
         assert torch.allclose(got[metric].double(), table[metric].double(), atol=1e-5)
@@ -168,3 +169,17 @@ def test_a_malformed_config_is_one_line(finished_run, tmp_path, cli_error):
     (bad / 'config.json').write_text(json.dumps({'graph': str(graph), 'train': 'fast'}))
     cli_error(['evaluate', str(bad), '--root', str(root)], f'error: {bad / "config.json"}: '
               'malformed')
+
+
+@pytest.mark.parametrize('edit, problem', [
+    (lambda text: text.replace('user_index', 'uid', 1), "no column 'user_index'"),
+    (lambda text: text.split('\n')[0] + '\nu1,first,3\n', 'could not convert'),
+])
+def test_a_malformed_per_user_table_is_one_error(finished_run, tmp_path, edit, problem):
+    out, _, _ = finished_run
+    bad = tmp_path / 'bad'
+    shutil.copytree(out, bad)
+    table = bad / RunFolder.PER_USER
+    table.write_text(edit(table.read_text()))
+    with pytest.raises(UserInputError, match=rf'{table}: malformed \(.*{problem}'):
+        RunFolder(bad).read_per_user()
