@@ -113,7 +113,7 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
     from ..transforms.llminit import check_dim
     from .pipeline import check_dim_fits_encoder, prepare
     from .compare_markdown import test_table
-    from .summary import keep_earlier_tests, summarise, write_summary
+    from .summary import keep_earlier_tests, keep_earlier_timing, summarise, write_summary
     from .tables import text_table
     arms, baseline_of = plan_arms(models, inits, baseline)
     seeds = check_seeds(seeds)
@@ -194,10 +194,15 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
     summary = summarise(out, arms, seeds, baseline_of, base,
                         wall_seconds=time.perf_counter() - start, jobs=jobs,
                         device=_device_text(base.train.device, threads))
-    if summary['missing_per_user'] and (out / 'compare.json').is_file():
+    summary['runs_trained'] = len(todo)
+    if (out / 'compare.json').is_file():
         try:  # an unreadable earlier summary is only replaced
-            summary = keep_earlier_tests(summary, read_json(out / 'compare.json'))
-        except (UserInputError, AttributeError, TypeError):
+            previous = read_json(out / 'compare.json')
+            if not todo:  # nothing trained here: keep how the runs were trained
+                keep_earlier_timing(summary, previous)
+            if summary['missing_per_user']:
+                summary = keep_earlier_tests(summary, previous)
+        except (UserInputError, AttributeError, TypeError, KeyError, ValueError):
             pass
     write_summary(out, summary)
     log(text_table(*reversed(test_table(summary))))

@@ -8,6 +8,7 @@ from .summary import relative_gain
 from .tables import markdown_table
 
 
+
 def _percent(gain: Optional[float]) -> str:
     return 'n/a' if gain is None else f'{gain:+.1%}'
 
@@ -89,7 +90,7 @@ def render_markdown(summary: Dict) -> str:
         f'warm-up of {train["warmup"]}); seeds {", ".join(map(str, seeds))}; '
         f'{summary["settings"]["device"]}, {summary["settings"]["jobs"]} job(s) at once, '
         f'{training / 60:.1f} min of training summed over the runs, '
-        f'{summary["wall_seconds"] / 60:.1f} min of wall time in this invocation.',
+        f'{_wall_time(summary)}.',
         '',
         f'## Test metrics (mean ± std over {len(seeds)} seeds)',
         '',
@@ -186,6 +187,16 @@ def render_markdown(summary: Dict) -> str:
     lines += ['', '## Plots', '', f'![validation {monitor} per epoch](curves.png)', '',
               '![test metrics per user group](groups.png)', '']
     return '\n'.join(lines)
+
+
+def _wall_time(summary: Dict) -> str:
+    r"""The wall time of the invocation that trained the runs, where it is known."""
+    minutes = f'{summary["wall_seconds"] / 60:.1f} min of wall time'
+    if summary.get('timing_kept'):
+        return f'{minutes} in the invocation that trained the runs (kept from the earlier summary)'
+    if summary.get('runs_trained') == 0:
+        return 'no run trained in this invocation (the wall time of the one that did is unknown)'
+    return f'{minutes} in this invocation'
 
 
 __all__ = ['test_table', 'render_markdown']

@@ -153,6 +153,20 @@ def _collapse(results: List[Dict]) -> Dict[str, Dict]:
                                                     for r in results]) for n in names}}
 
 
+def keep_earlier_timing(summary: Dict, previous: Dict) -> None:
+    r"""Puts back the wall time, jobs and device of :obj:`previous` (the comparison's
+    earlier ``compare.json``) when this invocation trained nothing: they describe the
+    invocation that trained the runs, which summarising them again must not overwrite
+    with its own few seconds. Sets ``summary['timing_kept']``; keeps nothing when the
+    earlier summary did not train either and knew no earlier timing."""
+    if previous.get('runs_trained') == 0 and not previous.get('timing_kept'):
+        return
+    settings = {key: previous['settings'][key] for key in ('jobs', 'device')}
+    summary['wall_seconds'] = float(previous['wall_seconds'])
+    summary['settings'].update(settings)
+    summary['timing_kept'] = True
+
+
 def keep_earlier_tests(summary: Dict, previous: Dict) -> Dict:
     r"""Puts back the paired tests of :obj:`previous` (the comparison's earlier
     ``compare.json``) that :obj:`summary` could only redo on fewer seeds, or not at all,
@@ -205,4 +219,5 @@ def write_summary(out: Path, summary: Dict) -> None:
 
 
 __all__ = ['relative_gain', 'mean_std', 'paired_test', 'summarise', 'keep_earlier_tests',
+           'keep_earlier_timing',
            'write_summary']

@@ -166,6 +166,11 @@ def test_a_second_call_reuses_finished_runs(comparison):
                     root=root, log=lines.append)
     assert '4 runs finished before, 0 to train' in '\n'.join(lines)
     assert again['arms'] == summary['arms']
+    # nothing trained: the wall time and jobs stay those of the invocation that trained
+    assert again['wall_seconds'] == summary['wall_seconds'] > 0
+    assert again['settings'] == summary['settings'] and again['timing_kept']
+    assert f"{summary['wall_seconds'] / 60:.1f} min of wall time in the invocation that " \
+        'trained the runs (kept from the earlier summary)' in (out / 'compare.md').read_text()
     # the console ends with the test table, one row per arm, before naming the files
     table = lines[-2].splitlines()
     assert table[0].split()[:3] == ['arm', 'recall@10', 'recall@20']
@@ -206,6 +211,10 @@ def test_a_folder_without_its_per_user_tables_is_summarised(comparison, tmp_path
                                                             'recall@10': None}
     text = (copy / 'compare.md').read_text()
     assert 'Without a per-user table' in text and 'lightgcn-variance-seed2' in text
+    assert 'no run trained in this invocation (the wall time of' in text  # nothing to keep
+    compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], copy, root=root,
+            log=QUIET)  # nor is an earlier summary that did not train
+    assert 'no run trained in this invocation' in (copy / 'compare.md').read_text()
     paired = text.split('## Paired test over users')[1].split('## Per seed')[0]
     assert '| lightgcn/variance | lightgcn/none |' not in paired
 
