@@ -100,7 +100,11 @@ def group_bars(groups: Dict[str, Dict[str, Dict]], metric: str, path: Path,
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f'test {metric}')
     ax.grid(alpha=0.3, axis='y')
-    ax.legend(fontsize=8)
+    # headroom for the legend in one row above the bars, clear of the error bars
+    tallest = max(v[metric]['mean'] + v[metric]['std'] for g in groups.values()
+                  for v in g.values())
+    ax.set_ylim(0, tallest * (1.15 + 0.08 * ((len(groups) - 1) // 4)) or 1)
+    ax.legend(fontsize=8, loc='upper center', ncol=min(len(groups), 4), frameon=False)
     spread = any(v[metric]['std'] for g in groups.values() for v in g.values())
     ax.set_title(f'Test {metric} per group' + (': mean over seeds, ±1 std' if spread else ''),
                  fontsize=10)
