@@ -194,20 +194,34 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
     summary = summarise(out, arms, seeds, baseline_of, base,
                         wall_seconds=time.perf_counter() - start, jobs=jobs,
                         device=_device_text(base.train.device, threads))
-    summary['runs_trained'] = len(todo)
-    if (out / 'compare.json').is_file():
-        try:  # an unreadable earlier summary is only replaced
-            previous = read_json(out / 'compare.json')
-            if not todo:  # nothing trained here: keep how the runs were trained
-                keep_earlier_timing(summary, previous)
-            if summary['missing_per_user']:
-                summary = keep_earlier_tests(summary, previous)
-        except (UserInputError, AttributeError, TypeError, KeyError, ValueError):
-            pass
+    summary.update(runs_trained=len(todo), runs_total=len(arms) * len(seeds))
+    previous = _earlier_summary(out)
+    if previous is not None and not todo:  # nothing trained here: keep how they were
+        _guarded(keep_earlier_timing, summary, previous)
+    if previous is not None and summary['missing_per_user']:
+        summary = _guarded(keep_earlier_tests, summary, previous) or summary
     write_summary(out, summary)
     log(text_table(*reversed(test_table(summary))))
     log(f'wrote {out / "compare.md"}, {out / "compare.json"} and the plots')
     return summary
+
+
+def _earlier_summary(out: Path) -> Optional[Dict]:
+    r"""The comparison's earlier ``compare.json``, or ``None`` when there is none or it
+    cannot be read (it is then only replaced)."""
+    try:
+        return read_json(out / 'compare.json') if (out / 'compare.json').is_file() else None
+    except UserInputError:
+        return None
+
+
+def _guarded(keep, summary: Dict, previous: Dict):
+    r"""Runs one ``keep_earlier_*`` step; an earlier summary of another shape keeps
+    nothing in that step (the keep functions read everything before they write)."""
+    try:
+        return keep(summary, previous)
+    except (AttributeError, TypeError, KeyError, ValueError):
+        return None
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:

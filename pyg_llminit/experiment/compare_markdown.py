@@ -8,7 +8,6 @@ from .summary import relative_gain
 from .tables import markdown_table
 
 
-
 def _percent(gain: Optional[float]) -> str:
     return 'n/a' if gain is None else f'{gain:+.1%}'
 
@@ -88,9 +87,7 @@ def render_markdown(summary: Dict) -> str:
         f'Adam lr {train["lr"]}, L2 {cfg["reg_weight"]}, at most {train["epochs"]} epochs, '
         f'early stopping on validation {monitor} (patience {train["patience"]} after a '
         f'warm-up of {train["warmup"]}); seeds {", ".join(map(str, seeds))}; '
-        f'{summary["settings"]["device"]}, {summary["settings"]["jobs"]} job(s) at once, '
-        f'{training / 60:.1f} min of training summed over the runs, '
-        f'{_wall_time(summary)}.',
+        f'{_how_trained(summary, training)}.',
         '',
         f'## Test metrics (mean ± std over {len(seeds)} seeds)',
         '',
@@ -189,14 +186,22 @@ def render_markdown(summary: Dict) -> str:
     return '\n'.join(lines)
 
 
-def _wall_time(summary: Dict) -> str:
-    r"""The wall time of the invocation that trained the runs, where it is known."""
-    minutes = f'{summary["wall_seconds"] / 60:.1f} min of wall time'
-    if summary.get('timing_kept'):
-        return f'{minutes} in the invocation that trained the runs (kept from the earlier summary)'
-    if summary.get('runs_trained') == 0:
-        return 'no run trained in this invocation (the wall time of the one that did is unknown)'
-    return f'{minutes} in this invocation'
-
+def _how_trained(summary: Dict, training_seconds: float) -> str:
+    r"""Device, jobs and wall time of the invocation that trained the runs, where known,
+    and how many runs it trained when not all."""
+    settings, kept = summary['settings'], summary.get('timing_kept')
+    summed = f'{training_seconds / 60:.1f} min of training summed over the runs'
+    trained, total = summary.get('runs_trained'), summary.get('runs_total')
+    if trained == 0 and not kept:
+        return (f'{summed}; no run trained in this invocation (the device, jobs and wall '
+                'time of the one that did are not recorded)')
+    if trained is None:
+        count = ' (how many runs it trained is not recorded)'
+    else:
+        count = '' if trained == total else f', which trained {trained} of the {total} runs'
+    where = 'the last invocation that trained runs' if kept else 'this invocation'
+    return (f'{settings["device"]}, {settings["jobs"]} job(s) at once, {summed}, '
+            f'{summary["wall_seconds"] / 60:.1f} min of wall time in {where}{count}'
+            + (' (kept from the earlier summary)' if kept else ''))
 
 __all__ = ['test_table', 'render_markdown']

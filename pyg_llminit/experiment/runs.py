@@ -36,6 +36,7 @@ class RunFolder:
     """
     CONFIG, HISTORY, BEST, RESULTS = 'config.json', 'history.json', 'best.pt', 'results.json'
     PROVENANCE, LAST, PER_USER = 'provenance.json', 'last.pt', 'test_per_user.csv'
+    PER_USER_INTEGERS = ('user_index', 'train_degree')  # test_per_user.csv's integer columns
     CONSOLE = 'console.log'
     FILES = (CONFIG, HISTORY, BEST, RESULTS, PROVENANCE, PER_USER, CONSOLE)
 
@@ -178,16 +179,17 @@ class RunFolder:
             with open(file, newline='') as f:
                 rows = list(csv.reader(f))
             header, body = rows[0][1:], [row[1:] for row in rows[1:]]
-            columns = {name: torch.tensor([float(row[i]) for row in body])
+            for name in self.PER_USER_INTEGERS:
+                if name not in header:
+                    raise UserInputError(f'{file}: malformed (no column {name!r})')
+            # integers parsed as such: float32 holds them exactly only below 2**24
+            columns = {name: torch.tensor([int(row[i]) for row in body])
+                       if name in self.PER_USER_INTEGERS
+                       else torch.tensor([float(row[i]) for row in body])
                        for i, name in enumerate(header)}
         except (IndexError, ValueError) as e:
             raise UserInputError(f'{file}: malformed ({e})') from None
-        try:
-            columns['user'] = columns.pop('user_index').long()
-            columns['train_degree'] = columns['train_degree'].long()
-        except KeyError as e:
-            raise UserInputError(f'{file}: malformed (no column {e})') from None
-        return {'user': columns.pop('user'), **columns}
+        return {'user': columns.pop('user_index'), **columns}
 
     def read_resume(self) -> Dict[str, Any]:
         r"""The ``last.pt`` of an interrupted run with its best weights under

@@ -154,17 +154,23 @@ def _collapse(results: List[Dict]) -> Dict[str, Dict]:
 
 
 def keep_earlier_timing(summary: Dict, previous: Dict) -> None:
-    r"""Puts back the wall time, jobs and device of :obj:`previous` (the comparison's
-    earlier ``compare.json``) when this invocation trained nothing: they describe the
-    invocation that trained the runs, which summarising them again must not overwrite
-    with its own few seconds. Sets ``summary['timing_kept']``; keeps nothing when the
-    earlier summary did not train either and knew no earlier timing."""
-    if previous.get('runs_trained') == 0 and not previous.get('timing_kept'):
+    r"""Puts back how the runs were trained, as :obj:`previous` (the comparison's earlier
+    ``compare.json``) recorded it, into the :obj:`summary` of an invocation that trained
+    nothing: its wall time, jobs, device and ``runs_trained``, which summarising again
+    must not overwrite with its own few seconds. Sets ``summary['timing_kept']``.
+
+    Keeps nothing when :obj:`previous` summarised other seeds or arms, or did not train
+    either and knew no earlier timing (a summary from before ``runs_trained`` existed
+    counts as such when its wall time is under a second)."""
+    if (previous['settings']['seeds'] != summary['settings']['seeds']
+            or set(previous['arms']) != set(summary['arms'])):
         return
-    settings = {key: previous['settings'][key] for key in ('jobs', 'device')}
-    summary['wall_seconds'] = float(previous['wall_seconds'])
-    summary['settings'].update(settings)
-    summary['timing_kept'] = True
+    trained, wall = previous.get('runs_trained'), float(previous['wall_seconds'])
+    if not previous.get('timing_kept') and (trained == 0 or trained is None and wall < 1):
+        return
+    jobs, device = int(previous['settings']['jobs']), str(previous['settings']['device'])
+    summary['settings'].update(jobs=jobs, device=device)
+    summary.update(wall_seconds=wall, runs_trained=trained, timing_kept=True)
 
 
 def keep_earlier_tests(summary: Dict, previous: Dict) -> Dict:
@@ -179,7 +185,7 @@ def keep_earlier_tests(summary: Dict, previous: Dict) -> Dict:
         key = 'per_seed' if 'per_seed' in old else 'test'
         return old.get(key) == new.get(key)
 
-    kept = []
+    kept = []  # read every earlier test first: a malformed one changes nothing
     arms, before = summary['arms'], previous.get('arms', {})
     for name, arm in arms.items():
         old, ref = before.get(name), arm['baseline']
@@ -190,9 +196,10 @@ def keep_earlier_tests(summary: Dict, previous: Dict) -> Dict:
             for metric, test in (arm.get(key) or {}).items():
                 earlier = (old.get(key) or {}).get(metric)
                 if earlier and (test is None or test['seeds'] < earlier.get('seeds', 0)):
-                    arm[key][metric] = earlier
-                    kept.append(f'{name} {metric}')
-    summary['tests_kept'] = kept
+                    kept.append((name, key, metric, earlier))
+    for name, key, metric, earlier in kept:
+        arms[name][key][metric] = earlier
+    summary['tests_kept'] = [f'{name} {metric}' for name, _, metric, _ in kept]
     return summary
 
 

@@ -163,14 +163,17 @@ def test_a_second_call_reuses_finished_runs(comparison):
     out, summary, root, graph = comparison
     lines = []
     again = compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], out,
-                    root=root, log=lines.append)
+                    root=root, log=lines.append, jobs=2)
     assert '4 runs finished before, 0 to train' in '\n'.join(lines)
     assert again['arms'] == summary['arms']
-    # nothing trained: the wall time and jobs stay those of the invocation that trained
-    assert again['wall_seconds'] == summary['wall_seconds'] > 0
-    assert again['settings'] == summary['settings'] and again['timing_kept']
-    assert f"{summary['wall_seconds'] / 60:.1f} min of wall time in the invocation that " \
-        'trained the runs (kept from the earlier summary)' in (out / 'compare.md').read_text()
+    # nothing trained: wall time and jobs stay those of the invocation that trained
+    assert summary['runs_trained'] == summary['runs_total'] == 4
+    assert again['wall_seconds'] == summary['wall_seconds'] > 0 and again['timing_kept']
+    assert again['settings']['jobs'] == summary['settings']['jobs'] == 1
+    training = sum(a['train_seconds']['mean'] * 2 for a in again['arms'].values())
+    assert f"1 job(s) at once, {training / 60:.1f} min of training summed over the runs, " \
+        f"{summary['wall_seconds'] / 60:.1f} min of wall time in the last invocation that " \
+        'trained runs (kept from the earlier summary).' in (out / 'compare.md').read_text()
     # the console ends with the test table, one row per arm, before naming the files
     table = lines[-2].splitlines()
     assert table[0].split()[:3] == ['arm', 'recall@10', 'recall@20']
@@ -211,10 +214,11 @@ def test_a_folder_without_its_per_user_tables_is_summarised(comparison, tmp_path
                                                             'recall@10': None}
     text = (copy / 'compare.md').read_text()
     assert 'Without a per-user table' in text and 'lightgcn-variance-seed2' in text
-    assert 'no run trained in this invocation (the wall time of' in text  # nothing to keep
+    unknown = 'no run trained in this invocation (the device, jobs and wall time of'
+    assert unknown in text  # and no earlier summary to keep them from
     compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], copy, root=root,
             log=QUIET)  # nor is an earlier summary that did not train
-    assert 'no run trained in this invocation' in (copy / 'compare.md').read_text()
+    assert unknown in (copy / 'compare.md').read_text()
     paired = text.split('## Paired test over users')[1].split('## Per seed')[0]
     assert '| lightgcn/variance | lightgcn/none |' not in paired
 
@@ -315,6 +319,8 @@ def test_an_interrupted_comparison_resumes_where_it_stopped(comparison, tmp_path
     summary = compare(_base(graph), ['lightgcn'], ['none', 'variance'], [1, 2], out,
                       root=root, log=lines.append)
     assert '1 runs finished before, 3 to train' in '\n'.join(lines)
+    assert 'min of wall time in this invocation, which trained 3 of the 4 runs.' in (
+        out / 'compare.md').read_text()
     assert any(line.startswith('resuming after epoch 3') for line in lines)
     for name, arm in summary['arms'].items():
         assert arm['test'] == reference['arms'][name]['test'], name
@@ -388,3 +394,38 @@ def test_jobs_run_trainings_in_worker_processes(comparison, tmp_path, capsys):
         for metric, value in arm['test'].items():
             assert value['mean'] == pytest.approx(
                 reference['arms'][name]['test'][metric]['mean'], abs=1e-6), (name, metric)
+
+
+def test_an_earlier_timing_is_kept_only_where_it_describes_these_runs(comparison,
+                                                                      tmp_path):
+    r"""Summarising again without training keeps the earlier wall time only when the
+    earlier summary covered the same seeds and arms and knew how they were trained; a
+    malformed earlier timing does not stop the earlier paired tests from being kept."""
+    import shutil
+    out, summary, root, graph = comparison
+    copy = tmp_path / 'copy'
+    shutil.copytree(out, copy)
+    for path in copy.glob(f'runs/*/{RunFolder.PER_USER}'):
+        path.unlink()
+    earlier = json.loads((out / 'compare.json').read_text())
+
+    def again(previous, seeds=(1, 2)):
+        (copy / 'compare.json').write_text(json.dumps(previous))
+        return compare(_base(graph), ['lightgcn'], ['none', 'variance'], list(seeds), copy,
+                       root=root, log=QUIET), (copy / 'compare.md').read_text()
+
+    unknown = 'no run trained in this invocation (the device, jobs and wall time'
+    got, text = again(earlier, seeds=(1,))  # another set of seeds
+    assert not got.get('timing_kept') and unknown in text
+    legacy = {k: v for k, v in earlier.items() if k not in ('runs_trained', 'timing_kept')}
+    got, text = again({**legacy, 'wall_seconds': 4e-5})  # a re-summary before runs_trained
+    assert not got.get('timing_kept') and unknown in text
+    got, text = again({**legacy, 'wall_seconds': 600.0})
+    assert got['timing_kept'] and got['runs_trained'] is None
+    assert '10.0 min of wall time in the last invocation that trained runs (how many runs ' \
+        'it trained is not recorded) (kept from the earlier summary)' in text
+    broken = json.loads(json.dumps(earlier))
+    del broken['settings']['jobs']
+    got, text = again(broken)
+    assert not got.get('timing_kept') and unknown in text
+    assert got['tests_kept'] == ['lightgcn/variance ndcg@10', 'lightgcn/variance recall@10']

@@ -1,5 +1,6 @@
 """Finished run folders: the rebuilt model and its evaluation, library and CLI."""
 import json
+import re
 import shutil
 
 import pytest
@@ -173,7 +174,9 @@ def test_a_malformed_config_is_one_line(finished_run, tmp_path, cli_error):
 
 @pytest.mark.parametrize('edit, problem', [
     (lambda text: text.replace('user_index', 'uid', 1), "no column 'user_index'"),
-    (lambda text: text.split('\n')[0] + '\nu1,first,3\n', 'could not convert'),
+    (lambda text: text.split('\n')[0] + '\nu1,first,3\n', 'invalid literal for int'),
+    (lambda text: text.split('\n')[0] + '\nu1,0,3,abc\n', 'could not convert'),
+    (lambda text: text.split('\n')[0] + '\nu1,0\n', 'index out of range'),
 ])
 def test_a_malformed_per_user_table_is_one_error(finished_run, tmp_path, edit, problem):
     out, _, _ = finished_run
@@ -181,5 +184,5 @@ def test_a_malformed_per_user_table_is_one_error(finished_run, tmp_path, edit, p
     shutil.copytree(out, bad)
     table = bad / RunFolder.PER_USER
     table.write_text(edit(table.read_text()))
-    with pytest.raises(UserInputError, match=rf'{table}: malformed \(.*{problem}'):
+    with pytest.raises(UserInputError, match=rf'{re.escape(str(table))}: malformed \(.*{problem}'):
         RunFolder(bad).read_per_user()
