@@ -39,17 +39,22 @@ def score_runs(folder: Path, device: str = 'cpu', root: Optional[str] = None
                 and (path / RunFolder.BEST).exists()):
             continue
         arm, seed = named[0].name, named[1]
-        run = load_run(path, root=root, device=device)
-        scores.setdefault(arm, {})[seed] = {
-            way: _scored(evaluate_run(run, 'test', k=(10,), user_groups=None,
-                                      item_groups=None, mask_seen=mask, per_user=True))
-            for way, mask in WAYS.items()}
+        scores.setdefault(arm, {})[seed] = both_ways(load_run(path, root=root,
+                                                              device=device))
         print(f'{path.name}: ' + ', '.join(
             f'{way} ' + ' '.join(f'{m} {v:.4f}' for m, v in values['test'].items())
             for way, values in scores[arm][seed].items()), flush=True)
     if not scores:
         raise UserInputError(f'{folder}: no finished run with its best.pt under runs/')
     return scores
+
+
+def both_ways(run) -> Dict[str, Dict]:
+    r"""``{way: {'test': {metric: value}, 'per_user': columns}}``: a loaded run's test
+    metrics with seen items masked and with every item ranked (:data:`WAYS`)."""
+    return {way: _scored(evaluate_run(run, 'test', k=(10,), user_groups=None,
+                                      item_groups=None, mask_seen=mask, per_user=True))
+            for way, mask in WAYS.items()}
 
 
 def _scored(result: Dict) -> Dict:

@@ -1,3 +1,5 @@
+import sys
+
 import numpy as np
 import pytest
 
@@ -87,6 +89,8 @@ def load_benchmark():
 
     def load(name):
         path = Path(__file__).parents[1] / 'benchmarks' / f'{name}.py'
+        if str(path.parent) not in sys.path:  # as `python benchmarks/<name>.py` runs it,
+            sys.path.insert(0, str(path.parent))  # it may import the scripts beside it
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
