@@ -204,4 +204,5 @@ def _how_trained(summary: Dict, training_seconds: float) -> str:
             f'{summary["wall_seconds"] / 60:.1f} min of wall time in {where}{count}'
             + (' (kept from the earlier summary)' if kept else ''))
 
+
 __all__ = ['test_table', 'render_markdown']
