@@ -66,18 +66,23 @@ def step_configs(init: str, seed: int, base: ExperimentConfig = ExperimentConfig
     return configs
 
 
-def train(out: Path, inits, seeds, root=None, base=ExperimentConfig(), log=print) -> None:
+def step_runs(out: Path, inits, seeds, base: ExperimentConfig):
+    r"""``(step, init, seed, run folder, config)`` of every step of every init and seed."""
     for init in inits:
         for seed in seeds:
             for step, config in step_configs(init, seed, base).items():
-                folder = out / 'runs' / f'{step}-{init}-seed{seed}'
-                if finished(folder, config):
-                    continue
-                log(f'== {folder.name}')
-                if (folder / RunFolder.LAST).is_file():
-                    resume_run(folder, root=root, log=log)
-                else:
-                    run_experiment(config, folder, root=root, log=log)
+                yield step, init, seed, out / 'runs' / f'{step}-{init}-seed{seed}', config
+
+
+def train(out: Path, inits, seeds, root=None, base=ExperimentConfig(), log=print) -> None:
+    for _, _, _, folder, config in step_runs(out, inits, seeds, base):
+        if finished(folder, config):
+            continue
+        log(f'== {folder.name}')
+        if (folder / RunFolder.LAST).is_file():
+            resume_run(folder, root=root, log=log)
+        else:
+            run_experiment(config, folder, root=root, log=log)
 
 
 def scores(out: Path, inits, seeds, root=None, base=ExperimentConfig()) -> dict:
@@ -88,24 +93,20 @@ def scores(out: Path, inits, seeds, root=None, base=ExperimentConfig()) -> dict:
     earlier = read_json(out / 'paper_gap.json')['runs'] if (out / 'paper_gap.json').is_file() \
         else {}
     found = {}
-    for init in inits:
-        for seed in seeds:
-            for step, config in step_configs(init, seed, base).items():
-                folder = out / 'runs' / f'{step}-{init}-seed{seed}'
-                if not finished(folder, config):
-                    continue
-                results = json.loads((folder / RunFolder.RESULTS).read_text())
-                record = {'step': step, 'init': init, 'seed': seed,
-                          **{k: results[k] for k in ('best_epoch', 'epochs_run',
-                                                     'seconds_per_epoch')}}
-                if (folder / RunFolder.BEST).is_file():
-                    record.update({way: scored['test'] for way, scored
-                                   in both_ways(load_run(folder, root)).items()})
-                elif folder.name in earlier:
-                    record.update({way: earlier[folder.name][way] for way in WAYS})
-                else:
-                    continue
-                found[folder.name] = record
+    for step, init, seed, folder, config in step_runs(out, inits, seeds, base):
+        if not finished(folder, config):
+            continue
+        results = json.loads((folder / RunFolder.RESULTS).read_text())
+        record = {'step': step, 'init': init, 'seed': seed,
+                  **{k: results[k] for k in ('best_epoch', 'epochs_run', 'seconds_per_epoch')}}
+        if (folder / RunFolder.BEST).is_file():
+            record.update({way: scored['test'] for way, scored
+                           in both_ways(load_run(folder, root)).items()})
+        elif folder.name in earlier:
+            record.update({way: earlier[folder.name][way] for way in WAYS})
+        else:
+            continue
+        found[folder.name] = record
     return found
 
 
