@@ -8,8 +8,11 @@
 #                                    (about 15 minutes once on a 2-core machine; pip's
 #                                    wheel cache makes later set-ups take a minute), faiss
 #
-# A second run only checks a stamp and returns in well under a second. Each stamp holds a
-# hash of this script and pyproject.toml, so changing either re-runs the install.
+# Every install is constrained by constraints.txt, the exact versions the suite passed with
+# (regenerate with scripts/lock.sh; PYG_LLMINIT_UNLOCKED=1 installs from pyproject.toml's
+# ranges alone, to try newer releases). A second run only checks a stamp and returns in well
+# under a second. Each stamp holds a hash of this script, pyproject.toml and
+# constraints.txt, so changing any of them re-runs the install.
 #   - torch is pinned to 2.13.0: pip takes the CPU wheel that lies on this machine's disk;
 #     an unpinned torch would pull a multi-GB CUDA build.
 #   - torch-scatter / torch-sparse exist only as source; they are built against the installed
@@ -19,13 +22,23 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${PYG_LLMINIT_VENV:-$root/.venv}"
 level="${1:-core}"
 case "$level" in core|full) ;; *) echo "usage: bootstrap.sh [core|full]" >&2; exit 2;; esac
-want="$(cat "$root/scripts/bootstrap.sh" "$root/pyproject.toml" 2>/dev/null | sha256sum | cut -d' ' -f1)"
+constraints=(-c "$root/constraints.txt")
+if [[ -n "${PYG_LLMINIT_UNLOCKED:-}" ]]; then
+  constraints=()
+elif [[ ! -f "$root/constraints.txt" ]]; then
+  echo "bootstrap.sh: $root/constraints.txt is missing (PYG_LLMINIT_UNLOCKED=1 installs" \
+       "from pyproject.toml's ranges alone)" >&2
+  exit 2
+fi
+want="$( { cat "$root/scripts/bootstrap.sh" "$root/pyproject.toml"
+           cat "$root/constraints.txt" 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)"
+want="$want${PYG_LLMINIT_UNLOCKED:+-unlocked}"
 stamp() { echo "$venv/.bootstrap-$1-stamp"; }
 if [[ -f "$(stamp "$level")" && "$(cat "$(stamp "$level")")" == "$want" ]]; then
   exit 0
 fi
 py="$venv/bin/python"
-pip_() { "$py" -m pip install --disable-pip-version-check -q "$@"; }
+pip_() { "$py" -m pip install --disable-pip-version-check -q "${constraints[@]}" "$@"; }
 if ! [[ -f "$(stamp core)" && "$(cat "$(stamp core)")" == "$want" ]]; then
   echo "[bootstrap] setting up $venv (first run only; a few minutes)" >&2
   python3 -m venv "$venv"

@@ -1,9 +1,27 @@
+import importlib.metadata
+import os
 import sys
 
 import numpy as np
 import pytest
 
 from pyg_llminit.datasets import AmazonBeauty, build_interaction_graph
+
+
+def pytest_report_header(config):
+    r"""The versions this run resolved (CI shows them first): the libraries whose releases
+    change results or output, and whether constraints.txt governed the install."""
+    names = ('torch', 'torch-geometric', 'torch-scatter', 'torch-sparse', 'transformers',
+             'tokenizers', 'huggingface-hub', 'numpy', 'scipy', 'matplotlib', 'click')
+    versions = []
+    for name in names:
+        try:
+            versions.append(f'{name} {importlib.metadata.version(name)}')
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f'{name} absent')
+    locked = ('constraints.txt' if os.environ.get('PYG_LLMINIT_LOCKED') == '1'
+              else 'not checked against constraints.txt')
+    return [f'versions ({locked}): ' + ', '.join(versions)]
 
 
 @pytest.fixture(scope='session')

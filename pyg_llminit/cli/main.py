@@ -23,7 +23,10 @@ from .train import train_command
 
 @click.group(context_settings={'help_option_names': ['-h', '--help'], 'max_content_width': 100})
 @click.version_option(package_name='pyg-llminit')
-def cli() -> None:
+@click.option('--verbose', is_flag=True,
+              help='Also show the progress bars and warnings of transformers and '
+                   'huggingface_hub (as PYG_LLMINIT_VERBOSE=1 does).')
+def cli(verbose: bool) -> None:
     """LLMInit for PyTorch Geometric: train collaborative-filtering recommenders on
     bipartite user-item graphs, optionally starting from language-model item embeddings.
 
@@ -36,6 +39,8 @@ def cli() -> None:
       pyg-llminit recommend RUN --user ID           top-10 items from a finished run
       pyg-llminit evaluate RUN                      a finished run's metrics again
     """
+    if verbose:  # an environment variable, so compare's worker processes inherit it
+        os.environ['PYG_LLMINIT_VERBOSE'] = '1'
 
 
 for command in (train_command, compare_command, evaluate_command, recommend_command,

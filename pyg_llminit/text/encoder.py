@@ -7,11 +7,13 @@ columns then initialises the CF model. :class:`TextEncoder` produces ``E`` from 
 ``transformers`` encoder (BERT-like) or decoder (Llama-like) model, with a choice of
 pooling and hidden layer. Named offline models are in :mod:`pyg_llminit.text.presets`.
 """
+import contextlib
 import hashlib
 import inspect
 import json
+import os
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -38,6 +40,37 @@ def file_sha256(path: Path) -> str:
                 h.update(block)
         _FILE_HASHES[memo_key] = h.hexdigest()
     return _FILE_HASHES[memo_key]
+
+
+def verbose() -> bool:
+    r"""Whether third-party libraries may print their own progress bars and warnings:
+    ``PYG_LLMINIT_VERBOSE`` set to anything but ``''`` / ``0`` (the CLI's ``--verbose``)."""
+    return os.environ.get('PYG_LLMINIT_VERBOSE', '') not in ('', '0')
+
+
+@contextlib.contextmanager
+def quiet_hugging_face() -> Iterator[None]:
+    r"""Within the block, ``transformers`` and ``huggingface_hub`` print no progress bars
+    (``Loading weights``, downloads) and only errors, unless :func:`verbose`; the previous
+    state is restored afterwards. The package's own bars are not affected."""
+    if verbose():
+        yield
+        return
+    import huggingface_hub.utils as hub
+    from transformers.utils import logging as hf_logging
+    bars, hub_bars = hf_logging.is_progress_bar_enabled(), not hub.are_progress_bars_disabled()
+    level = hf_logging.get_verbosity()
+    hf_logging.disable_progress_bar()
+    hub.disable_progress_bars()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+        if hub_bars:
+            hub.enable_progress_bars()
 
 
 def pool(hidden: Tensor, attention_mask: Tensor, pooling: str) -> Tensor:
@@ -141,7 +174,8 @@ class TextEncoder:
         if self.gguf_file:
             kwargs['gguf_file'] = self.gguf_file
         try:
-            return getattr(transformers, auto).from_pretrained(self.source, **kwargs)
+            with quiet_hugging_face():
+                return getattr(transformers, auto).from_pretrained(self.source, **kwargs)
         except Exception as err:  # any loading problem is the user's model choice
             raise UserInputError(f"could not load the {what} of text model '{self.name}' "
                                  f'({first_line(err, typed=True)})') from err
@@ -258,4 +292,5 @@ class TextEncoder:
                 f'normalize={self.normalize}, device={self.device!r})')
 
 
-__all__: List[str] = ['TextEncoder', 'pool', 'POOLINGS', 'file_sha256']
+__all__: List[str] = ['TextEncoder', 'pool', 'POOLINGS', 'file_sha256', 'quiet_hugging_face',
+                       'verbose']

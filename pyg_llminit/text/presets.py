@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Tuple, Union
 
 from ..errors import UserInputError, first_line
 from ..io import pyg_llminit_home
-from .encoder import TextEncoder
+from .encoder import TextEncoder, quiet_hugging_face
 
 log = logging.getLogger(__name__)
 DEFAULT_ENCODER = 'minilm'
@@ -82,8 +82,9 @@ def convert_gguf(preset: Preset, folder: Path, gguf_name: str, target: Path) -> 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f'.{target.name}.', dir=target.parent))
     try:
-        model.save_pretrained(tmp, safe_serialization=True)
-        tok.save_pretrained(tmp)
+        with quiet_hugging_face():
+            model.save_pretrained(tmp, safe_serialization=True)
+            tok.save_pretrained(tmp)
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)

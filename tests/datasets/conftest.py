@@ -12,11 +12,14 @@ import pytest
 class Route:
     r"""What the server answers on one path: a body, optionally a status code, a number of
     failures first (``fail_first`` times ``fail_status``), a cut-off transfer
-    (``truncate``: bytes sent of a longer announced body) or a delay before answering."""
+    (``truncate``: bytes sent of a longer announced body), a delay before answering, or a
+    transfer that stalls (``stall``: bytes sent before the server waits until
+    :attr:`release` is set, then sends the rest)."""
     def __init__(self, body=b'', status=200, fail_first=0, fail_status=500, truncate=None,
-                 delay=0.0):
+                 delay=0.0, stall=None):
         self.body, self.status, self.fail_first = body, status, fail_first
         self.fail_status, self.truncate, self.delay = fail_status, truncate, delay
+        self.stall, self.release = stall, threading.Event()
         self.requests = 0
 
 
@@ -41,8 +44,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         body = route.body if route.truncate is None else route.body[:route.truncate]
         try:
+            if route.stall is not None:
+                self.wfile.write(body[:route.stall])
+                self.wfile.flush()
+                route.release.wait(timeout=120)
+                body = body[route.stall:]
             self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             pass
         if route.truncate is not None:
             self.close_connection = True
@@ -80,5 +88,7 @@ def https_server(tls_certificate, monkeypatch):
     try:
         yield f'https://localhost:{server.server_address[1]}', routes
     finally:
+        for route in routes.values():  # a stalled transfer ends now
+            route.release.set()
         server.shutdown()
         server.server_close()

@@ -90,19 +90,23 @@ def test_tls_is_verified_and_http_refused(https_server, tmp_path, monkeypatch):
 
 def test_an_interrupted_download_leaves_no_temporary_file(https_server, tmp_path):
     base, routes = https_server
-    routes['/slow.bin'] = Route(BODY * 50, delay=0.0)  # 50 MB: still running when stopped
+    # The server sends 1 KB and then waits until released: the download cannot finish
+    # before the signal, however fast or loaded the machine.
+    routes['/slow.bin'] = Route(BODY, stall=1024)
     code = ('import sys\nfrom pyg_llminit.datasets.download import download\n'
             'download(sys.argv[1], sys.argv[2], progress=False)\n')
     process = subprocess.Popen([sys.executable, '-c', code, f'{base}/slow.bin',
                                 str(tmp_path / 'slow.bin')], env=os.environ.copy(),
                                stderr=subprocess.PIPE)
     deadline = time.time() + 60
-    while not any(p.suffix == '.part' for p in tmp_path.iterdir()):
+    while routes['/slow.bin'].requests == 0:  # connected, the .part file already exists
         assert time.time() < deadline and process.poll() is None
         time.sleep(0.02)
+    assert [p.suffix for p in tmp_path.iterdir()] == ['.part']
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
-    assert process.returncode != 0
+    routes['/slow.bin'].release.set()
+    assert process.returncode != 0 and b'KeyboardInterrupt' in process.stderr.read()
     assert list(tmp_path.iterdir()) == []
 
 

