@@ -38,7 +38,7 @@ from pathlib import Path
 import torch
 
 from pyg_llminit.coldstart.maps import fit_on_warm_items
-from pyg_llminit.coldstart.new_items import new_item_scorer, rank_new_items, read_new_items
+from pyg_llminit.experiment.new_items import new_item_scorer, rank_new_items, read_new_items
 from pyg_llminit.coldstart.protocol import user_text_profiles
 from pyg_llminit.evaluation.collapse import effective_rank
 from pyg_llminit.experiment import ExperimentConfig, load_run, run_experiment

@@ -26,9 +26,9 @@ from pathlib import Path
 
 from pyg_llminit.experiment import ExperimentConfig, RunFolder, compare, load_run
 from pyg_llminit.evaluation.collapse import abundance_of
-from pyg_llminit.experiment.pipeline import collapse_of
+from pyg_llminit.evaluation.collapse import collapse_of
 from pyg_llminit.experiment.plan import Arm
-from pyg_llminit.experiment.summary import mean_std
+from pyg_llminit.experiment.significance import mean_std
 from pyg_llminit.experiment.tables import markdown_table
 from pyg_llminit.io import atomic_path, write_json
 
@@ -77,7 +77,8 @@ def collapse_record(folder: Path, results, root=None):
         return results['embedding_collapse']
     if not (folder / RunFolder.BEST).is_file():  # weights are not committed with a run
         return None
-    return collapse_of(load_run(folder, root))
+    run = load_run(folder, root)
+    return collapse_of(run.model, run.adj)
 
 
 def measure_of(record, measure: str) -> float:

@@ -20,7 +20,7 @@ from typing import Dict, List, Optional
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.experiment import RunFolder, evaluate_run, load_run
 from pyg_llminit.experiment.plan import Arm
-from pyg_llminit.experiment.summary import mean_std, paired_test, relative_gain
+from pyg_llminit.experiment.significance import mean_std, paired_test, relative_gain
 from pyg_llminit.experiment.tables import markdown_table
 from pyg_llminit.io import atomic_path, write_json
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.experiment import RunFolder
 from pyg_llminit.experiment.plan import with_defaults
-from pyg_llminit.experiment.summary import paired_test
+from pyg_llminit.experiment.significance import paired_test
 from pyg_llminit.experiment.tables import markdown_table
 from pyg_llminit.io import read_json
 

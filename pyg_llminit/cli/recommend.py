@@ -67,18 +67,18 @@ def recommend_command(run_dir: str, users: Tuple[str, ...], all_users: bool, k: 
         raise UserInputError('name users with --user ID (repeatable) or ask for --all-users')
     new = None
     if new_items is not None:
-        from ..coldstart.new_items import read_new_items
+        from ..experiment.new_items import read_new_items
         new = read_new_items(new_items)  # a bad file fails before the run is loaded
     run = load_run(run_dir, root, resolve_device(device))
     ids: List[str] = list(run.data['user'].ids) if all_users else list(users)
     index = torch.arange(len(ids)) if all_users else user_index(run.data, ids)
     catalogue = run.data if new is None else new
     if new is None:
-        from ..transforms.cold_items import cold_items
+        from ..transforms.split import cold_items
         items, scores = recommend(run.model, run.adj, index, known_pairs(run, exclude), k,
                                   progress=all_users, hide_items=cold_items(run.train))
     else:
-        from ..coldstart.new_items import check_new_items, new_item_scorer, rank_new_items
+        from ..experiment.new_items import check_new_items, new_item_scorer, rank_new_items
         check_new_items(run, new, new_items)
         items, scores = rank_new_items(*new_item_scorer(run, new), index.cpu(), k)
     item_ids, titles = catalogue['item'].ids, getattr(catalogue['item'], 'title', None)

@@ -1,6 +1,6 @@
 """Item cold start: scoring items that arrived after training from their text.
 
-A :class:`~pyg_llminit.transforms.cold_items.ColdItemSplit` holds out whole items;
+A :class:`~pyg_llminit.transforms.split.ColdItemSplit` holds out whole items;
 :mod:`.maps` learns text -> trained item embedding on the warm items; :mod:`.protocol`
 validates and tests on the held-out items beside the references.
 """

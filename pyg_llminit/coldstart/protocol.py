@@ -1,5 +1,5 @@
 """Validation and test on items the model never trained on (a
-:class:`~pyg_llminit.transforms.cold_items.ColdItemSplit`).
+:class:`~pyg_llminit.transforms.split.ColdItemSplit`).
 
 Each user with held-out interactions ranks the split's cold items (the new catalogue: none
 of them was in training, so nothing is masked) and is scored against the ones they
@@ -28,7 +28,7 @@ from ..errors import UserInputError, invalid
 from ..evaluation.groups import degree_groups
 from ..evaluation.protocol import per_user_table
 from ..evaluation.ranking import RankingEvaluator, group_means, mean_metrics
-from ..transforms.cold_items import cold_items
+from ..transforms.split import cold_items
 from ..transforms.split import label_index, train_index
 from .maps import MAPS, fit_on_warm_items, make_map
 
@@ -50,7 +50,7 @@ class ColdItemProtocol:
 
     Args:
         train_data, val_data, test_data (HeteroData): A
-            :class:`~pyg_llminit.transforms.cold_items.ColdItemSplit`'s graphs.
+            :class:`~pyg_llminit.transforms.split.ColdItemSplit`'s graphs.
         text (Tensor): Every item's text embedding ``[I, D]``.
         item_x (Tensor, optional): Every item's LLMInit features ``[I, d]`` (the
             ``llminit`` reference; ``None`` for a run without LLMInit).

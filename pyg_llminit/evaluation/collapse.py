@@ -62,5 +62,25 @@ def collapse_report(tables: Dict[str, Tensor]) -> Dict[str, Dict[str, object]]:
     return out
 
 
+@torch.no_grad()
+def model_tables(model, adj) -> Dict[str, Tensor]:
+    r"""A trained model's four tables, float32 on the CPU: ``user_ego [U, d]``,
+    ``item_ego [I, d]``, ``user_final [U, d']`` and ``item_final [I, d']`` (``d' = d`` but
+    for NGCF, which concatenates its layers), from its propagation over :obj:`adj`."""
+    model.eval()
+    users, items = model(adj)
+    ego = model.embedding.weight
+    tables = {'user_ego': ego[:model.num_users], 'item_ego': ego[model.num_users:],
+              'user_final': users, 'item_final': items}
+    return {k: v.detach().float().cpu().contiguous() for k, v in tables.items()}
+
+
+def collapse_of(model, adj) -> Dict[str, Dict[str, object]]:
+    r""":func:`collapse_report` of a trained model's user and item tables: the layer-0
+    ``ego`` embeddings (the parameters) and the ``propagated`` ones the model scores with."""
+    return collapse_report({name.replace('_final', '_propagated'): table
+                            for name, table in model_tables(model, adj).items()})
+
+
 __all__ = ['singular_values', 'effective_rank', 'information_abundance', 'abundance_of',
-           'collapse_report']
+           'collapse_report', 'model_tables', 'collapse_of']

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
 
     from ..models.base import Recommender
-    from ..models.adjacency import NormalizedAdjacency
+    from ..models.propagation import NormalizedAdjacency
 
 
 def user_index(data: 'HeteroData', user_ids: Sequence[str]) -> Tensor:

@@ -4,7 +4,7 @@ import statistics
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .runs import RunFolder
-from .summary import relative_gain
+from .significance import relative_gain
 from .tables import markdown_table
 
 

@@ -20,7 +20,7 @@ class ExperimentConfig:
             (``None``: the graph's defaults).
         split (str): ``'loo'`` (leave-one-out), ratios such as ``'0.8,0.1,0.1'``, or
             ``'cold-items:0.1'`` (a share of the items held out, see
-            :class:`~pyg_llminit.transforms.cold_items.ColdItemSplit`).
+            :class:`~pyg_llminit.transforms.split.ColdItemSplit`).
         order (str): Order of each user's history for the split, ``'time'`` or ``'random'``.
         split_seed (int, optional): Seed of a random-order split (default: ``train.seed``).
         model (str): Backbone (see :data:`pyg_llminit.catalog.MODELS`).

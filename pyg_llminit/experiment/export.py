@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Dict, List, Union
 import torch
 
 from ..errors import invalid
+from ..evaluation.collapse import model_tables
 from ..io import atomic_path, check_writable_folder
 
 if TYPE_CHECKING:
@@ -24,19 +25,6 @@ if TYPE_CHECKING:
 
 FORMATS = ('safetensors', 'npy')
 TABLES = ('user_ego', 'item_ego', 'user_final', 'item_final')
-
-
-@torch.no_grad()
-def model_tables(model, adj) -> Dict[str, torch.Tensor]:
-    r"""A trained model's four tables, float32 on the CPU: ``user_ego [U, d]``,
-    ``item_ego [I, d]``, ``user_final [U, d']`` and ``item_final [I, d']`` (``d' = d`` but
-    for NGCF, which concatenates its layers)."""
-    model.eval()
-    users, items = model(adj)
-    ego = model.embedding.weight
-    tables = {'user_ego': ego[:model.num_users], 'item_ego': ego[model.num_users:],
-              'user_final': users, 'item_final': items}
-    return {k: v.detach().float().cpu().contiguous() for k, v in tables.items()}
 
 
 def run_tables(run: 'Run') -> Dict[str, torch.Tensor]:
@@ -100,4 +88,4 @@ def export_run(run: 'Run', run_dir: Union[str, Path], out: Union[str, Path],
     return written
 
 
-__all__ = ['FORMATS', 'TABLES', 'model_tables', 'run_tables', 'check_export', 'export_run']
+__all__ = ['FORMATS', 'TABLES', 'run_tables', 'check_export', 'export_run']

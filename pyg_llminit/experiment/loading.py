@@ -13,7 +13,7 @@ from .runs import RunFolder
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
 
-    from ..models.adjacency import NormalizedAdjacency
+    from ..models.propagation import NormalizedAdjacency
     from ..models.base import Recommender
 
 
@@ -44,7 +44,7 @@ def load_run(run_dir: Union[str, Path], root: Optional[str] = None,
         root (str, optional): Cache folder for processed graphs.
         device (str or torch.device): Where the model and adjacency go.
     """
-    from ..models.adjacency import normalized_adjacency
+    from ..models.propagation import normalized_adjacency
     from ..transforms.split import train_index
     from .pipeline import create_model, prepare
 

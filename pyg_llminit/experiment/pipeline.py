@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from ..errors import invalid
+from ..evaluation.collapse import collapse_of
 from .config import ExperimentConfig
 from .runs import RunFolder
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from ..coldstart import ColdItemProtocol
     from ..models.base import Recommender
     from ..training import Trainer
-    from .loading import Run
 
 Log = Callable[[str], None]
 
@@ -103,12 +103,13 @@ def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = pri
     return Prepared(data, train, val, test, user_x, item_x, embedding)
 
 
-def cold_item_protocol(config: ExperimentConfig, prepared: Union[Prepared, 'Run'],
+def cold_item_protocol(config: ExperimentConfig, prepared: Prepared,
                        k: Optional[Sequence[int]] = None, batch_size: Optional[int] = None,
                        user_groups: Optional[Sequence[int]] = ()
                        ) -> Optional['ColdItemProtocol']:
     r"""For a cold-item split, the validation and test of :obj:`prepared`'s (or a loaded
-    run's) held-out items (see :mod:`pyg_llminit.coldstart`), with the config's cut-offs,
+    :class:`~pyg_llminit.experiment.loading.Run`'s, which has the same fields) held-out
+    items (see :mod:`pyg_llminit.coldstart`), with the config's cut-offs,
     batch size and user groups unless given; ``None`` for other splits."""
     if not config.cold_items:
         return None
@@ -244,18 +245,6 @@ def resume_run(run_dir: Union[str, 'Path'], root: Optional[str] = None,
     return _finish(folder, config, trainer, results, 1, prepared.data['user'].ids, log)
 
 
-def collapse_of(trained: Union['Trainer', 'Run']) -> Dict:
-    r"""Effective rank and spectrum (:mod:`~pyg_llminit.evaluation.collapse`) of the
-    trained user and item tables of a :class:`Trainer` or a loaded run (its ``model`` and
-    ``adj``): the layer-0 ``ego`` embeddings (the parameters) and the ``propagated`` ones
-    the model scores with."""
-    from ..evaluation.collapse import collapse_report
-    from .export import model_tables
-    tables = model_tables(trained.model, trained.adj)
-    return collapse_report({name.replace('_final', '_propagated'): table
-                            for name, table in tables.items()})
-
-
 def _finish(folder: RunFolder, config: ExperimentConfig, trainer: 'Trainer', results: Dict,
             world: int, user_ids: List[str], log: Log) -> Dict:
     r"""The end of a run: the results table, then ``results.json``."""
@@ -275,7 +264,7 @@ def _finish(folder: RunFolder, config: ExperimentConfig, trainer: 'Trainer', res
     log(f'{results["epochs_run"]} epochs, {results["train_seconds"]:.0f} s '
         f'({results["seconds_per_epoch"]:.1f} s/epoch incl. validation) on '
         f'{trainer.device}; run folder {folder.path}')
-    results['embedding_collapse'] = collapse_of(trainer)
+    results['embedding_collapse'] = collapse_of(trainer.model, trainer.adj)
     ranks = results['embedding_collapse']
     log('embedding collapse (effective rank / information abundance, of d): ' + ', '.join(
         f'{name.replace("_", " ")} {v["effective_rank"]:.1f} / '

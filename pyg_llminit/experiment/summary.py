@@ -3,15 +3,9 @@ baseline, a paired test over users, the time each arm needs to reach the baselin
 validation score, metrics per user group; written as ``compare.json``, ``compare.md`` and
 two plots.
 
-The paired test is a two-sided paired t-test over the test users on their per-user metric
-(averaged over the seeds first, so a user counts once). Per-user NDCG@10 is far from normal
-(most users score 0), but the test is on the mean of thousands of paired differences, which
-the central limit theorem makes close to normal; on IR metrics the paired t-test agrees with
-the distribution-free randomisation test, while the Wilcoxon and sign tests do not
-(Smucker, Allan and Carterette, CIKM 2007).
+The statistics are in :mod:`.significance`.
 """
 import json
-import statistics
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -19,51 +13,7 @@ from ..io import atomic_path, write_json
 from .plan import shared_settings
 from .config import ExperimentConfig
 from .runs import RunFolder
-
-
-#: What :func:`paired_test` computes, as ``compare.json`` names it.
-PAIRED_TEST = 'two-sided paired t-test over users, per-user values averaged over seeds'
-
-
-def relative_gain(value: float, base: float) -> Optional[float]:
-    r"""``value / base - 1``; ``None`` (no gain to speak of) when the baseline scored 0."""
-    return value / base - 1 if base else None
-
-
-def mean_std(values: Sequence[float]) -> Dict[str, float]:
-    r"""``{'mean', 'std'}`` of :obj:`values` (sample std; 0 for one value)."""
-    return {'mean': statistics.fmean(values),
-            'std': statistics.stdev(values) if len(values) > 1 else 0.0}
-
-
-def paired_test(arm: Dict[int, 'object'], base: Dict[int, 'object'], metric: str,
-                base_metric: Optional[str] = None) -> Optional[Dict]:
-    r"""Two-sided paired t-test over users of :obj:`metric`, each user's value averaged
-    over the seeds that both arms have per-user columns for (``arm``/``base``: seed ->
-    columns of :meth:`RunFolder.read_per_user`, or ``None`` where a run's table is
-    missing), against the baseline's :obj:`base_metric` column (default: the same).
-
-    Returns:
-        ``{'test', 'users', 'seeds', 'mean_difference', 'ci95', 't', 'p'}`` (arm minus
-        baseline; ``'test'`` names the test, see the module's docstring for why this one),
-        or ``None`` when no seed has both tables.
-    """
-    import torch
-    from scipy.stats import ttest_rel
-    seeds = sorted(s for s in set(arm) & set(base)
-                   if arm[s] is not None and base[s] is not None)
-    if not seeds:
-        return None
-    for seed in seeds:
-        if not torch.equal(arm[seed]['user'], base[seed]['user']):
-            raise ValueError('the runs were tested on different users')
-    a = torch.stack([arm[s][metric] for s in seeds]).mean(0).double().numpy()
-    b = torch.stack([base[s][base_metric or metric] for s in seeds]).mean(0).double().numpy()
-    result = ttest_rel(a, b)
-    low, high = result.confidence_interval(0.95)
-    return {'test': PAIRED_TEST, 'users': int(a.size), 'seeds': len(seeds),
-            'mean_difference': float((a - b).mean()), 'ci95': [float(low), float(high)],
-            't': float(result.statistic), 'p': float(result.pvalue)}
+from .significance import mean_std, paired_test, relative_gain
 
 
 def _reach(history: List[Dict], target: float, monitor: str) -> Optional[Dict[str, float]]:
@@ -225,6 +175,4 @@ def write_summary(out: Path, summary: Dict) -> None:
         tmp.write_text(render_markdown(summary))
 
 
-__all__ = ['relative_gain', 'mean_std', 'paired_test', 'summarise', 'keep_earlier_tests',
-           'keep_earlier_timing',
-           'write_summary']
+__all__ = ['summarise', 'keep_earlier_tests', 'keep_earlier_timing', 'write_summary']

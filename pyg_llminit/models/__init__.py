@@ -12,7 +12,7 @@ from .ngcf import NGCF
 from .sgcl import SGCL
 from .sgl import SGL
 from .simgcl import SimGCL, XSimGCL
-from .adjacency import NormalizedAdjacency, SubgraphAdjacency, normalized_adjacency
+from .propagation import NormalizedAdjacency, SubgraphAdjacency, normalized_adjacency
 
 #: ``name -> class``, from :data:`pyg_llminit.catalog.MODELS`.
 MODELS = {name: globals()[cls_name] for name, cls_name in catalog.MODELS.items()}

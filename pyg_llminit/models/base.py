@@ -60,7 +60,7 @@ class Recommender(torch.nn.Module):
         r"""Layer-0 embeddings of the nodes :obj:`adj` spans ``[N_adj, d]``: the whole
         table, or a sampled subgraph's rows of it (mini-batch training indexes the table by
         the sampled nodes' global ids, see
-        :meth:`~pyg_llminit.models.adjacency.NormalizedAdjacency.rows_of`)."""
+        :meth:`~pyg_llminit.models.propagation.NormalizedAdjacency.rows_of`)."""
         w = self.embedding.weight
         return w if adj is None else adj.rows_of(w)
 

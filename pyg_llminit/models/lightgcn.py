@@ -7,8 +7,7 @@ from torch_geometric.nn.models import LightGCN as PyGLightGCN
 
 from .base import Recommender
 from .losses import bpr_loss, check_non_negative, l2_reg
-from .adjacency import NormalizedAdjacency
-from .propagation import propagate_layers
+from .propagation import NormalizedAdjacency, propagate_layers
 
 
 class LightGCN(Recommender):
@@ -18,7 +17,7 @@ class LightGCN(Recommender):
     The parameters (embedding table, layer weights :math:`\alpha_l = 1/(L+1)`) are those
     of PyG's :class:`~torch_geometric.nn.models.LightGCN`; each ``LGConv`` step
     :math:`\hat{A} X` runs over the adjacency normalised once per graph
-    (:class:`~pyg_llminit.models.adjacency.NormalizedAdjacency`, a symmetric CSR product
+    (:class:`~pyg_llminit.models.propagation.NormalizedAdjacency`, a symmetric CSR product
     whose backward reuses the same matrix). The output equals PyG's
     ``LightGCN.get_embedding`` (a test checks it) at a fraction of the cost.
 

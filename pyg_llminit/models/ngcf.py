@@ -7,7 +7,7 @@ from torch import Tensor
 
 from .base import Recommender
 from .losses import bpr_loss, check_non_negative, check_ratio, l2_reg
-from .adjacency import NormalizedAdjacency
+from .propagation import NormalizedAdjacency
 
 
 class NGCF(Recommender):

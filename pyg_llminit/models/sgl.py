@@ -7,7 +7,7 @@ from torch import Tensor
 from .lightgcn import LightGCN
 from ..errors import UserInputError
 from .losses import check_non_negative, check_positive, check_ratio, info_nce
-from .adjacency import NormalizedAdjacency
+from .propagation import NormalizedAdjacency
 
 
 class SGL(LightGCN):

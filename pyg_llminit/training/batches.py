@@ -23,7 +23,7 @@ from torch_geometric.data import HeteroData
 
 from ..datasets.graph import EDGE_TYPE, ITEM, REV_EDGE_TYPE, USER
 from ..errors import UserInputError, invalid
-from ..models.adjacency import NormalizedAdjacency, SubgraphAdjacency
+from ..models.propagation import NormalizedAdjacency, SubgraphAdjacency, inverse_sqrt_degree
 from ..models.base import Recommender
 from .distributed import shard
 from .sampling import NegativeSampler
@@ -114,9 +114,7 @@ class NeighborBatches:
         graph[EDGE_TYPE].edge_index = graph_index
         graph[REV_EDGE_TYPE].edge_index = graph_index.flip(0)
         self.num_users, self.sampler = num_users, sampler
-        degree = torch.bincount(torch.cat([graph_index[0], graph_index[1] + num_users]),
-                                minlength=num_users + num_items).float()
-        self.inv_sqrt = degree.pow(-0.5).masked_fill_(degree == 0, 0.0)
+        self.inv_sqrt = inverse_sqrt_degree(graph_index, num_users, num_items)
         self.loader = LinkNeighborLoader(
             graph, num_neighbors={EDGE_TYPE: list(fanout), REV_EDGE_TYPE: list(fanout)},
             edge_label_index=(EDGE_TYPE, train_index), neg_sampling='triplet',
@@ -132,10 +130,8 @@ class NeighborBatches:
         num_items = item_id.numel()
         key = torch.unique(pairs[0] * num_items + pairs[1])  # an edge sampled both ways once
         pairs = torch.stack([key // num_items, key % num_items])
-        weight = (self.inv_sqrt[user_id[pairs[0]]] *
-                  self.inv_sqrt[item_id[pairs[1]] + self.num_users])
-        node_id = torch.cat([user_id, item_id + self.num_users])
-        return SubgraphAdjacency(pairs, weight, user_id.numel(), num_items, node_id)
+        return SubgraphAdjacency.of_sample(pairs, user_id, item_id, self.inv_sqrt,
+                                           self.num_users)
 
     def epoch(self, model: Recommender, generator: Optional[torch.Generator] = None,
               neg_generator: Optional[torch.Generator] = None) -> Iterator[Batch]:

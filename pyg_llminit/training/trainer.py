@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from ..datasets.graph import ITEM, USER
 from ..errors import UserInputError, invalid
 from ..evaluation.protocol import evaluate_held_out, held_out_evaluator
-from ..models.adjacency import normalized_adjacency
+from ..models.propagation import normalized_adjacency
 from ..models.base import Recommender
 from ..transforms.split import label_index, train_index
 from .batches import FullGraphBatches, NeighborBatches, resolve_fanout

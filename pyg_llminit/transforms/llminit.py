@@ -17,7 +17,7 @@ from torch_geometric.utils import scatter
 from ..datasets.graph import EDGE_TYPE
 from ..catalog import STRATEGIES
 from ..errors import UserInputError
-from .cold_items import cold_items
+from .split import cold_items
 
 USER_POOLINGS = ('mean', )
 

@@ -8,7 +8,7 @@ from pyg_llminit.coldstart import ColdItemProtocol, RidgeMap, user_text_profiles
 from pyg_llminit.datasets.graph import EDGE_TYPE
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.training.sampling import NegativeSampler
-from pyg_llminit.transforms.cold_items import ColdItemSplit, cold_items
+from pyg_llminit.transforms.split import ColdItemSplit, cold_items
 
 
 @pytest.fixture

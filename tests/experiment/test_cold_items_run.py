@@ -103,7 +103,7 @@ def test_compare_on_held_out_items_reports_the_references(csv_graph, tmp_path):
 def test_ngcf_on_held_out_items_and_recommend_hides_them(csv_graph, tmp_path, capsys):
     import dataclasses
     from pyg_llminit.cli.main import main
-    from pyg_llminit.transforms.cold_items import cold_items
+    from pyg_llminit.transforms.split import cold_items
     out = tmp_path / 'ngcf'
     config = dataclasses.replace(_config(csv_graph, 'variance'), model='ngcf')
     results = run_experiment(config, out, root=str(tmp_path / 'cache'),

@@ -38,7 +38,7 @@ def test_reach_of_an_empty_or_flat_history(scores):
 
 def test_a_baseline_that_scored_zero_has_no_gain_and_no_crash():
     from pyg_llminit.experiment.compare_markdown import _seed_cells
-    from pyg_llminit.experiment.summary import relative_gain
+    from pyg_llminit.experiment.significance import relative_gain
     assert relative_gain(0.03, 0.02) == pytest.approx(0.5)
     assert relative_gain(0.03, 0.0) is None
     arms = {'m/none': {'baseline': 'm/none', 'per_seed': {'1': {'ndcg@10': 0.0},

@@ -12,7 +12,7 @@ import resource, sys, torch
 if sys.argv[1] == 'retain':
     from pyg_llminit.training.allocator import retain_freed_memory
     assert retain_freed_memory()
-from pyg_llminit.models.adjacency import symmetric_csr
+from pyg_llminit.models.propagation import symmetric_csr
 from pyg_llminit.models.propagation import _csr_mm
 torch.manual_seed(0)
 n, nnz = 40000, 300000

@@ -3,7 +3,7 @@ import torch
 
 from pyg_llminit.datasets.graph import EDGE_TYPE, REV_EDGE_TYPE
 from pyg_llminit.errors import UserInputError
-from pyg_llminit.transforms.cold_items import ColdItemSplit, cold_items, is_cold_split
+from pyg_llminit.transforms.split import ColdItemSplit, cold_items, is_cold_split
 from pyg_llminit.transforms.split import LeaveOneOutSplit, parse_split
 
 

@@ -3,7 +3,7 @@ import torch
 
 from pyg_llminit.datasets.graph import EDGE_TYPE, REV_EDGE_TYPE, build_interaction_graph
 from pyg_llminit.errors import UserInputError
-from pyg_llminit.models.adjacency import normalized_adjacency
+from pyg_llminit.models.propagation import normalized_adjacency
 from pyg_llminit.transforms.split import LeaveOneOutSplit, RatioSplit, parse_split, rank_within_user
 
 

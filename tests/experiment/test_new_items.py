@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from pyg_llminit.coldstart.new_items import check_new_items, read_new_items
+from pyg_llminit.experiment.new_items import check_new_items, read_new_items
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.experiment import load_run
 from pyg_llminit.text import encode_items

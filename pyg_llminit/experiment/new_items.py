@@ -14,10 +14,10 @@ from torch_geometric.data import HeteroData
 
 from ..errors import UserInputError
 from ..transforms.split import train_index
-from .maps import fit_on_warm_items
+from ..coldstart.maps import fit_on_warm_items
 
 if TYPE_CHECKING:
-    from ..experiment import Run
+    from .loading import Run
 
 
 def read_new_items(path: str) -> HeteroData:

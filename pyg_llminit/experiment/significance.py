@@ -1,0 +1,60 @@
+"""The statistics of a comparison: relative gains, mean and spread over seeds, and the
+paired test over users.
+
+The paired test is a two-sided paired t-test over the test users on their per-user metric
+(averaged over the seeds first, so a user counts once). Per-user NDCG@10 is far from normal
+(most users score 0), but the test is on the mean of thousands of paired differences, which
+the central limit theorem makes close to normal; on IR metrics the paired t-test agrees with
+the distribution-free randomisation test, while the Wilcoxon and sign tests do not
+(Smucker, Allan and Carterette, CIKM 2007).
+"""
+import statistics
+from typing import Dict, Optional, Sequence
+
+
+#: What :func:`paired_test` computes, as ``compare.json`` names it.
+PAIRED_TEST = 'two-sided paired t-test over users, per-user values averaged over seeds'
+
+
+def relative_gain(value: float, base: float) -> Optional[float]:
+    r"""``value / base - 1``; ``None`` (no gain to speak of) when the baseline scored 0."""
+    return value / base - 1 if base else None
+
+
+def mean_std(values: Sequence[float]) -> Dict[str, float]:
+    r"""``{'mean', 'std'}`` of :obj:`values` (sample std; 0 for one value)."""
+    return {'mean': statistics.fmean(values),
+            'std': statistics.stdev(values) if len(values) > 1 else 0.0}
+
+
+def paired_test(arm: Dict[int, 'object'], base: Dict[int, 'object'], metric: str,
+                base_metric: Optional[str] = None) -> Optional[Dict]:
+    r"""Two-sided paired t-test over users of :obj:`metric`, each user's value averaged
+    over the seeds that both arms have per-user columns for (``arm``/``base``: seed ->
+    columns of :meth:`RunFolder.read_per_user`, or ``None`` where a run's table is
+    missing), against the baseline's :obj:`base_metric` column (default: the same).
+
+    Returns:
+        ``{'test', 'users', 'seeds', 'mean_difference', 'ci95', 't', 'p'}`` (arm minus
+        baseline; ``'test'`` names the test, see the module's docstring for why this one),
+        or ``None`` when no seed has both tables.
+    """
+    import torch
+    from scipy.stats import ttest_rel
+    seeds = sorted(s for s in set(arm) & set(base)
+                   if arm[s] is not None and base[s] is not None)
+    if not seeds:
+        return None
+    for seed in seeds:
+        if not torch.equal(arm[seed]['user'], base[seed]['user']):
+            raise ValueError('the runs were tested on different users')
+    a = torch.stack([arm[s][metric] for s in seeds]).mean(0).double().numpy()
+    b = torch.stack([base[s][base_metric or metric] for s in seeds]).mean(0).double().numpy()
+    result = ttest_rel(a, b)
+    low, high = result.confidence_interval(0.95)
+    return {'test': PAIRED_TEST, 'users': int(a.size), 'seeds': len(seeds),
+            'mean_difference': float((a - b).mean()), 'ci95': [float(low), float(high)],
+            't': float(result.statistic), 'p': float(result.pvalue)}
+
+
+__all__ = ['PAIRED_TEST', 'relative_gain', 'mean_std', 'paired_test']
