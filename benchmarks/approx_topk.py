@@ -59,7 +59,7 @@ def main() -> None:
         approx = approximate_top_items(user_emb[users], item_emb, 20, exclude,
                                        num_cells_to_visit=visits, sub_vectors=16)
         seconds = time.perf_counter() - start
-        metrics = evaluator.evaluate_top(lambda u: approx[torch.searchsorted(users, u)])
+        metrics = evaluator.evaluate_top(lambda u, top=approx: top[torch.searchsorted(users, u)])
         rows.append({'method': f'IVF-PQ, {visits} of {int(4 * item_emb.size(0) ** 0.5)} cells',
                      'seconds': seconds, 'overlap@20': top_k_overlap(approx, exact), **metrics})
         print(rows[-1]['method'], round(seconds, 2), round(rows[-1]['overlap@20'], 3), flush=True)

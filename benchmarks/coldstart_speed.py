@@ -21,7 +21,8 @@ row).
 
 Usage::
 
-    python benchmarks/coldstart_speed.py [--run RUN] [--epochs 3] [--out results/coldstart_speed.json]
+    python benchmarks/coldstart_speed.py [--run RUN] [--epochs 3] \
+        [--out results/coldstart_speed.json]
 """
 import argparse
 import csv

@@ -127,7 +127,7 @@ def main() -> None:
     try:
         scores = score_runs(folder, args.device, args.root)
     except (UserInputError, FileNotFoundError) as e:
-        raise SystemExit(f'error: {e}')
+        raise SystemExit(f'error: {e}') from None
     baseline = args.baseline or next((a for a in scores if a.endswith('/none')),
                                      next(iter(scores)))
     if baseline not in scores:

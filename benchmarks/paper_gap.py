@@ -54,7 +54,11 @@ STEPS = (
 PAPER_RECALL = {'none': 0.0910, 'variance': 0.1019}
 
 
-def step_configs(init: str, seed: int, base: ExperimentConfig = ExperimentConfig()):
+#: The base of every step: Beauty with the package's defaults (not modified by any step).
+BEAUTY_DEFAULTS = ExperimentConfig()
+
+
+def step_configs(init: str, seed: int, base: ExperimentConfig = BEAUTY_DEFAULTS):
     r"""``{step: ExperimentConfig}``, each step adding its change to the ones before,
     the first :obj:`base` (Beauty, the defaults) under ``--protocol paper``."""
     config = arm_config(apply_protocol(base, 'paper'), Arm('lightgcn', init), seed)
@@ -74,7 +78,7 @@ def step_runs(out: Path, inits, seeds, base: ExperimentConfig):
                 yield step, init, seed, out / 'runs' / f'{step}-{init}-seed{seed}', config
 
 
-def train(out: Path, inits, seeds, root=None, base=ExperimentConfig(), log=print) -> None:
+def train(out: Path, inits, seeds, root=None, base=BEAUTY_DEFAULTS, log=print) -> None:
     for _, _, _, folder, config in step_runs(out, inits, seeds, base):
         if finished(folder, config):
             continue
@@ -85,7 +89,7 @@ def train(out: Path, inits, seeds, root=None, base=ExperimentConfig(), log=print
             run_experiment(config, folder, root=root, log=log)
 
 
-def scores(out: Path, inits, seeds, root=None, base=ExperimentConfig()) -> dict:
+def scores(out: Path, inits, seeds, root=None, base=BEAUTY_DEFAULTS) -> dict:
     r"""``{folder name: {'step', 'init', 'seed', 'best_epoch', 'epochs_run',
     'seconds_per_epoch', way: {metric: value}}}`` of every finished run; the two rankings
     come from the best checkpoint, or from the earlier ``paper_gap.json`` where the
@@ -134,7 +138,7 @@ def render(runs: dict) -> str:
         markdown_table(header, rows), ''])
 
 
-def main(argv=None, base: ExperimentConfig = ExperimentConfig(), log=print) -> None:
+def main(argv=None, base: ExperimentConfig = BEAUTY_DEFAULTS, log=print) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--inits', default='none')
     parser.add_argument('--seeds', default='2020')

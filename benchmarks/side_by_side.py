@@ -3,10 +3,11 @@
 
 For every arm found in all folders: test metrics (mean +- std over seeds) per folder, and
 the settings in which the folders differ (a setting that an older folder does not record
-counts as the default it had before the setting existed). Where the folders share the graph, split and
-split seed (so the same users are tested on the same held-out items), also a paired
+counts as the default it had before the setting existed). Where the folders share the graph,
+split and split seed (so the same users are tested on the same held-out items), also a paired
 t-test over users of each folder against the first, on the per-user NDCG and Recall at the
-smallest cut-off (10 by default), averaged over the seeds both ran (see :mod:`pyg_llminit.experiment.summary`).
+smallest cut-off (10 by default), averaged over the seeds both ran (see
+:mod:`pyg_llminit.experiment.significance`).
 
 Usage::
 

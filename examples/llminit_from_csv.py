@@ -100,7 +100,7 @@ user, item = train_data[EDGE].edge_index
 pos = torch.stack([user, item + num_users])
 edge_index = torch.cat([pos, pos.flip(0)], dim=1)
 optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-for epoch in range(1, args.epochs + 1):  # one full batch of BPR triples per epoch
+for _ in range(args.epochs):  # one full batch of BPR triples per epoch
     neg = torch.stack([pos[0], torch.randint(num_users, num_users + num_items, user.shape)])
     edge_label_index = torch.cat([pos, neg], dim=1)
     optimizer.zero_grad()

@@ -37,7 +37,7 @@ def small_graph():
     users, items, times = [], [], []
     for u in range(40):
         chosen = rng.choice(30, size=rng.integers(4, 13), replace=False)
-        for t, i in enumerate(chosen):
+        for i in chosen:
             users.append(f'u{u:02d}')
             items.append(f'i{i:02d}')
             times.append(int(rng.integers(0, 10_000)))

@@ -56,8 +56,8 @@ def test_a_setting_an_older_folder_lacks_counts_as_its_default(load_benchmark, c
                             train=TrainConfig(epochs=1, warmup=0, batch_size=16))
     old, new = tmp_path / 'old', tmp_path / 'new'
     for folder, config in ((old, base), (new, dataclasses.replace(base, popular_ratio=0.3))):
-        compare(config, ['lightgcn'], ['none', 'uniform'], [1], folder, root=str(tmp_path / 'cache'),
-                log=lambda line: None)
+        compare(config, ['lightgcn'], ['none', 'uniform'], [1], folder,
+                root=str(tmp_path / 'cache'), log=lambda line: None)
     summary = json.loads((old / 'compare.json').read_text())
     del summary['settings']['config']['cold_map']  # as if made before --cold-map existed
     del summary['settings']['config']['train']['stopping']

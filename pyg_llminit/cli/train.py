@@ -69,8 +69,8 @@ def train_command(out: Optional[str], resume: Optional[str], overwrite: bool,
     if resume is not None:
         ctx = click.get_current_context()
         given = [f'--{name.replace("_", "-")}' for name in ctx.params
-                 if name not in ('resume', 'root', 'force_reload') and ctx.get_parameter_source(name)
-                 not in (ParameterSource.DEFAULT, None)]
+                 if name not in ('resume', 'root', 'force_reload')
+                 and ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)]
         if given:
             raise UserInputError(f'--resume continues a run with its own config.json: '
                                  f'drop {", ".join(given)}')

@@ -1,7 +1,8 @@
 """The held-out protocol shared by training and by re-evaluating a finished run.
 
 Validation ranks every item but the user's training items; test also hides the validation
-items (unless ``mask_seen=False``: RecBole's repeatable evaluation ranks every item). A split's results have one schema wherever they come from: ``{split: metrics,
+items (unless ``mask_seen=False``: RecBole's repeatable evaluation ranks every item). A
+split's results have one schema wherever they come from: ``{split: metrics,
 f'{split}_most_popular': metrics, f'{split}_by_user_degree': {group: metrics}}``.
 """
 from typing import Dict, Optional, Sequence

@@ -48,7 +48,8 @@ class RankingEvaluator:
                  metrics: Sequence[str] = tuple(METRICS), batch_size: int = 2048) -> None:
         unknown = [m for m in metrics if m not in METRICS]
         if unknown:
-            raise UserInputError(f"unknown metric '{unknown[0]}' (choose from {', '.join(METRICS)})")
+            raise UserInputError(
+                f"unknown metric '{unknown[0]}' (choose from {', '.join(METRICS)})")
         if not k or min(k) < 1 or max(k) > num_items:
             raise UserInputError(f'top-K cut-offs must lie in 1..{num_items}, got {list(k)}')
         self.num_users, self.num_items = num_users, num_items

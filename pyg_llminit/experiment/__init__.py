@@ -8,6 +8,7 @@ from .pipeline import Prepared, create_model, prepare, resume_run, run_experimen
 from .loading import Run, evaluate_run, load_run
 from .runs import RunFolder
 
-__all__ = ['ExperimentConfig', 'apply_protocol', 'Prepared', 'prepare', 'create_model', 'run_experiment',
+__all__ = ['ExperimentConfig', 'apply_protocol', 'Prepared', 'prepare', 'create_model',
+           'run_experiment',
            'resume_run',
            'RunFolder', 'Run', 'load_run', 'evaluate_run', 'compare']

@@ -62,5 +62,5 @@ def groups_table(groups: Dict[str, Dict[str, float]],
     return text_table(rows, [first, *counts, *names])
 
 
-__all__ = ['text_table', 'markdown_table', 'stats_table', 'metrics_table', 'results_table', 'split_columns',
-           'groups_table']
+__all__ = ['text_table', 'markdown_table', 'stats_table', 'metrics_table', 'results_table',
+           'split_columns', 'groups_table']

@@ -205,8 +205,8 @@ def normalized_adjacency(train_index: Tensor, num_users: int,
 
 def _csr_mm(adj: Tensor, x: Tensor) -> Tensor:
     r"""``adj @ x`` for a CSR ``adj``. ``addmm`` into a fresh output with ``beta=0`` skips
-    the zero-fill and result copy of ``torch.sparse.mm``: 2.5x faster on CPU for Beauty
-    (9 ms instead of 22 ms at d = 128; see benchmarks/)."""
+    the zero-fill and result copy of ``torch.sparse.mm``, which the product's time on CPU
+    is mostly made of at d = 128 (see benchmarks/)."""
     out = torch.empty(adj.size(0), x.size(1), dtype=x.dtype, device=x.device)
     return torch.addmm(out, adj, x, beta=0, out=out)
 
@@ -249,8 +249,8 @@ class _LayerRows(torch.autograd.Function):
     accumulating the gradient of every layer into one ``[N, d]`` buffer in place
     (:math:`g_{l-1} = \hat{A} g_l + \mathrm{scatter}_{rows}(\partial h_{l-1}[rows])`).
     Autograd over separate products, gathers and sums would instead fill, scatter and add
-    several ``[N, d]`` buffers per step: on Beauty (batch 2048, this project's 2-core CPU)
-    a whole step took 34 ms instead of 47 ms."""
+    several ``[N, d]`` buffers per step, a large share of a Beauty training step's time
+    (batch 2048, benchmarks/RESULTS.md)."""
     @staticmethod
     def forward(ctx, prop: 'NormalizedAdjacency', rows: Tensor,  # type: ignore[override]
                 num_layers: int, x: Tensor) -> Tensor:

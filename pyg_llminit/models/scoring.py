@@ -15,8 +15,8 @@ def embedding_scores(user_emb: Tensor, item_emb: Tensor, reuse_buffer: bool = Fa
         reuse_buffer (bool): Write every call's ``[B, I]`` scores into one buffer, so each
             result is valid only until the next call (enough for
             :meth:`RankingEvaluator.evaluate`). A fresh 50 MB chunk per call page-faults
-            a large share of the product's cost: the products of a Beauty validation took
-            0.63 s instead of 0.92 s on this project's 2-core CPU. (default: :obj:`False`)
+            at first touch, a large share of the product's cost on a CPU.
+            (default: :obj:`False`)
     """
     if not reuse_buffer:
         return lambda users: user_emb[users] @ item_emb.t()

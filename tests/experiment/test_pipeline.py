@@ -98,7 +98,8 @@ from pyg_llminit.transforms import LeaveOneOutSplit
 users = [f"u{u}" for u in range(6) for _ in range(4)]
 items = [f"i{(u + k) % 9}" for u in range(6) for k in range(4)]
 train, val, test = LeaveOneOutSplit()(build_interaction_graph(users, items))
-Trainer(LightGCN(6, 9, 4), train, val, test, TrainConfig(epochs=1, topk=(5,), monitor='ndcg@5')).fit()
+Trainer(LightGCN(6, 9, 4), train, val, test,
+        TrainConfig(epochs=1, topk=(5,), monitor='ndcg@5')).fit()
 print(allocator._done)
 '''
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,

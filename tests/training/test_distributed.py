@@ -74,7 +74,8 @@ def run_torchrun(target, args, tmp_path, timeout=180):
         proc = _torchrun_once(torchrun_command(*target, *args), env, timeout)
         if proc.returncode is not None:
             if hung:
-                warnings.warn(f'torchrun hung once and passed on retry:\n{hung[0]}')
+                warnings.warn(f'torchrun hung once and passed on retry:\n{hung[0]}',
+                              stacklevel=2)
             return proc
         hung.append(proc.stdout + proc.stderr)
     pytest.fail(f'torchrun hung twice ({timeout} s each):\n' + '\n----\n'.join(hung))

@@ -13,8 +13,8 @@ def fit(small_graph, **config):
     nu, ni = small_graph['user'].num_nodes, small_graph['item'].num_nodes
     torch.manual_seed(0)
     model = build_model('lightgcn', nu, ni, embedding_dim=8, num_layers=2)
-    trainer = Trainer(model, train, val, test, TrainConfig(**{'epochs': 2, 'batch_size': 32, **config}),
-                      log=lambda s: None)
+    trainer = Trainer(model, train, val, test,
+                      TrainConfig(**{'epochs': 2, 'batch_size': 32, **config}), log=lambda s: None)
     return trainer, trainer.fit(), train
 
 

@@ -31,7 +31,8 @@ def test_no_leakage_into_message_passing(small_graph):
     for splitter in (LeaveOneOutSplit(), LeaveOneOutSplit('random', seed=3), RatioSplit()):
         train, val, test = splitter(small_graph)
         train_pairs = _pairs(train[EDGE_TYPE].edge_index)
-        held_out = _pairs(val[EDGE_TYPE].edge_label_index) | _pairs(test[EDGE_TYPE].edge_label_index)
+        held_out = (_pairs(val[EDGE_TYPE].edge_label_index)
+                    | _pairs(test[EDGE_TYPE].edge_label_index))
         assert not train_pairs & held_out
         assert len(train_pairs) + len(held_out) == small_graph[EDGE_TYPE].num_edges
         for part in (train, val, test):  # every split propagates over training edges only
