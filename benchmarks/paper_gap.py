@@ -62,6 +62,8 @@ def step_configs(init: str, seed: int, base: ExperimentConfig = BEAUTY_DEFAULTS)
     r"""``{step: ExperimentConfig}``, each step adding its change to the ones before,
     the first :obj:`base` (Beauty, the defaults) under ``--protocol paper``."""
     config = arm_config(apply_protocol(base, 'paper'), Arm('lightgcn', init), seed)
+    if init == 'none':  # no text vectors to normalise; the committed runs predate the option
+        config = dataclasses.replace(config, normalize='none')
     configs = {}
     for name, _, change in STEPS:
         config = dataclasses.replace(config, train=dataclasses.replace(config.train,

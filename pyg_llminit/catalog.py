@@ -24,6 +24,11 @@ MODELS: Dict[str, str] = {
 STRATEGIES: Tuple[str, ...] = ('uniform', 'variance', 'random', 'random-distinct', 'pca',
                                'full')
 
+#: How the item text embedding is normalised before LLMInit selects its dimensions:
+#: ``'minmax'`` maps all its values at once to [0, 1], as the authors' code does through
+#: RecBole (``normalize_all: True``); ``'none'`` uses the encoder's values as they are.
+NORMALIZATIONS: Tuple[str, ...] = ('none', 'minmax')
+
 #: Initialisations: ``'none'`` is the backbone's own (the baseline), the rest LLMInit's.
 INITS: Tuple[str, ...] = ('none',) + STRATEGIES
 
@@ -46,10 +51,11 @@ COUNTINGS: Tuple[str, ...] = ('strict', 'recbole', 'smoothed')
 #: order for leave-one-out (seed 2020), batch 256, d 128, Adam 1e-3, patience counted as
 #: RecBole does, and ``repeatable: True``, which in RecBole 1.2.1 selects
 #: ``RepeatableSampler``: negatives exclude only the triplet's positive and full-ranking
-#: evaluation masks nothing. The early-stopping warm-up stays (``--warmup 0`` for none).
+#: evaluation masks nothing; their dataset config's ``normalize_all: True`` min-max
+#: normalises the LLM vectors. The early-stopping warm-up stays (``--warmup 0`` for none).
 PROTOCOLS: Dict[str, Dict[str, object]] = {
     'default': {},
-    'paper': {'order': 'random', 'embedding_dim': 128,
+    'paper': {'order': 'random', 'embedding_dim': 128, 'normalize': 'minmax',
               'train': {'batch_size': 256, 'lr': 1e-3, 'stopping': 'recbole',
                         'negatives': 'positive', 'mask_seen': False}},
 }
@@ -80,6 +86,5 @@ GRAPH_HELP = ("Graph: 'amazon' (embedded Amazon Beauty 2014 5-core), "
               + f", '{AMAZON_2014}:<Category>', 'ml-100k', 'ml-1m', or a path to RecBole "
               "atomic files / a CSV folder.")
 
-__all__ = ['MODELS', 'STRATEGIES', 'INITS', 'METRICS', 'ORDERS', 'LOADERS', 'PROTOCOLS',
-           'EVAL_SPLITS', 'GRAPHS',
-           'GRAPH_ALIASES', 'AMAZON_2014', 'GRAPH_HELP']
+__all__ = ['MODELS', 'STRATEGIES', 'NORMALIZATIONS', 'INITS', 'METRICS', 'ORDERS', 'LOADERS',
+           'PROTOCOLS', 'EVAL_SPLITS', 'GRAPHS', 'GRAPH_ALIASES', 'AMAZON_2014', 'GRAPH_HELP']

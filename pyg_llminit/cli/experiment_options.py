@@ -1,6 +1,6 @@
 """The options of one experiment that ``train`` and ``compare`` share (graph, split, model
 sizes, text recipe, budget, stopping, evaluation), and the config they build."""
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional
 
 import click
 
@@ -10,13 +10,25 @@ from .options import (DEVICE_HELP, ENCODER_HELP, GRAPH_HELP, ROOT_HELP, flag,
                       parse_fanout, parse_item_groups, parse_topk, parse_user_groups)
 
 
+def protocol_options(name: str) -> Dict[str, Any]:
+    r"""The settings of protocol :obj:`name` as ``{option parameter name: value}``."""
+    preset = dict(catalog.PROTOCOLS[name])
+    preset.update(preset.pop('train', {}))
+    return {flag(key)[2:].replace('-', '_'): value for key, value in preset.items()}
+
+
+def protocol_flags(name: str) -> str:
+    r"""Protocol :obj:`name` as the command-line flags it stands for (its help text)."""
+    return ' '.join(('--' if value else '--no-') + key.replace('_', '-')
+                    if isinstance(value, bool) else f"--{key.replace('_', '-')} {value:g}"
+                    if isinstance(value, float) else f"--{key.replace('_', '-')} {value}"
+                    for key, value in protocol_options(name).items())
+
+
 def protocol_callback(ctx: click.Context, param: click.Parameter, value: str) -> str:
     r"""Eager ``--protocol`` callback: the preset's values become the command's defaults
     (a config file's values and the command line win)."""
-    preset = dict(catalog.PROTOCOLS[value])
-    preset.update(preset.pop('train', {}))
-    as_options = {flag(name)[2:].replace('-', '_'): v for name, v in preset.items()}
-    ctx.default_map = {**as_options, **(ctx.default_map or {})}
+    ctx.default_map = {**protocol_options(value), **(ctx.default_map or {})}
     return value
 
 
@@ -26,8 +38,7 @@ OPTIONS = [
                  show_default=True, is_eager=True, expose_value=False,
                  callback=protocol_callback,
                  help="A preset of the options below. 'paper': the LLMInit authors' RecBole "
-                 "setting: --order random --batch-size 256 --dim 128 --lr 1e-3 --stopping "
-                 "recbole --negatives positive --no-mask-seen (given options win). "
+                 f"setting: {protocol_flags('paper')} (given options win). "
                  "'default': time order, batch 2048, negatives outside the user's items, "
                  "seen items masked in evaluation."),
     click.option('--model-option', 'model_options', multiple=True, metavar='KEY=VALUE',
@@ -52,8 +63,14 @@ OPTIONS = [
     click.option('--popular-ratio', default=0.2, show_default=True,
                  help="Share of most popular training items for --init variance."),
     click.option('--init-scale', default='none', show_default=True,
-                 help="Rescale LLMInit features: 'none' (as in the paper), 'xavier' (the "
+                 help="Rescale LLMInit features: 'none' (their own scale), 'xavier' (the "
                  "backbone's own init std) or a target std."),
+    click.option('--normalize', type=click.Choice(list(catalog.NORMALIZATIONS)),
+                 default='none', show_default=True,
+                 help="Item text embedding before LLMInit selects its dimensions: "
+                 "'minmax' maps all its values to [0, 1] by its global min and max, as the "
+                 "authors' code does (RecBole's normalize_all); 'none' keeps the encoder's "
+                 "values. --protocol paper sets minmax."),
     click.option('--dim', default=128, show_default=True, help='Embedding size d.'),
     click.option('--layers', default=2, show_default=True, help='Propagation layers.'),
     click.option('--epochs', default=300, show_default=True,
@@ -139,7 +156,8 @@ def experiment_options(command: Callable) -> Callable:
 
 def experiment_config(model: str, init: str, seed: int, graph: str, model_options,
                       encoder: str, text_fields: str, text_template: Optional[str],
-                      popular_ratio: float, init_scale: str, dim: int, layers: int,
+                      popular_ratio: float, init_scale: str, normalize: str, dim: int,
+                      layers: int,
                       epochs: int, patience: int, warmup: int, batch_size: int, loader: str,
                       fanout: Optional[str], lr: float, reg: float, device: str,
                       deterministic: bool, stopping: str, negatives: str,
@@ -164,5 +182,6 @@ def experiment_config(model: str, init: str, seed: int, graph: str, model_option
         model=model, embedding_dim=dim, num_layers=layers, reg_weight=reg,
         model_options=model_options_of(click.get_current_context(), model_options),
         init=init, encoder=encoder, text_fields=text_fields, text_template=text_template,
-        popular_ratio=popular_ratio, init_scale=init_scale, embedding_file=embedding_file,
+        popular_ratio=popular_ratio, init_scale=init_scale, normalize=normalize,
+        embedding_file=embedding_file,
         train=train)

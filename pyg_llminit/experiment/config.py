@@ -33,6 +33,8 @@ class ExperimentConfig:
         text_template (str, optional): Item text as a format string (overrides fields).
         popular_ratio (float): Share of most popular items for ``init='variance'``.
         init_scale (str): ``'none'``, ``'xavier'`` or a target std of the LLMInit features.
+        normalize (str): ``'none'`` or ``'minmax'``: the item text embedding min-max
+            normalised over all its values before LLMInit (the authors' code does).
         embedding_file (str, optional): Item vectors made elsewhere, used as the text
             embedding instead of encoding with :obj:`encoder` (see
             :mod:`pyg_llminit.text.external`).
@@ -57,6 +59,7 @@ class ExperimentConfig:
     text_template: Optional[str] = None
     popular_ratio: float = 0.2
     init_scale: str = 'none'
+    normalize: str = 'none'
     embedding_file: Optional[str] = None
     cold_map: str = 'ridge'
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -86,6 +89,9 @@ class ExperimentConfig:
                     not math.isfinite(value) or value < 0:
                 raise invalid(name, f'must be a finite number >= 0, got {value!r}')
         check_init_scale(self.init_scale)
+        if self.normalize not in catalog.NORMALIZATIONS:
+            raise invalid('normalize', f"'{self.normalize}' is unknown (choose from "
+                          f"{', '.join(catalog.NORMALIZATIONS)})")
         from ..coldstart.maps import MAPS
         if self.cold_map not in MAPS:
             raise invalid('cold_map', f"must be one of {', '.join(MAPS)}, got "

@@ -32,7 +32,7 @@ def check_init_scale(value: Union[None, str, float]) -> Union[None, str, float]:
 
 
 def parse_scale(value: Union[None, str, float], num_nodes: int, dim: int) -> Optional[float]:
-    r"""``init_scale`` as a target std: ``None``/``'none'`` (copied as-is, as in the paper),
+    r"""``init_scale`` as a target std: ``None``/``'none'`` (the features' own scale),
     ``'xavier'`` (the std of PyG LightGCN's own xavier-uniform init, for
     ``[num_nodes, dim]``) or a positive number."""
     scale = check_init_scale(value)
@@ -44,7 +44,8 @@ def llminit_features(train_data: HeteroData, init: str, dim: Optional[int],
                      template: Optional[str] = None, popular_ratio: float = 0.2,
                      scale: Union[None, str, float] = None, seed: int = 2020,
                      cache_dir: Optional[str] = None, progress: bool = True,
-                     embedding: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, LLMInit]:
+                     embedding: Optional[Tensor] = None,
+                     normalize: str = 'none') -> Tuple[Tensor, Tensor, LLMInit]:
     r"""LLMInit features of a training graph.
 
     Args:
@@ -62,6 +63,8 @@ def llminit_features(train_data: HeteroData, init: str, dim: Optional[int],
         embedding (Tensor, optional): Precomputed item embeddings ``[num_items, d_LLM]``;
             when given, nothing is encoded and :obj:`encoder`, :obj:`fields` and
             :obj:`template` are ignored.
+        normalize (str): ``'none'`` or ``'minmax'`` (the authors' code; see
+            :class:`~pyg_llminit.transforms.LLMInit`).
 
     Returns:
         ``(user_x [U, d], item_x [I, d], transform)``.
@@ -77,7 +80,7 @@ def llminit_features(train_data: HeteroData, init: str, dim: Optional[int],
     num_nodes = train_data[USER].num_nodes + train_data[ITEM].num_nodes
     scale = parse_scale(scale, num_nodes, width or embedding.size(1))
     transform = LLMInit(embedding, dim=width, strategy=init, popular_ratio=popular_ratio,
-                        seed=seed, scale=scale)
+                        seed=seed, scale=scale, normalize=normalize)
     data = transform(train_data.clone())
     return data[USER].x, data[ITEM].x, transform
 

@@ -98,7 +98,8 @@ def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = pri
     user_x, item_x, transform = llminit_features(
         train, config.init, None if config.init == 'full' else config.embedding_dim,
         config.encoder, config.text_fields, config.text_template, config.popular_ratio,
-        config.init_scale, config.train.seed, embedding=embedding)
+        config.init_scale, config.train.seed, embedding=embedding,
+        normalize=config.normalize)
     log(f'{transform}; {describe(user_x, item_x)}')
     return Prepared(data, train, val, test, user_x, item_x, embedding)
 

@@ -2,8 +2,9 @@ r"""LLMInit: initial node features from a language model's item text embedding.
 
 Weizhi Zhang et al., "LLMInit: A Free Lunch from Large Language Models for Selective
 Initialization of Recommendation", arXiv 2503.01814 (EMNLP 2025, Industry Track).
-Items start as a column slice ``E[:, S]`` of their text embedding ``E``, users as the mean
-of their TRAINING items; the backbone then trains both tables as usual.
+Items start as a column slice ``E[:, S]`` of their text embedding ``E`` (min-max normalised
+first in the authors' code), users as the mean of their TRAINING items; the backbone then
+trains both tables as usual.
 """
 import math
 from typing import Optional, Tuple
@@ -15,7 +16,7 @@ from torch_geometric.transforms import BaseTransform
 from torch_geometric.utils import scatter
 
 from ..datasets.graph import EDGE_TYPE
-from ..catalog import STRATEGIES
+from ..catalog import NORMALIZATIONS, STRATEGIES
 from ..errors import UserInputError
 from .split import cold_items
 
@@ -40,6 +41,24 @@ def _check_embedding(embedding) -> Tensor:
     if not bool(torch.isfinite(embedding).all()):
         raise UserInputError('the item embedding contains NaN or inf values')
     return embedding
+
+
+def minmax_normalize(embedding: Tensor, rows: Optional[Tensor] = None) -> Tensor:
+    r"""``(E - min) / (max - min)`` with the minimum and maximum over ALL values of ``E``
+    (of its :obj:`rows` only, if given), so every fitted entry lies in ``[0, 1]``: RecBole's
+    ``Dataset._normalize`` of a float-sequence field, which the LLMInit authors' config
+    applies to the LLM vectors (``normalize_all: True``). Computed in float64, returned in
+    :obj:`embedding`'s dtype. Shape ``[num_items, d_LLM]``.
+
+    Raises:
+        UserInputError: all fitted values are equal (RecBole warns and sets them to 1).
+    """
+    fitted = (embedding if rows is None else embedding[rows]).double()
+    low, high = fitted.min(), fitted.max()
+    if not bool(high > low):
+        raise UserInputError('cannot min-max normalise the item embedding: all its values '
+                             f'are equal ({float(low):g})')
+    return ((embedding.double() - low) / (high - low)).to(embedding.dtype)
 
 
 def check_dim(dim: Optional[int], strategy: str, width: int,
@@ -178,16 +197,25 @@ class LLMInit(BaseTransform):
             (default: :obj:`('user', 'rates', 'item')`)
         seed (int, optional): Seed of ``'random'``; ``None`` draws from torch's global RNG
             (not reproducible unless :func:`torch.manual_seed` is set). (default: :obj:`None`)
-        scale (float, optional): ``None`` copies features as-is (the paper). A float target
+        scale (float, optional): ``None`` keeps the features' scale. A float target
             std multiplies both tables by ``scale / item_x.std()`` (population std over all
             entries), e.g. ``xavier_std(num_users + num_items, dim)`` to match PyG's
             LightGCN init. (default: :obj:`None`)
+        normalize (str): ``'minmax'`` maps ``E`` to ``[0, 1]`` by its global minimum and
+            maximum before selection (:func:`minmax_normalize`; what the authors' code
+            does, through RecBole), so items and pooled users start from normalised rows;
+            ``'none'`` uses ``E`` as it is. The selected indices are the same either way.
+            (default: :obj:`'none'`)
     """
     def __init__(self, embedding: Tensor, dim: Optional[int] = 128, strategy: str = 'variance',
                  popular_ratio: float = 0.2,
                  user_pooling: str = 'mean', edge_type: Tuple[str, str, str] = EDGE_TYPE,
-                 seed: Optional[int] = None, scale: Optional[float] = None) -> None:
+                 seed: Optional[int] = None, scale: Optional[float] = None,
+                 normalize: str = 'none') -> None:
         self.embedding = _check_embedding(embedding)
+        if normalize not in NORMALIZATIONS:
+            raise UserInputError(f"unknown normalize '{normalize}' "
+                                 f"(choose from {', '.join(NORMALIZATIONS)})")
         self.dim = check_dim(dim, strategy, self.embedding.size(1), self.embedding.size(0))
         if user_pooling not in USER_POOLINGS:
             raise UserInputError(f"unknown user_pooling '{user_pooling}' "
@@ -198,7 +226,9 @@ class LLMInit(BaseTransform):
             raise UserInputError(f'scale must be a positive target std or None, got {scale}')
         self.strategy, self.popular_ratio = strategy, popular_ratio
         self.user_pooling, self.edge_type = user_pooling, tuple(edge_type)
-        self.seed, self.scale = seed, scale
+        self.seed, self.scale, self.normalize = seed, scale, normalize
+        if normalize == 'minmax':  # a constant matrix fails here, before any graph is seen
+            minmax_normalize(self.embedding)
 
     def forward(self, data: HeteroData) -> HeteroData:
         if self.edge_type not in data.edge_types:
@@ -218,6 +248,8 @@ class LLMInit(BaseTransform):
         fit = torch.ones(num_items, dtype=torch.bool, device=edge_index.device)
         fit[cold_items(data).to(fit.device)] = False
         fit = None if bool(fit.all()) else fit.nonzero().view(-1)
+        if self.normalize == 'minmax':
+            emb = minmax_normalize(emb, fit)
         sel = select_dims(emb if fit is None else emb[fit], self.dim, self.strategy,
                           degree if fit is None else degree[fit], self.popular_ratio, gen)
         item_x = apply_selection(emb, sel, fit)
@@ -252,6 +284,8 @@ class LLMInit(BaseTransform):
             args.append(f'seed={self.seed}')
         if self.scale is not None:
             args.append(f'scale={self.scale:g}')
+        if self.normalize != 'none':
+            args.append(f'normalize={self.normalize!r}')
         if self.edge_type != EDGE_TYPE:
             args.append(f'edge_type={self.edge_type}')
         return f'{self.__class__.__name__}({", ".join(args)})'

@@ -64,6 +64,7 @@ def ws(tmp_path, finished_run):
     shutil.copytree(run, work / 'junk')
     (work / 'junk' / 'best.pt').write_bytes(b'junk\n')  # the legacy unpickler's KeyError
     (work / 'garbage.pt').write_bytes(b'not a pickle')
+    (work / 'constant.csv').write_text(''.join(f'item{i},0.5,0.5,0.5\n' for i in range(25)))
     (work / 'nan.csv').write_text(''.join(f'item{i},{"nan" if i == 3 else i},1\n'
                                           for i in range(25)))
     shutil.copytree(run, work / 'blank_config')
@@ -103,6 +104,12 @@ CASES = [
      'error: --layers must be an integer of at least 0'),
     ('init-scale', ['train', '--init-scale', 'huge', '--init', 'variance'],
      'error: --init-scale takes'),
+    ('normalize', ['train', '--normalize', 'zscore', '--init', 'variance'],
+     "error: Invalid value for '--normalize': 'zscore' is not one of 'none', 'minmax'"),
+    ('normalize-constant', ['train', '--graph', '{ws}/graph', '--init', 'variance', '--dim',
+                            '2', '--normalize', 'minmax', '--embedding', '{ws}/constant.csv',
+                            '--out', '{out}'],
+     'error: cannot min-max normalise the item embedding: all its values are equal (0.5)'),
     ('groups-order', ['train', '--user-groups', '10,5'],
      'error: --user-groups must be increasing positive'),
     ('groups-text', ['train', '--user-groups', 'few'],

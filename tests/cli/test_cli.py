@@ -267,13 +267,18 @@ def test_protocol_paper_sets_the_authors_options_and_given_options_win(csv_graph
 
     default = config_of()
     assert (default['order'], default['train']['batch_size'], default['train']['stopping'],
-            default['train']['negatives'], default['train']['mask_seen']) == (
-        'time', 2048, 'strict', 'seen', True)
+            default['train']['negatives'], default['train']['mask_seen'],
+            default['normalize']) == ('time', 2048, 'strict', 'seen', True, 'none')
     paper = config_of('--protocol', 'paper')
     assert (paper['order'], paper['train']['batch_size'], paper['train']['stopping'],
             paper['train']['negatives'], paper['train']['mask_seen'],
-            paper['train']['lr']) == ('random', 256, 'recbole', 'positive', False, 1e-3)
+            paper['train']['lr'], paper['normalize']) == (
+        'random', 256, 'recbole', 'positive', False, 1e-3, 'minmax')
     assert paper['embedding_dim'] == 8  # --dim given: it wins over the preset's 128
+    from pyg_llminit.cli.experiment_options import protocol_flags
+    assert protocol_flags('paper') == (  # the --help text, from the same preset
+        '--order random --dim 128 --normalize minmax --batch-size 256 --lr 0.001 '
+        '--stopping recbole --negatives positive --no-mask-seen')
     mixed = config_of('--protocol', 'paper', '--batch-size', '16', '--mask-seen')
     assert (mixed['train']['batch_size'], mixed['train']['mask_seen'],
             mixed['order']) == (16, True, 'random')

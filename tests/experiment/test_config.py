@@ -64,8 +64,12 @@ def test_apply_protocol_paper_sets_the_authors_settings():
     from pyg_llminit.experiment import apply_protocol
     config = apply_protocol(ExperimentConfig(embedding_dim=64), 'paper')
     assert (config.order, config.embedding_dim, config.train.batch_size, config.train.lr,
-            config.train.stopping, config.train.negatives, config.train.mask_seen) == (
-        'random', 128, 256, 1e-3, 'recbole', 'positive', False)
+            config.train.stopping, config.train.negatives, config.train.mask_seen,
+            config.normalize) == ('random', 128, 256, 1e-3, 'recbole', 'positive', False,
+                                  'minmax')
+    assert ExperimentConfig().normalize == 'none'
+    with pytest.raises(UserInputError, match="normalize 'l2' is unknown"):
+        ExperimentConfig(normalize='l2')
     assert apply_protocol(ExperimentConfig(), 'default') == ExperimentConfig()
     with pytest.raises(UserInputError, match="protocol 'rec' is unknown"):
         apply_protocol(ExperimentConfig(), 'rec')

@@ -9,7 +9,9 @@ from pyg_llminit.datasets import EDGE_TYPE, build_interaction_graph
 from pyg_llminit.errors import UserInputError
 from pyg_llminit.models import LightGCN
 from pyg_llminit.transforms.split import LeaveOneOutSplit
-from pyg_llminit.transforms import LLMInit, num_popular, select_dims, xavier_std
+from pyg_llminit.transforms import (LLMInit, minmax_normalize, num_popular, select_dims,
+                                    xavier_std)
+from pyg_llminit.transforms.split import ColdItemSplit, cold_items
 
 
 def history_graph(histories):
@@ -182,6 +184,63 @@ def test_scale_and_xavier_std():
     assert torch.allclose(scaled['user'].x, plain['user'].x * factor)
 
 
+# --- normalize='minmax': RecBole's Dataset._normalize of the authors' FLOAT_SEQ field ------
+def recbole_normalize(rows):
+    r"""RecBole 1.2.1's ``Dataset._normalize`` for a FLOAT_SEQ field, written from its
+    source: every row's values concatenated, ``(arr - min) / (max - min)`` over all of
+    them at once, split back into rows (numpy, float64)."""
+    lengths = [len(r) for r in rows]
+    arr = np.concatenate([np.asarray(r, dtype=np.float64) for r in rows])
+    mx, mn = max(arr), min(arr)
+    arr = (arr - mn) / (mx - mn)
+    return np.split(arr, np.cumsum(lengths)[:-1])
+
+
+def test_minmax_matches_recboles_normalize_and_pools_normalised_rows():
+    train = loo({'a': ['i0', 'i1', 'i2', 'i3'], 'b': ['i0', 'i3'], 'c': ['i2']})[0]
+    emb = torch.tensor([[0.03, -0.05, 0.01], [0.02, 0.04, -0.01],
+                        [-0.02, 0.00, 0.05], [0.01, -0.03, 0.02]])
+    want = torch.tensor(np.stack(recbole_normalize(emb.tolist())), dtype=torch.float32)
+    assert float(want.min()) == 0 and float(want.max()) == 1
+    out = LLMInit(emb, dim=None, strategy='full', normalize='minmax')(train)
+    assert torch.allclose(out['item'].x, want, atol=1e-7)
+    # users: the mean of their TRAINING items' normalised rows (a: i0, i1; b: i0; c: i2)
+    assert torch.allclose(out['user'].x, torch.stack(
+        [(want[0] + want[1]) / 2, want[0], want[2]]), atol=1e-7)
+    assert torch.equal(minmax_normalize(emb), out['item'].x)
+
+
+@pytest.mark.parametrize('strategy', ['uniform', 'variance', 'random'])
+def test_minmax_keeps_the_selected_dimensions(small_graph, strategy):
+    train = LeaveOneOutSplit()(small_graph)[0]
+    emb = torch.randn(30, 16, generator=torch.Generator().manual_seed(3)) * 0.05
+    raw = LLMInit(emb, 6, strategy, seed=1)(train)
+    normed = LLMInit(emb, 6, strategy, seed=1, normalize='minmax')(train)
+    assert torch.equal(raw.llminit_index, normed.llminit_index)
+    low, high = float(emb.min()), float(emb.max())
+    assert torch.allclose(normed['item'].x, (raw['item'].x - low) / (high - low), atol=1e-6)
+    assert float(normed['item'].x.min()) >= 0 and float(normed['item'].x.max()) <= 1
+
+
+def test_minmax_of_a_cold_item_split_never_sees_the_held_out_items(small_graph):
+    train = ColdItemSplit(0.2, seed=0)(small_graph)[0]
+    cold = cold_items(train)
+    emb = torch.rand(30, 8, generator=torch.Generator().manual_seed(4))
+    emb[cold[0], 0] = 100.0  # a held-out item's extreme value must not set the range
+    out = LLMInit(emb, None, 'full', normalize='minmax')(train)
+    warm = torch.ones(30, dtype=torch.bool)
+    warm[cold] = False
+    assert float(out['item'].x[warm].min()) == 0 and float(out['item'].x[warm].max()) == 1
+    assert float(out['item'].x[cold[0], 0]) > 1
+
+
+def test_minmax_refuses_a_constant_embedding():
+    with pytest.raises(UserInputError, match=r'cannot min-max normalise the item embedding: '
+                       r'all its values are equal \(0.5\)'):
+        LLMInit(torch.full((4, 8), 0.5), dim=2, normalize='minmax')
+    LLMInit(torch.full((4, 8), 0.5), dim=2)  # nothing to normalise: allowed
+
+
 def test_repr():
     emb = torch.randn(3, 256)
     assert repr(LLMInit(emb)) == "LLMInit(dim=128, strategy='variance', popular_ratio=0.2)"
@@ -192,6 +251,8 @@ def test_repr():
     assert repr(LLMInit(emb, None, 'full')) == "LLMInit(dim=256, strategy='full')"
     assert repr(LLMInit(emb, 2, 'pca', scale=0.01)) == \
         "LLMInit(dim=2, strategy='pca', scale=0.01)"
+    assert repr(LLMInit(emb, 64, 'uniform', normalize='minmax')) == \
+        "LLMInit(dim=64, strategy='uniform', normalize='minmax')"
 
 
 @pytest.mark.parametrize('strategy', ['uniform', 'variance', 'random', 'pca', 'full'])
@@ -231,6 +292,7 @@ BAD_INIT = [
     (dict(popular_ratio=1.5), r'popular_ratio must be in \(0, 1\], got 1.5'),
     (dict(scale=-1.0), r'scale must be a positive target std or None'),
     (dict(strategy='pca', dim=5), r"strategy 'pca' needs dim <= number of items \(4\)"),
+    (dict(normalize='zscore'), r"unknown normalize 'zscore' \(choose from none, minmax\)"),
 ]
 
 
