@@ -4,19 +4,21 @@ from typing import Optional
 
 import click
 
-from .options import ENCODER_HELP, GRAPH_HELP, ROOT_HELP
+from .options import DEVICE_HELP, ENCODER_HELP, GRAPH_HELP, ROOT_HELP
 
 
 @click.command('embed')
 @click.option('--graph', default='amazon', show_default=True, help=GRAPH_HELP)
 @click.option('--encoder', default='minilm', show_default=True,
               help=ENCODER_HELP)
+@click.option('--encoder-device', default='auto', show_default=True,
+              help='Where the text model runs: ' + DEVICE_HELP)
 @click.option('--text-fields', default='title', show_default=True,
               help='Comma-separated item text fields.')
 @click.option('--text-template', default=None, help="Format string, e.g. '{title} by {brand}'.")
 @click.option('--root', default=None, help=ROOT_HELP)
-def embed_command(graph: str, encoder: str, text_fields: str, text_template: Optional[str],
-                  root: Optional[str]) -> None:
+def embed_command(graph: str, encoder: str, encoder_device: str, text_fields: str,
+                  text_template: Optional[str], root: Optional[str]) -> None:
     """Encode a graph's item texts once and cache the embedding matrix.
 
     Later `train --init ...` runs with the same graph, encoder and text recipe reuse the
@@ -25,12 +27,16 @@ def embed_command(graph: str, encoder: str, text_fields: str, text_template: Opt
     \b
     Example:
       pyg-llminit embed --graph amazon --encoder minilm
+      pyg-llminit embed --graph amazon --encoder smollm2 --encoder-device cuda
     """
     from ..datasets import load_graph
+    from ..devices import resolve_device
     from ..text import encode_items
+    resolve_device(encoder_device, 'encoder_device')  # an absent GPU fails before loading
     data = load_graph(graph, root)
     start = time.perf_counter()
     # encode_items splits and de-duplicates 'title,brand' itself (text.recipe.normalize_fields)
-    emb = encode_items(data, encoder, fields=text_fields, template=text_template)
+    emb = encode_items(data, encoder, fields=text_fields, template=text_template,
+                       device=encoder_device)
     click.echo(f'{graph}: {emb.size(0):,} items x {emb.size(1)} dims from {encoder} '
                f'({time.perf_counter() - start:.1f} s, cached)')

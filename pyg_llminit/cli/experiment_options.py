@@ -50,6 +50,8 @@ OPTIONS = [
                  "model = \"sgl\" and a [model_options] table; command-line options win."),
     click.option('--encoder', default='minilm', show_default=True,
                  help='Text model for --init: ' + ENCODER_HELP),
+    click.option('--encoder-device', default='auto', show_default=True,
+                 help='Where the text model encodes the items: ' + DEVICE_HELP),
     click.option('--text-fields', default='title', show_default=True,
                  help="Item text for --init: comma-separated fields (e.g. 'title,brand')."),
     click.option('--text-template', default=None,
@@ -155,7 +157,8 @@ def experiment_options(command: Callable) -> Callable:
 
 
 def experiment_config(model: str, init: str, seed: int, graph: str, model_options,
-                      encoder: str, text_fields: str, text_template: Optional[str],
+                      encoder: str, encoder_device: str, text_fields: str,
+                      text_template: Optional[str],
                       popular_ratio: float, init_scale: str, normalize: str, dim: int,
                       layers: int,
                       epochs: int, patience: int, warmup: int, batch_size: int, loader: str,
@@ -181,7 +184,8 @@ def experiment_config(model: str, init: str, seed: int, graph: str, model_option
         order=order,
         model=model, embedding_dim=dim, num_layers=layers, reg_weight=reg,
         model_options=model_options_of(click.get_current_context(), model_options),
-        init=init, encoder=encoder, text_fields=text_fields, text_template=text_template,
+        init=init, encoder=encoder, encoder_device=encoder_device, text_fields=text_fields,
+        text_template=text_template,
         popular_ratio=popular_ratio, init_scale=init_scale, normalize=normalize,
         embedding_file=embedding_file,
         train=train)

@@ -4,6 +4,7 @@ parameter names is shown in flag names)."""
 from typing import Dict, List, Optional, Tuple
 
 from ..catalog import GRAPH_HELP
+from ..devices import DEVICE_HELP
 from ..errors import UserInputError
 
 #: Library parameter -> the flag that sets it, where the two names differ (otherwise
@@ -14,7 +15,6 @@ FLAGS: Dict[str, str] = {'embedding_dim': '--dim', 'num_layers': '--layers',
 
 ROOT_HELP = ('Cache folder for processed graphs (default: $PYG_LLMINIT_HOME or '
              '~/.cache/pyg-llminit).')
-DEVICE_HELP = "'cpu', 'cuda', 'cuda:1', or 'auto'."
 ENCODER_HELP = ("a preset ('minilm', 384-d, the default; 'smollm2', 576-d; 'gemma3-270m'), "
                 'a folder or a Hugging Face id.')
 

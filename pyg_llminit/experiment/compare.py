@@ -111,6 +111,7 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
         The contents of ``compare.json`` (see :func:`~pyg_llminit.experiment.summary.summarise`).
     """
     from ..transforms.llminit import check_dim
+    from .features import item_text_embedding
     from .pipeline import check_dim_fits_encoder, prepare
     from .compare_markdown import test_table
     from .summary import keep_earlier_tests, keep_earlier_timing, summarise, write_summary
@@ -122,6 +123,7 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
     configs = {(arm, seed): arm_config(base, arm, seed) for arm in arms for seed in seeds}
     for config in configs.values():
         config.check()  # every backbone takes the model options before anything runs
+        config.check_devices()
         if config.init not in ('none', 'full') and config.embedding_file is None:
             check_dim_fits_encoder(config.embedding_dim, config.encoder)
     out, settings = Path(out), shared_settings(base)
@@ -131,13 +133,7 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
     first = next(iter(configs.values()))
     prepared = prepare(first, root, log, features=False)
     if embedding is None and any(config.uses_text for config in configs.values()):
-        if base.embedding_file is not None:
-            from ..text.external import load_item_vectors
-            embedding = load_item_vectors(base.embedding_file, prepared.data['item'].ids)
-        else:
-            from ..text import encode_items
-            embedding = encode_items(prepared.train, base.encoder, base.text_fields,
-                                     base.text_template)
+        embedding = item_text_embedding(base, prepared.data, prepared.train)
     for config in configs.values():  # each arm's selection fits, before spec.json commits
         if config.init != 'none':
             check_dim(None if config.init == 'full' else config.embedding_dim, config.init,

@@ -2,12 +2,26 @@
 initialisation and training. A run folder's ``config.json`` is its :meth:`to_dict`."""
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 
 from .. import catalog
 from ..errors import UserInputError, invalid
 from ..training.config import TrainConfig
-from .features import check_init_scale
+
+
+def check_init_scale(value: Union[None, str, float]) -> Union[None, str, float]:
+    r"""``init_scale`` checked: ``None``/``'none'`` -> ``None``, ``'xavier'``, or a
+    positive finite number."""
+    if value is None or value == 'none' or value == 'xavier':
+        return None if value in (None, 'none') else value
+    try:
+        scale = float(value)
+    except (TypeError, ValueError):
+        raise invalid('init_scale', f"takes 'none', 'xavier' or a number, got '{value}'") \
+            from None
+    if not (math.isfinite(scale) and scale > 0):
+        raise invalid('init_scale', f'must be a positive number, got {value}')
+    return scale
 
 
 @dataclass
@@ -29,6 +43,8 @@ class ExperimentConfig:
         model_options (dict): The backbone's other hyper-parameters (e.g. ``ssl_weight``).
         init (str): ``'none'`` (the backbone's own) or an LLMInit strategy.
         encoder (str): Text model for :obj:`init`: a preset, a folder or a hub id.
+        encoder_device (str): Where the text model runs: ``'auto'`` (a GPU when there is
+            one), ``'cpu'``, ``'cuda'``, ``'cuda:1'``.
         text_fields (str): Comma-separated item text fields.
         text_template (str, optional): Item text as a format string (overrides fields).
         popular_ratio (float): Share of most popular items for ``init='variance'``.
@@ -55,6 +71,7 @@ class ExperimentConfig:
     model_options: Dict[str, Any] = field(default_factory=dict)
     init: str = 'none'
     encoder: str = 'minilm'
+    encoder_device: str = 'auto'
     text_fields: str = 'title'
     text_template: Optional[str] = None
     popular_ratio: float = 0.2
@@ -118,6 +135,15 @@ class ExperimentConfig:
         return dict(embedding_dim=self.embedding_dim, num_layers=self.num_layers,
                     reg_weight=self.reg_weight, **self.model_options)
 
+    def check_devices(self) -> None:
+        r"""The training device and (when the item texts are encoded) the text model's
+        device exist on this machine: checked before any data is loaded, not when a
+        recorded config is read (a run may be evaluated on another machine)."""
+        from ..devices import resolve_device
+        resolve_device(self.train.device, 'device')
+        if self.uses_text and self.embedding_file is None:
+            resolve_device(self.encoder_device, 'encoder_device')
+
     @property
     def uses_text(self) -> bool:
         r"""Whether the item texts are needed: for LLMInit, and to score new items."""
@@ -169,4 +195,4 @@ def apply_protocol(config: ExperimentConfig, name: str) -> ExperimentConfig:
     return dataclasses.replace(config, train=train, **preset)
 
 
-__all__ = ['ExperimentConfig', 'apply_protocol']
+__all__ = ['ExperimentConfig', 'apply_protocol', 'check_init_scale']

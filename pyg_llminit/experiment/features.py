@@ -4,7 +4,6 @@
 (cached), applies :class:`~pyg_llminit.transforms.LLMInit` to the TRAINING graph and copies
 the result into the backbone through :meth:`~pyg_llminit.models.base.Recommender.init_from_x`.
 """
-import math
 from typing import Optional, Sequence, Tuple, Union
 
 from torch import Tensor
@@ -15,20 +14,7 @@ from ..errors import invalid
 from ..catalog import INITS, STRATEGIES
 from ..transforms.llminit import LLMInit, xavier_std
 
-
-def check_init_scale(value: Union[None, str, float]) -> Union[None, str, float]:
-    r"""``init_scale`` checked: ``None``/``'none'`` -> ``None``, ``'xavier'``, or a
-    positive finite number."""
-    if value is None or value == 'none' or value == 'xavier':
-        return None if value in (None, 'none') else value
-    try:
-        scale = float(value)
-    except (TypeError, ValueError):
-        raise invalid('init_scale', f"takes 'none', 'xavier' or a number, got '{value}'") \
-            from None
-    if not (math.isfinite(scale) and scale > 0):
-        raise invalid('init_scale', f'must be a positive number, got {value}')
-    return scale
+from .config import ExperimentConfig, check_init_scale
 
 
 def parse_scale(value: Union[None, str, float], num_nodes: int, dim: int) -> Optional[float]:
@@ -85,10 +71,26 @@ def llminit_features(train_data: HeteroData, init: str, dim: Optional[int],
     return data[USER].x, data[ITEM].x, transform
 
 
+def item_text_embedding(config: ExperimentConfig, data: HeteroData,
+                        train: HeteroData, log=None) -> Tensor:
+    r"""The item text embedding ``E`` ``[num_items, d_LLM]`` of :obj:`config`: read from its
+    ``embedding_file`` (rows matched to :obj:`data`'s item ids), or :obj:`train`'s item
+    texts encoded with its ``encoder`` on its ``encoder_device`` (cached on disk)."""
+    if config.embedding_file is not None:
+        from ..text.external import load_item_vectors
+        embedding = load_item_vectors(config.embedding_file, data[ITEM].ids)
+        if log is not None:
+            log(f'item vectors {tuple(embedding.shape)} from {config.embedding_file}')
+        return embedding
+    from ..text import encode_items
+    return encode_items(train, config.encoder, config.text_fields, config.text_template,
+                        device=config.encoder_device)
+
+
 def describe(user_x: Tensor, item_x: Tensor) -> str:
     r"""One line on the initial tables' scale (the backbone's own init is far smaller)."""
     return (f'init: item x {tuple(item_x.shape)} std {float(item_x.std()):.4f}, '
             f'user x {tuple(user_x.shape)} std {float(user_x.std()):.4f}')
 
 
-__all__ = ['llminit_features', 'check_init_scale', 'parse_scale', 'describe']
+__all__ = ['llminit_features', 'item_text_embedding', 'parse_scale', 'describe']

@@ -74,7 +74,8 @@ def new_item_scorer(run: 'Run', new: HeteroData, progress: bool = False
     from ..text import encode_items
     config = run.config
     encode = dict(encoder=config.encoder, fields=config.text_fields,
-                  template=config.text_template, progress=progress)
+                  template=config.text_template, progress=progress,
+                  device=config.encoder_device)
     text = encode_items(run.train, **encode)
     new_text = encode_items(new, **encode)
     users, items = (t.float().cpu() for t in run.model(run.adj))

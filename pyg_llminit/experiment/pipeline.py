@@ -84,15 +84,9 @@ def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = pri
         f'test {test[EDGE_TYPE].edge_label_index.size(1):,}')
     if not ((features or config.cold_items) and config.uses_text):
         return Prepared(data, train, val, test)
-    from .features import describe, llminit_features
-    if embedding is None and config.embedding_file is not None:
-        from ..text.external import load_item_vectors
-        embedding = load_item_vectors(config.embedding_file, data['item'].ids)
-        log(f'item vectors {tuple(embedding.shape)} from {config.embedding_file}')
+    from .features import describe, item_text_embedding, llminit_features
     if embedding is None:
-        from ..text import encode_items
-        embedding = encode_items(train, config.encoder, config.text_fields,
-                                 config.text_template)
+        embedding = item_text_embedding(config, data, train, log)
     if config.init == 'none':  # a cold-item split's text only
         return Prepared(data, train, val, test, item_text=embedding)
     user_x, item_x, transform = llminit_features(
@@ -178,7 +172,7 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
         ``test_most_popular`` (on a cold-item split ``test_cold_references`` instead) and
         ``test_by_user_degree``; ``{}`` on ranks other than 0.
     """
-    from ..training import Trainer, resolve_device
+    from ..training import Trainer
     from ..training.distributed import launched_by_torchrun, rank_zero_first, setup
     rank, world = 0, 1
     if launched_by_torchrun():  # join the group; rank 0 alone prints and writes
@@ -186,7 +180,7 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
         config = dataclasses.replace(
             config, train=dataclasses.replace(config.train, device=device))
     else:
-        resolve_device(config.train.device)  # an absent GPU fails before any loading
+        config.check_devices()  # an absent GPU fails before any loading
     if config.train.loader == 'neighbor':
         from ..training.batches import check_neighbor_sampling
         check_neighbor_sampling()
@@ -230,12 +224,12 @@ def resume_run(run_dir: Union[str, 'Path'], root: Optional[str] = None,
         root (str, optional): Cache folder for processed graphs.
         log (callable): Receives every line of output.
     """
-    from ..training import Trainer, resolve_device
+    from ..training import Trainer
     folder = RunFolder(run_dir)
     config = folder.read_config(finished=False)
     checkpoint = folder.read_resume()
     log = folder.tee(log)
-    resolve_device(config.train.device)
+    config.check_devices()
     prepared = prepare(config, root, log, features=False)
     folder.check_data(prepared.data)
     model = create_model(config, prepared)

@@ -186,7 +186,7 @@ class EmbeddingCache:
 def encode_items(data: HeteroData, encoder: Union[str, TextEncoder] = DEFAULT_ENCODER,
                  fields: Fields = ('title',), template: Optional[str] = None,
                  cache_dir: Optional[PathLike] = None, chunk_size: int = 2048,
-                 progress: bool = True) -> Tensor:
+                 progress: bool = True, device: Optional[str] = None) -> Tensor:
     r"""The item text embedding matrix ``E`` of LLMInit (arXiv 2503.01814, step 1), cached.
 
     Args:
@@ -197,12 +197,14 @@ def encode_items(data: HeteroData, encoder: Union[str, TextEncoder] = DEFAULT_EN
         cache_dir (str, optional): Cache folder (default: ``$PYG_LLMINIT_HOME/embeddings``).
         chunk_size (int): Items per resumable chunk. (default: :obj:`2048`)
         progress (bool): Show progress bars. (default: :obj:`True`)
+        device (str, optional): Where a named encoder runs (``'auto'``: a GPU when there
+            is one; default: the preset's, ``'auto'``). Not for a built encoder.
 
     Returns:
         Tensor of shape ``[num_items, d]``, float32, row ``i`` for item ``i``.
     """
     texts = item_texts(data, fields, template)
-    encoder = resolve_encoder(encoder)
+    encoder = resolve_encoder(encoder, **({} if device is None else {'device': device}))
     return EmbeddingCache(cache_dir).get_or_encode(
         texts, encoder, recipe_identity(fields, template), chunk_size, progress)
 

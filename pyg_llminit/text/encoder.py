@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from ..devices import resolve_device
 from ..errors import UserInputError, first_line
 
 POOLINGS = ('mean', 'last', 'cls')
@@ -119,7 +120,10 @@ class TextEncoder:
             of block ``k``, negative values count from the end. (default: :obj:`-1`)
         max_length (int): Tokens kept per text. (default: :obj:`64`)
         batch_size (int): Texts per forward pass. (default: :obj:`32`)
-        device (str): Where the model runs. (default: :obj:`'cpu'`)
+        device (str): Where the model runs: ``'cpu'``, ``'cuda'``, ``'cuda:1'`` or
+            ``'auto'`` (a GPU when there is one). The vectors do not depend on it beyond
+            floating-point rounding, so it is not part of :attr:`identity`.
+            (default: :obj:`'auto'`)
         dtype (torch.dtype): Weights' dtype; outputs are always float32.
         normalize (bool): L2-normalise each vector. (default: :obj:`False`)
         trust_remote_code (bool): Passed to ``transformers``. (default: :obj:`False`)
@@ -130,7 +134,7 @@ class TextEncoder:
         - encode: ``n`` texts -> ``[n, dim]`` float32 on CPU
     """
     def __init__(self, model: str, pooling: str = 'mean', layer: int = -1,
-                 max_length: int = 64, batch_size: int = 32, device: str = 'cpu',
+                 max_length: int = 64, batch_size: int = 32, device: str = 'auto',
                  dtype: torch.dtype = torch.float32, normalize: bool = False,
                  trust_remote_code: bool = False, gguf_file: Optional[str] = None,
                  name: Optional[str] = None) -> None:
@@ -142,7 +146,8 @@ class TextEncoder:
         self.source = str(model)
         self.name = name or self.source
         self.pooling, self.max_length, self.batch_size = pooling, int(max_length), int(batch_size)
-        self.device, self.dtype, self.normalize = str(device), dtype, bool(normalize)
+        self.device = str(resolve_device(str(device)))
+        self.dtype, self.normalize = dtype, bool(normalize)
         self.trust_remote_code, self.gguf_file = trust_remote_code, gguf_file
         path = Path(self.source).expanduser()
         self.local = path.exists()
@@ -206,7 +211,12 @@ class TextEncoder:
                 'dtype' if new else 'torch_dtype': self.dtype})
             if getattr(model.config, 'is_encoder_decoder', False):
                 model = model.get_encoder()
-            self._model = model.eval().to(self.device)
+            try:
+                self._model = model.eval().to(self.device)
+            except (RuntimeError, MemoryError) as err:  # e.g. CUDA out of memory
+                raise UserInputError(f"text model '{self.name}' cannot run on {self.device} "
+                                     f'({first_line(err, typed=True)}); choose another '
+                                     'device') from err
             self._inputs = set(inspect.signature(self._model.forward).parameters)
         return self._model
 

@@ -73,7 +73,7 @@ def convert_gguf(preset: Preset, folder: Path, gguf_name: str, target: Path) -> 
     as safetensors in :obj:`target`, atomically (a temporary folder renamed at the end)."""
     _require('gguf', 'accelerate')
     log.warning('converting %s from GGUF once (slow); later runs load %s', preset.name, target)
-    enc = TextEncoder(str(folder), gguf_file=gguf_name, name=preset.name)
+    enc = TextEncoder(str(folder), gguf_file=gguf_name, name=preset.name, device='cpu')
     model, tok = enc.model, enc.tokenizer
     if getattr(model, 'hf_quantizer', None) is not None:
         model.hf_quantizer = None

@@ -3,12 +3,10 @@ import math
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-import torch
-
 from .. import catalog
 from ..catalog import LOADERS
+from ..devices import resolve_device
 from ..errors import invalid
-
 
 
 @dataclass
@@ -110,22 +108,6 @@ class TrainConfig:
             raise invalid('mask_seen', f'must be true or false, got {self.mask_seen!r}')
         if self.loader not in LOADERS:
             raise invalid('loader', f"must be one of {', '.join(LOADERS)}, got '{self.loader}'")
-
-
-def resolve_device(name: str) -> torch.device:
-    r"""``'auto'`` picks CUDA when present; asking for an absent CUDA is a user error."""
-    if name == 'auto':
-        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise invalid('device', f"'{name}' is not a device") from None
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        raise invalid('device', f'{name}: no CUDA GPU is available on this machine')
-    if device.type == 'cuda' and (device.index or 0) >= torch.cuda.device_count():
-        raise invalid('device', f'{name}: this machine has {torch.cuda.device_count()} '
-                      'CUDA GPU(s)')
-    return device
 
 
 __all__ = ['TrainConfig', 'resolve_device']

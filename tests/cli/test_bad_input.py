@@ -116,6 +116,14 @@ CASES = [
      'error: --user-groups takes comma-separated integers'),
     ('device', ['train', '--device', 'cuda:7'] if not torch.cuda.is_available()
      else ['train', '--device', 'tpu'], 'error: --device '),
+    ('encoder-device-absent', ['train', '--init', 'variance', '--encoder-device', 'cuda:7'],
+     'error: --encoder-device cuda:7: ' + ('no CUDA GPU is available on this machine'
+                                           if not torch.cuda.is_available() else
+                                           'this machine has')),
+    ('encoder-device-unknown', ['compare', '--encoder-device', 'tpu', '--out', '{out}'],
+     "error: --encoder-device 'tpu' is not a device"),
+    ('embed-encoder-device', ['embed', '--graph', '{ws}/graph', '--encoder-device', 'gpu'],
+     "error: --encoder-device 'gpu' is not a device"),
     ('model-option', ['train', '--model', 'sgl', '--model-option', 'ssl_tau=-1'],
      'error: ssl_tau must be positive'),
     ('model-option-unknown', ['train', '--model', 'mf', '--model-option', 'ssl_tau=0.2'],

@@ -246,3 +246,14 @@ def test_loading_prints_no_third_party_progress_unless_verbose(capfd, monkeypatc
     new = int(transformers.__version__.split('.')[0]) >= 5
     assert ('Loading weights' in err) == (bool(verbose) and new), err
     assert hf_logging.is_progress_bar_enabled()  # the previous state is restored
+
+
+def test_the_device_is_resolved_once_and_checked(bert_dir, small_graph):
+    from pyg_llminit.text import encode_items
+    want = 'cuda' if torch.cuda.is_available() else 'cpu'
+    assert TextEncoder(str(bert_dir)).device == want  # 'auto', the default
+    assert TextEncoder(str(bert_dir), device='cpu').device == 'cpu'
+    with pytest.raises(UserInputError, match="device 'tpu' is not a device"):
+        TextEncoder(str(bert_dir), device='tpu')
+    with pytest.raises(UserInputError, match='options cannot be applied to an already built'):
+        encode_items(small_graph, TextEncoder(str(bert_dir)), device='cpu')
