@@ -33,10 +33,12 @@ def _seed_cells(name: str, arms: Dict, seeds: Sequence[int], metric: str) -> Lis
     base = arms[entry['baseline']]['per_seed']
     values = [entry['per_seed'][str(s)][metric] for s in seeds]
     if entry['baseline'] == name:
-        return [f'{v:.4f}' for v in values] + ['baseline']
+        return [f'{v:.4f}' for v in values] + ['baseline', '']
     gains = [relative_gain(v, base[str(s)][metric]) for v, s in zip(values, seeds)]
+    test = entry['seed_paired'][metric]
+    p = '-' if test is None or test['p'] is None else f'{test["p"]:.2g}'
     return ([f'{v:.4f} ({_percent(g)})' for v, g in zip(values, gains)]
-            + [f'{sum(g is not None and g > 0 for g in gains)}/{len(seeds)}'])
+            + [f'{sum(g is not None and g > 0 for g in gains)}/{len(seeds)}', p])
 
 
 def _missing_note(summary: Dict) -> List[str]:
@@ -116,9 +118,12 @@ def render_markdown(summary: Dict) -> str:
         f'Test {metric_k} of each training run, and its gain over the baseline run with the '
         'same seed. The paired test above treats the trained models as fixed (its samples '
         'are users, not training runs); a gain whose sign changes from seed to seed is '
-        'within training-run noise, whatever its p-value.',
+        'within training-run noise, whatever its p-value. The last column is a two-sided '
+        'paired t-test over the seeds (one value per run; with 3 seeds, 2 degrees of '
+        'freedom).',
         '',
-        markdown_table(['arm', *(f'seed {s}' for s in seeds), 'seeds with a gain'],
+        markdown_table(['arm', *(f'seed {s}' for s in seeds), 'seeds with a gain',
+                        'p over seeds'],
                        [[name, *_seed_cells(name, arms, seeds, metric_k)] for name in arms]),
         '',
         f'## Time to the baseline\'s best validation {monitor}',

@@ -1,12 +1,16 @@
-"""The statistics of a comparison: relative gains, mean and spread over seeds, and the
-paired test over users.
+"""The statistics of a comparison: relative gains, mean and spread over seeds, the paired
+test over users and the paired test over training seeds.
 
 The paired test is a two-sided paired t-test over the test users on their per-user metric
 (averaged over the seeds first, so a user counts once). Per-user NDCG@10 is far from normal
 (most users score 0), but the test is on the mean of thousands of paired differences, which
 the central limit theorem makes close to normal; on IR metrics the paired t-test agrees with
 the distribution-free randomisation test, while the Wilcoxon and sign tests do not
-(Smucker, Allan and Carterette, CIKM 2007).
+(Smucker, Allan and Carterette, CIKM 2007). It treats the trained models as fixed: its
+samples are users, not training runs, so it says nothing of seed-to-seed variation. The
+test over seeds does: a two-sided paired t-test of each seed's test metric against the
+baseline run of the same seed (with 3 seeds, 2 degrees of freedom: it needs a large and
+steady gain to reach a small p).
 """
 import statistics
 from typing import Dict, Optional, Sequence
@@ -14,6 +18,8 @@ from typing import Dict, Optional, Sequence
 
 #: What :func:`paired_test` computes, as ``compare.json`` names it.
 PAIRED_TEST = 'two-sided paired t-test over users, per-user values averaged over seeds'
+#: What :func:`seed_test` computes, as ``compare.json`` names it.
+SEED_TEST = 'two-sided paired t-test over training seeds, one test value per run'
 
 
 def relative_gain(value: float, base: float) -> Optional[float]:
@@ -57,4 +63,28 @@ def paired_test(arm: Dict[int, 'object'], base: Dict[int, 'object'], metric: str
             't': float(result.statistic), 'p': float(result.pvalue)}
 
 
-__all__ = ['PAIRED_TEST', 'relative_gain', 'mean_std', 'paired_test']
+def seed_test(arm: Sequence[float], base: Sequence[float]) -> Optional[Dict]:
+    r"""Two-sided paired t-test over training seeds: :obj:`arm`'s test value of each seed
+    against :obj:`base`'s of the same seed.
+
+    Returns:
+        ``{'test', 'seeds', 'mean_difference', 't', 'p'}`` (arm minus baseline), or
+        ``None`` with fewer than two seeds. Equal differences on every seed give ``t`` and
+        ``p`` of ``None`` (no spread to test against).
+    """
+    from scipy.stats import ttest_rel
+    if len(arm) != len(base):
+        raise ValueError('one baseline value per seed is needed')
+    if len(arm) < 2:
+        return None
+    differences = [a - b for a, b in zip(arm, base)]
+    result = {'test': SEED_TEST, 'seeds': len(arm),
+              'mean_difference': statistics.fmean(differences), 't': None, 'p': None}
+    if len(set(differences)) > 1:
+        test = ttest_rel(arm, base)
+        result.update(t=float(test.statistic), p=float(test.pvalue))
+    return result
+
+
+__all__ = ['PAIRED_TEST', 'SEED_TEST', 'relative_gain', 'mean_std', 'paired_test',
+           'seed_test']

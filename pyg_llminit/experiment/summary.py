@@ -13,7 +13,7 @@ from ..io import atomic_path, write_json
 from .plan import shared_settings
 from .config import ExperimentConfig
 from .runs import RunFolder
-from .significance import mean_std, paired_test, relative_gain
+from .significance import mean_std, paired_test, relative_gain, seed_test
 
 
 def _reach(history: List[Dict], target: float, monitor: str) -> Optional[Dict[str, float]]:
@@ -62,6 +62,10 @@ def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict
             'per_seed': {str(s): {m: runs[arm, s]['test'][m] for m in (f'ndcg@{k}',
                                                                          f'recall@{k}')}
                          for s in seeds},
+            'seed_paired': None if ref == arm else {
+                m: seed_test([runs[arm, s]['test'][m] for s in seeds],
+                             [runs[ref, s]['test'][m] for s in seeds])
+                for m in (f'ndcg@{k}', f'recall@{k}')},
             **{key: mean_std([r[key] for r in results])
                for key in ('best_epoch', 'epochs_run', 'train_seconds', 'seconds_per_epoch')},
             'groups': _groups(results),

@@ -44,6 +44,29 @@ def test_a_baseline_that_scored_zero_has_no_gain_and_no_crash():
     arms = {'m/none': {'baseline': 'm/none', 'per_seed': {'1': {'ndcg@10': 0.0},
                                                           '2': {'ndcg@10': 0.02}}},
             'm/variance': {'baseline': 'm/none', 'per_seed': {'1': {'ndcg@10': 0.01},
-                                                              '2': {'ndcg@10': 0.03}}}}
+                                                              '2': {'ndcg@10': 0.03}},
+                           'seed_paired': {'ndcg@10': None}}}
     assert _seed_cells('m/variance', arms, [1, 2], 'ndcg@10') == [
-        '0.0100 (n/a)', '0.0300 (+50.0%)', '1/2']
+        '0.0100 (n/a)', '0.0300 (+50.0%)', '1/2', '-']
+
+
+def test_the_seed_test_against_a_hand_computed_paired_t():
+    import math
+    import statistics
+
+    from scipy.stats import t as student_t
+
+    from pyg_llminit.experiment.significance import SEED_TEST, seed_test
+    arm, base = [0.0268, 0.0270, 0.0266], [0.0247, 0.0250, 0.0244]
+    diff = [a - b for a, b in zip(arm, base)]
+    t = statistics.fmean(diff) / (statistics.stdev(diff) / math.sqrt(3))
+    got = seed_test(arm, base)
+    assert got['test'] == SEED_TEST and got['seeds'] == 3
+    assert got['mean_difference'] == pytest.approx(statistics.fmean(diff))
+    assert got['t'] == pytest.approx(t)
+    assert got['p'] == pytest.approx(2 * student_t.sf(abs(t), 2))
+    assert seed_test([0.1], [0.2]) is None  # one seed: nothing to test
+    same = seed_test([0.5, 0.75], [0.25, 0.5])  # the same difference twice: no spread
+    assert same['mean_difference'] == 0.25 and same['p'] is None
+    with pytest.raises(ValueError, match='one baseline value per seed'):
+        seed_test([0.1, 0.2], [0.1])
