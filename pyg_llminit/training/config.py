@@ -26,7 +26,8 @@ class TrainConfig:
         topk (Tuple[int, ...]): Cut-offs K of the metrics.
         seed (int): Seed of shuffling, negatives and sampled subgraphs.
         eval_batch_size (int): Users scored at once in evaluation.
-        device (str): ``'cpu'``, ``'cuda'``, ``'cuda:1'`` or ``'auto'``.
+        device (str): ``'cpu'``, ``'cuda'``, ``'cuda:1'`` or ``'auto'`` (a GPU when there
+            is one, as on the command line).
         loader (str): ``'full'`` (every step propagates over the whole graph) or
             ``'neighbor'`` (PyG's ``LinkNeighborLoader`` samples a subgraph per batch).
         fanout (Tuple[int, ...], optional): With ``loader='neighbor'``: neighbours sampled
@@ -60,7 +61,7 @@ class TrainConfig:
     topk: Tuple[int, ...] = (10, 20)
     seed: int = 2020
     eval_batch_size: int = 1024
-    device: str = 'cpu'
+    device: str = 'auto'
     loader: str = 'full'
     fanout: Optional[Tuple[int, ...]] = None
     user_groups: Optional[Tuple[int, ...]] = (5, 10, 20)
