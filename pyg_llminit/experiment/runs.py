@@ -50,8 +50,10 @@ class RunFolder:
 
         Args:
             out (str or Path, optional): The folder. It must not hold any file unless
-                :obj:`overwrite`, and then this run's files replace an earlier run's
-                (other files are left alone). ``None``: a new folder
+                :obj:`overwrite`, and then this run's files replace an earlier run's when
+                it writes its config, once its graph, features and model are ready: a run
+                that fails before leaves the earlier run as it was (other files are left
+                alone). ``None``: a new folder
                 ``runs/<graph>-<model>-<init>-<time>`` (``-2``, ``-3``, ... if taken),
                 created at once so that runs started in the same second differ.
             config (ExperimentConfig): The run's config (names the default folder).
@@ -69,10 +71,9 @@ class RunFolder:
             shown = ', '.join(held[:3]) + (', ...' if len(held) > 3 else '')
             raise invalid('out', f'{out} already holds files ({shown}): choose another '
                           'folder, or replace its run files (--overwrite, overwrite=True)')
-        if overwrite:  # no file of an earlier run may sit beside the new one's
-            for name in (*cls.FILES, cls.LAST):
-                (path / name).unlink(missing_ok=True)
-        return cls(path)
+        folder = cls(path)
+        folder._replaces = bool(held)  # an earlier run's files go in write_config
+        return folder
 
     def tee(self, log: Callable[[str], None]) -> Callable[[str], None]:
         r""":obj:`log`, also appending every line to ``console.log``: the whole console
@@ -133,6 +134,12 @@ class RunFolder:
                                  f'trained on ({what})')
 
     def write_config(self, config: ExperimentConfig) -> None:
+        r"""Writes ``config.json``, the run's first file; with ``--overwrite``, first removes
+        every file of the earlier run (none may sit beside the new run's)."""
+        if getattr(self, '_replaces', False):
+            for name in (*self.FILES, self.LAST):
+                (self.path / name).unlink(missing_ok=True)
+            self._replaces = False
         write_json(self.path / self.CONFIG, config.to_dict())
         self._flush_console()
 

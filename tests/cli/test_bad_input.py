@@ -270,6 +270,18 @@ def test_bad_input_is_one_error_line_exit_2_and_changes_nothing(case, argv, mess
     assert half == []  # nothing half-written, not even in the cache
 
 
+@pytest.mark.parametrize('graph', ['nope', '{ws}/empty', '{ws}/no_item_column'])
+def test_an_overwrite_that_fails_before_training_keeps_the_earlier_run(ws, capsys, graph):
+    r"""``--overwrite`` replaces an earlier run only once the new one is ready to train: a
+    misspelt or empty graph leaves every file of the earlier run byte-identical."""
+    before = snapshot(ws / 'run')
+    with pytest.raises(SystemExit) as exc:
+        main(['train', '--graph', graph.format(ws=ws), '--out', str(ws / 'run'),
+              '--overwrite', '--root', str(ws.parent / 'cache')])
+    assert exc.value.code == 2 and capsys.readouterr().err.startswith('error: ')
+    assert snapshot(ws / 'run') == before
+
+
 def test_there_are_at_least_thirty_cases():
     assert len(CASES) >= 30 and len({c[0] for c in CASES}) == len(CASES)
 
