@@ -95,9 +95,12 @@ def test_an_interrupted_download_leaves_no_temporary_file(https_server, tmp_path
     routes['/slow.bin'] = Route(BODY, stall=1024)
     code = ('import sys\nfrom pyg_llminit.datasets.download import download\n'
             'download(sys.argv[1], sys.argv[2], progress=False)\n')
+    # SIGINT handled as by default even where pytest runs as a background job, which
+    # inherits SIGINT ignored (and so did the child: the signal never arrived)
     process = subprocess.Popen([sys.executable, '-c', code, f'{base}/slow.bin',
                                 str(tmp_path / 'slow.bin')], env=os.environ.copy(),
-                               stderr=subprocess.PIPE)
+                               stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while routes['/slow.bin'].requests == 0:  # connected, the .part file already exists
         assert time.time() < deadline and process.poll() is None
