@@ -42,6 +42,7 @@ class RunFolder:
 
     def __init__(self, path: Union[str, Path]) -> None:
         self.path = Path(path)
+        self._replaces = False  # an earlier run's files to remove in write_config
 
     @classmethod
     def for_new_run(cls, out: Optional[Union[str, Path]], config: ExperimentConfig,
@@ -72,7 +73,7 @@ class RunFolder:
             raise invalid('out', f'{out} already holds files ({shown}): choose another '
                           'folder, or replace its run files (--overwrite, overwrite=True)')
         folder = cls(path)
-        folder._replaces = bool(held)  # an earlier run's files go in write_config
+        folder._replaces = bool(held)
         return folder
 
     def tee(self, log: Callable[[str], None]) -> Callable[[str], None]:
@@ -136,7 +137,7 @@ class RunFolder:
     def write_config(self, config: ExperimentConfig) -> None:
         r"""Writes ``config.json``, the run's first file; with ``--overwrite``, first removes
         every file of the earlier run (none may sit beside the new run's)."""
-        if getattr(self, '_replaces', False):
+        if self._replaces:
             for name in (*self.FILES, self.LAST):
                 (self.path / name).unlink(missing_ok=True)
             self._replaces = False

@@ -43,6 +43,17 @@ def _check_embedding(embedding) -> Tensor:
     return embedding
 
 
+def minmax_range(values: Tensor) -> Tuple[Tensor, Tensor]:
+    r"""The minimum and maximum over all of :obj:`values` (float64 scalars); all values
+    equal is a :class:`~pyg_llminit.errors.UserInputError` (RecBole warns and sets them
+    to 1)."""
+    low, high = values.double().min(), values.double().max()
+    if not bool(high > low):
+        raise UserInputError('cannot min-max normalise the item embedding: all its values '
+                             f'are equal ({float(low):g})')
+    return low, high
+
+
 def minmax_normalize(embedding: Tensor, rows: Optional[Tensor] = None) -> Tensor:
     r"""``(E - min) / (max - min)`` with the minimum and maximum over ALL values of ``E``
     (of its :obj:`rows` only, if given), so every fitted entry lies in ``[0, 1]``: RecBole's
@@ -51,13 +62,9 @@ def minmax_normalize(embedding: Tensor, rows: Optional[Tensor] = None) -> Tensor
     :obj:`embedding`'s dtype. Shape ``[num_items, d_LLM]``.
 
     Raises:
-        UserInputError: all fitted values are equal (RecBole warns and sets them to 1).
+        UserInputError: all fitted values are equal (see :func:`minmax_range`).
     """
-    fitted = (embedding if rows is None else embedding[rows]).double()
-    low, high = fitted.min(), fitted.max()
-    if not bool(high > low):
-        raise UserInputError('cannot min-max normalise the item embedding: all its values '
-                             f'are equal ({float(low):g})')
+    low, high = minmax_range(embedding if rows is None else embedding[rows])
     return ((embedding.double() - low) / (high - low)).to(embedding.dtype)
 
 
@@ -228,7 +235,7 @@ class LLMInit(BaseTransform):
         self.user_pooling, self.edge_type = user_pooling, tuple(edge_type)
         self.seed, self.scale, self.normalize = seed, scale, normalize
         if normalize == 'minmax':  # a constant matrix fails here, before any graph is seen
-            minmax_normalize(self.embedding)
+            minmax_range(self.embedding)
 
     def forward(self, data: HeteroData) -> HeteroData:
         if self.edge_type not in data.edge_types:
