@@ -85,14 +85,23 @@ def _run(argv: Optional[List[str]]) -> None:
     rank = f"rank {os.environ['RANK']}: " if int(os.environ.get('WORLD_SIZE', '1')) > 1 else ''
     previous = interrupt_on_sigterm()
     try:
+        _report_errors(argv, rank)
+    except (KeyboardInterrupt, click.exceptions.Abort):  # also while another error is
+        # reported: torchrun's SIGTERM often lands while a rank handles a dead peer's error
+        click.echo(f'error: {rank}interrupted; files already in the run folder are complete, '
+                   'nothing was half-written', err=True)
+        sys.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _report_errors(argv: Optional[List[str]], rank: str) -> None:
+    r"""Runs the command; a user mistake, a full disk or a dead peer ends in one line."""
+    try:
         cli.main(args=argv, prog_name='pyg-llminit', standalone_mode=False)
     except UserInputError as e:  # the library names parameters; show the flags
         click.echo(f'error: {rank}{e.in_terms_of(flag)}', err=True)
         sys.exit(2)
-    except (KeyboardInterrupt, click.exceptions.Abort):  # before RuntimeError: Abort is one
-        click.echo(f'error: {rank}interrupted; files already in the run folder are complete, '
-                   'nothing was half-written', err=True)
-        sys.exit(130)
     except OSError as e:
         if e.errno not in _STORAGE_ERRORS:
             raise  # not the disk: keep the traceback
@@ -100,6 +109,8 @@ def _run(argv: Optional[List[str]]) -> None:
         click.echo(f'error: {rank}cannot write{where}: {e.strerror}; the files written '
                    'before are complete, nothing was half-written', err=True)
         sys.exit(2)
+    except click.exceptions.Abort:  # a RuntimeError: let _run report it as an interrupt
+        raise
     except RuntimeError as e:
         if not _distributed_failure(e):
             raise  # a bug, not a peer that died: keep the traceback
@@ -111,8 +122,6 @@ def _run(argv: Optional[List[str]]) -> None:
                 if isinstance(e, click.UsageError) and e.ctx is not None else '')
         click.echo(f'error: {e.format_message()}{hint}', err=True)
         sys.exit(e.exit_code)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 __all__ = ['cli', 'main']

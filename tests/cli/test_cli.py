@@ -282,3 +282,22 @@ def test_protocol_paper_sets_the_authors_options_and_given_options_win(csv_graph
     mixed = config_of('--protocol', 'paper', '--batch-size', '16', '--mask-seen')
     assert (mixed['train']['batch_size'], mixed['train']['mask_seen'],
             mixed['order']) == (16, True, 'random')
+
+
+def test_an_interrupt_while_another_error_is_reported_is_one_line(monkeypatch, capsys):
+    r"""torchrun's SIGTERM can land while a rank reports a dead peer's error: still one
+    'interrupted' line and exit 130, never a traceback."""
+    import importlib
+    entry = importlib.import_module('pyg_llminit.cli.main')  # the module, not cli.main()
+
+    def peer_died(*args, **kwargs):
+        raise RuntimeError('gloo: Connection reset by peer')
+
+    def interrupted(error):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(entry.cli, 'main', peer_died)
+    monkeypatch.setattr(entry, '_distributed_failure', interrupted)
+    with pytest.raises(SystemExit) as exc:
+        entry.main(['train'])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 130 and err.startswith('error: interrupted;') and '\n' not in err
