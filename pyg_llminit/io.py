@@ -49,17 +49,94 @@ def file_lock(path: PathLike) -> Iterator[None]:
         >>> with file_lock(cache / '.lock'):
         ...     build_once(cache)
     """
-    import fcntl
+    from filelock import FileLock
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path, 'a')
+        path.touch()
     except OSError:
         yield
         return
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the handle closes
+    with FileLock(str(path)):
         yield
+
+
+def lock_file_of(target: PathLike) -> Path:
+    r"""The lock file that guards :obj:`target` (a run folder, a comparison, an output
+    file): ``.<name>.lock`` beside it, so that the lock outlives a swap of the folder."""
+    target = Path(target).absolute()
+    return target.parent / f'.{target.name}.lock'
+
+
+@contextmanager
+def exclusive(target: PathLike, param: str = 'out', shown: Any = None) -> Iterator[None]:
+    r"""Makes this process the only writer of :obj:`target` while the block runs: a second
+    process (a ``train`` with the same ``--out``, a ``train --resume`` of the same run) gets
+    a :class:`~pyg_llminit.errors.UserInputError` about :obj:`param` that names the holder's
+    pid, instead of waiting or mixing its files with the first's (:obj:`shown`: the path as
+    the user gave it, for that message). The lock is the kernel's (``flock``): a killed
+    holder releases it, so a stale lock file never blocks.
+
+    Example:
+        >>> with exclusive('runs/quick'):
+        ...     train_into('runs/quick')
+    """
+    from filelock import FileLock, Timeout
+    lock_path = lock_file_of(target)
+    shown = target if shown is None else shown
+    check_writable_folder(lock_path.parent, param, shown)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_path), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        try:
+            holder = f"pid {int(lock_path.read_text().split()[0])}"
+        except (OSError, ValueError, IndexError):
+            holder = 'another process'
+        raise invalid(param, f'{shown} is being written by another pyg-llminit process '
+                      f'({holder}): wait for it to finish, or choose another folder'
+                      ) from None
+    try:
+        lock_path.write_text(f'{os.getpid()}\n')  # for the message of the next one
+        yield
+    finally:
+        if not Path(target).exists():  # nothing was written: leave no lock file either
+            lock_path.unlink(missing_ok=True)
+        lock.release()
+
+
+def swap_folders(new: PathLike, old: PathLike) -> None:
+    r"""Puts folder :obj:`new` in the place of folder :obj:`old` and :obj:`old` in the
+    place of :obj:`new`: in one atomic step where the kernel offers it (Linux
+    ``renameat2(RENAME_EXCHANGE)``), else in two renames through a third name, so that at
+    every instant each folder's files are complete under some name."""
+    import ctypes
+    new, old = os.fsencode(Path(new)), os.fsencode(Path(old))
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        at_fdcwd, rename_exchange = -100, 2
+        if libc.renameat2(at_fdcwd, new, at_fdcwd, old, rename_exchange) == 0:
+            return
+    except (AttributeError, OSError):  # no renameat2 in this C library
+        pass
+    aside = os.fsencode(_aside(os.fsdecode(old)))
+    os.rename(old, aside)
+    os.rename(new, old)  # killed before this: recover_swap puts old back
+    os.rename(aside, new)
+
+
+def recover_swap(folder: PathLike) -> None:
+    r"""Puts :obj:`folder` back where a :func:`swap_folders` without the atomic step was
+    killed between its renames (its files wait under a hidden name beside it)."""
+    aside = _aside(folder)
+    if aside.is_dir() and not Path(folder).exists():
+        os.rename(aside, folder)
+
+
+def _aside(folder: PathLike) -> Path:
+    folder = Path(folder).absolute()
+    return folder.parent / f'.{folder.name}.swap'
 
 
 def writable_file(path: Optional[PathLike], param: str = 'out',

@@ -46,3 +46,66 @@ def test_read_json_names_the_file_of_a_malformed_value(tmp_path):
     path.write_text('{"settings": ')
     with pytest.raises(UserInputError, match=f'{path}: malformed \\(Expecting value'):
         read_json(path)
+
+
+_HOLD = r'''
+import sys, time
+from pyg_llminit.io import exclusive
+with exclusive(sys.argv[1]):
+    print('held', flush=True)
+    time.sleep(600)
+'''
+
+
+def _holder(target):
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, '-c', _HOLD, str(target)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == 'held'
+    return proc
+
+
+def test_exclusive_refuses_a_second_process_naming_the_holder_and_not_a_dead_one(tmp_path):
+    from pyg_llminit.io import exclusive, lock_file_of
+    target = tmp_path / 'run'
+    holder = _holder(target)
+    try:
+        with pytest.raises(UserInputError, match=f'^out {target} is being written by another '
+                           f'pyg-llminit process \\(pid {holder.pid}\\)'):
+            with exclusive(target):
+                pass
+    finally:
+        holder.kill()  # SIGKILL: no clean-up; the kernel drops the lock with the process
+        holder.wait()
+    assert lock_file_of(target).is_file()  # the stale lock file stays and does not block
+    with exclusive(target):
+        assert lock_file_of(target).read_text().split() == [str(os.getpid())]
+    assert not target.exists()  # the lock lives beside the folder, never in it
+
+
+@pytest.mark.parametrize('atomic', [True, False])
+def test_swap_folders_exchanges_contents(tmp_path, monkeypatch, atomic):
+    import ctypes
+
+    from pyg_llminit.io import swap_folders
+    if not atomic:  # a C library without renameat2: two renames through a hidden name
+        monkeypatch.setattr(ctypes, 'CDLL', lambda *a, **k: (_ for _ in ()).throw(OSError()))
+    (tmp_path / 'a').mkdir()
+    (tmp_path / 'b').mkdir()
+    (tmp_path / 'a' / 'f').write_text('new')
+    (tmp_path / 'b' / 'f').write_text('old')
+    swap_folders(tmp_path / 'a', tmp_path / 'b')
+    assert (tmp_path / 'b' / 'f').read_text() == 'new'
+    assert (tmp_path / 'a' / 'f').read_text() == 'old'
+    assert sorted(os.listdir(tmp_path)) == ['a', 'b']
+
+
+def test_recover_swap_puts_back_a_folder_left_between_two_renames(tmp_path):
+    from pyg_llminit.io import recover_swap
+    (tmp_path / '.run.swap').mkdir()
+    (tmp_path / '.run.swap' / 'best.pt').write_text('weights')
+    recover_swap(tmp_path / 'run')
+    assert (tmp_path / 'run' / 'best.pt').read_text() == 'weights'
+    recover_swap(tmp_path / 'run')  # nothing to do: a no-op
+    assert sorted(os.listdir(tmp_path)) == ['run']

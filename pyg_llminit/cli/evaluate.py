@@ -1,4 +1,5 @@
 """``pyg-llminit evaluate``: a finished run's best checkpoint scored again."""
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Optional
 
@@ -47,10 +48,7 @@ def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
       pyg-llminit evaluate runs/paper --mask-seen
     """
     from ..evaluation.groups import check_group_edges, check_item_shares
-    from ..experiment import RunFolder, evaluate_run, load_run
-    from ..experiment.tables import groups_table, metrics_table, split_columns
-    from ..io import writable_file, write_json
-    from ..training import resolve_device
+    from ..io import exclusive, writable_file
     ks, groups = parse_topk(topk), parse_user_groups(user_groups)
     if groups:
         check_group_edges(groups)
@@ -58,6 +56,18 @@ def evaluate_command(run_dir: str, split: str, topk: str, user_groups: str,
     if shares:
         check_item_shares(shares)
     out_path = writable_file(out, protected=run_dir)
+    with ExitStack() as held:
+        if out_path is not None:  # two evaluations writing one file: the second stops here
+            held.enter_context(exclusive(out_path, 'out', out))
+        _evaluate(run_dir, split, ks, groups, shares, mask_seen, out_path, root, device)
+
+
+def _evaluate(run_dir: str, split: str, ks, groups, shares, mask_seen: Optional[bool],
+              out_path: Optional[Path], root: Optional[str], device: str) -> None:
+    from ..experiment import RunFolder, evaluate_run, load_run
+    from ..experiment.tables import groups_table, metrics_table, split_columns
+    from ..io import write_json
+    from ..training import resolve_device
     run = load_run(run_dir, root, resolve_device(device))
     if not (Path(run_dir) / RunFolder.RESULTS).is_file():
         click.echo(f'note: {run_dir} has no {RunFolder.RESULTS} (still training, or '

@@ -37,8 +37,10 @@ from .experiment_options import experiment_config, experiment_options
               "its own config.json (no other option but --root), exactly as if it had "
               "never stopped.")
 @click.option('--overwrite', is_flag=True,
-              help="Allow an --out folder that holds files; this run's files replace an "
-              "earlier run's there (other files stay).")
+              help="Allow an --out folder that holds files: the new run is written beside "
+              "it and takes its place once its first epoch is on disk (files that are not a "
+              "run's stay); a run that fails or is killed before leaves the earlier one as "
+              "it was.")
 @click.option('--force-reload', is_flag=True,
               help="Process the graph's raw files again instead of reading its cache.")
 def train_command(out: Optional[str], resume: Optional[str], overwrite: bool,

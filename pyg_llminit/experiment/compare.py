@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence, Union
 
 from ..errors import UserInputError, invalid
-from ..io import read_json, write_json
+from ..io import exclusive, read_json, write_json
 from .config import ExperimentConfig
 from .plan import Arm, arm_config, check_out, check_seeds, finished, plan_arms, shared_settings
 from .runs import RunFolder
@@ -110,6 +110,13 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
     Returns:
         The contents of ``compare.json`` (see :func:`~pyg_llminit.experiment.summary.summarise`).
     """
+    with exclusive(out, 'out'):  # one comparison per folder at a time
+        return _compare(base, models, inits, seeds, out, baseline, jobs, root, log, embedding)
+
+
+def _compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
+             seeds: Sequence[int], out: Union[str, Path], baseline: Optional[str], jobs: int,
+             root: Optional[str], log: Log, embedding) -> Dict:
     from ..transforms.llminit import check_dim
     from .features import item_text_embedding
     from .pipeline import check_dim_fits_encoder, prepare

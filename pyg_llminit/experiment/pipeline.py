@@ -172,8 +172,7 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
         ``test_most_popular`` (on a cold-item split ``test_cold_references`` instead) and
         ``test_by_user_degree``; ``{}`` on ranks other than 0.
     """
-    from ..training import Trainer
-    from ..training.distributed import launched_by_torchrun, rank_zero_first, setup
+    from ..training.distributed import launched_by_torchrun, setup
     rank, world = 0, 1
     if launched_by_torchrun():  # join the group; rank 0 alone prints and writes
         rank, world, device = setup(config.train.device)
@@ -186,12 +185,24 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
         check_neighbor_sampling()
     log = log if rank == 0 else (lambda line: None)
     folder = RunFolder.for_new_run(out, config, overwrite) if rank == 0 else None
+    try:  # the folder stays locked until the run ends
+        return _train_new(config, folder, root, log, embedding, force_reload and rank == 0,
+                          world)
+    finally:
+        if folder is not None:
+            folder.close()
+
+
+def _train_new(config: ExperimentConfig, folder: Optional[RunFolder], root: Optional[str],
+               log: Log, embedding: Optional[Tensor], force_reload: bool, world: int) -> Dict:
+    from ..training import Trainer
+    from ..training.distributed import rank_zero_first
     if folder is not None:
         log = folder.tee(log)
     try:
         prepared = rank_zero_first(
-            lambda: prepare(config, root, log, embedding, force_reload=force_reload and
-                            rank == 0), config.train.device)
+            lambda: prepare(config, root, log, embedding, force_reload=force_reload),
+            config.train.device)
         model = create_model(config, prepared)
         if model.embedding.embedding_dim != config.embedding_dim:  # 'full': d_LLM wide
             config = dataclasses.replace(config, embedding_dim=model.embedding.embedding_dim)
@@ -224,8 +235,12 @@ def resume_run(run_dir: Union[str, 'Path'], root: Optional[str] = None,
         root (str, optional): Cache folder for processed graphs.
         log (callable): Receives every line of output.
     """
+    with RunFolder(run_dir).lock('resume') as folder:
+        return _resume(folder, root, log)
+
+
+def _resume(folder: RunFolder, root: Optional[str], log: Log) -> Dict:
     from ..training import Trainer
-    folder = RunFolder(run_dir)
     config = folder.read_config(finished=False)
     checkpoint = folder.read_resume()
     log = folder.tee(log)

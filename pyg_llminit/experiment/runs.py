@@ -12,15 +12,18 @@ output); while it trains, also ``last.pt`` (the state after the last epoch, for 
 temporary name and renamed, so an interrupted run never leaves a half-written file.
 :func:`~pyg_llminit.experiment.load_run` rebuilds a finished run from its folder.
 """
+import os
+import shutil
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Union
 
 import torch
 
 from ..errors import UserInputError, first_line, invalid
-from ..io import (atomic_path, check_writable_folder, load_torch, read_json, save_torch,
-                  write_json)
+from ..io import (atomic_path, check_writable_folder, exclusive, load_torch, read_json,
+                  recover_swap, save_torch, swap_folders, write_json)
 from .config import ExperimentConfig
 
 if TYPE_CHECKING:
@@ -29,7 +32,9 @@ if TYPE_CHECKING:
 
 class RunFolder:
     r"""The files of one run, written atomically; creates the folder on the first write,
-    so a run that fails before training leaves nothing behind.
+    so a run that fails before training leaves nothing behind. A process that writes a run
+    holds its lock (:meth:`lock`, taken by :meth:`for_new_run`) until :meth:`close`: one
+    writer per folder.
 
     Args:
         path (str or Path): The folder.
@@ -42,7 +47,8 @@ class RunFolder:
 
     def __init__(self, path: Union[str, Path]) -> None:
         self.path = Path(path)
-        self._replaces = False  # an earlier run's files to remove in write_config
+        self._target: Optional[Path] = None  # with overwrite: where self.path goes, complete
+        self._held = ExitStack()
 
     @classmethod
     def for_new_run(cls, out: Optional[Union[str, Path]], config: ExperimentConfig,
@@ -51,30 +57,64 @@ class RunFolder:
 
         Args:
             out (str or Path, optional): The folder. It must not hold any file unless
-                :obj:`overwrite`, and then this run's files replace an earlier run's when
-                it writes its config, once its graph, features and model are ready: a run
-                that fails before leaves the earlier run as it was (other files are left
-                alone). ``None``: a new folder
+                :obj:`overwrite`, and then the new run is written beside it (in
+                ``.<name>.new``) and swapped in once its first epoch is on disk: a run that
+                fails or is killed before leaves the earlier run byte-identical (files that
+                are not a run's are kept). ``None``: a new folder
                 ``runs/<graph>-<model>-<init>-<time>`` (``-2``, ``-3``, ... if taken),
                 created at once so that runs started in the same second differ.
             config (ExperimentConfig): The run's config (names the default folder).
             overwrite (bool): Allow a folder that holds files.
+
+        Raises:
+            UserInputError: :obj:`out` holds files (without :obj:`overwrite`), or another
+                process writes it.
         """
         if out is None:
             stamp = time.strftime('%Y%m%d-%H%M%S')
             name = Path(config.graph).name if Path(config.graph).exists() else config.graph
             return cls(_new_folder(Path('runs') / f'{name}-{config.model}-{config.init}-'
-                                                  f'{stamp}'))
+                                                  f'{stamp}')).lock()
         path = Path(out).absolute()
         check_writable_folder(path, 'out', out)
-        held = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
-        if held and not overwrite:
-            shown = ', '.join(held[:3]) + (', ...' if len(held) > 3 else '')
-            raise invalid('out', f'{out} already holds files ({shown}): choose another '
-                          'folder, or replace its run files (--overwrite, overwrite=True)')
-        folder = cls(path)
-        folder._replaces = bool(held)
+        folder = cls(path).lock('out', shown=out)
+        try:
+            held = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
+            if held and not overwrite:
+                shown = ', '.join(held[:3]) + (', ...' if len(held) > 3 else '')
+                raise invalid('out', f'{out} already holds files ({shown}): choose another '
+                              'folder, or replace its run files (--overwrite, overwrite=True)')
+            if held:
+                folder.path, folder._target = _staging(path), path
+        except BaseException:
+            folder.close()
+            raise
         return folder
+
+    def lock(self, param: str = 'out', shown: Any = None) -> 'RunFolder':
+        r"""Makes this process the folder's only writer until :meth:`close` (see
+        :func:`~pyg_llminit.io.exclusive`), then tidies what a killed writer left: a
+        folder whose swap was cut short goes back, a replacement that never completed (or
+        an earlier run already replaced) is removed. :obj:`param` and :obj:`shown` name
+        the folder in the error."""
+        self._held.enter_context(exclusive(self.path, param, shown))
+        recover_swap(self.path)
+        shutil.rmtree(_staging(self.path), ignore_errors=True)
+        return self
+
+    def close(self) -> None:
+        r"""Ends the run's hold on the folder: a replacement that never completed its first
+        epoch is removed (the earlier run stays as it was), then the lock is released."""
+        if self._target is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path, self._target = self._target, None
+        self._held.close()
+
+    def __enter__(self) -> 'RunFolder':
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     def tee(self, log: Callable[[str], None]) -> Callable[[str], None]:
         r""":obj:`log`, also appending every line to ``console.log``: the whole console
@@ -135,17 +175,26 @@ class RunFolder:
                                  f'trained on ({what})')
 
     def write_config(self, config: ExperimentConfig) -> None:
-        r"""Writes ``config.json``, the run's first file; with ``--overwrite``, first removes
-        every file of the earlier run (none may sit beside the new run's)."""
-        if self._replaces:
-            for name in (*self.FILES, self.LAST):
-                (self.path / name).unlink(missing_ok=True)
-            self._replaces = False
+        r"""Writes ``config.json``, the run's first file."""
         write_json(self.path / self.CONFIG, config.to_dict())
         self._flush_console()
 
     def save_history(self, history: List[Dict]) -> None:
+        r"""Writes ``history.json``, the last file of an epoch; a replacement run is then
+        complete (resumable), so it takes the earlier run's place."""
         write_json(self.path / self.HISTORY, history)
+        if self._target is not None:
+            self._swap_in()
+
+    def _swap_in(self) -> None:
+        staging, target = self.path, self._target
+        assert target is not None
+        for kept in target.iterdir():  # not a run's files: the user's, in both folders
+            if kept.name not in (*self.FILES, self.LAST) and not (staging / kept.name).exists():
+                _link_tree(kept, staging / kept.name)
+        swap_folders(staging, target)  # the new run in place, the earlier one at staging
+        self.path, self._target = target, None
+        shutil.rmtree(staging)
 
     def save_best(self, state: Dict[str, torch.Tensor]) -> None:
         save_torch(self.path / self.BEST, state)
@@ -272,6 +321,25 @@ def _from_flat_config(values: Dict[str, Any]) -> Dict[str, Any]:
     if out.get('encoder') is None:
         out.pop('encoder', None)
     return out
+
+
+def _staging(path: Path) -> Path:
+    r"""Where a replacement of run folder :obj:`path` is written until it is complete."""
+    path = Path(path).absolute()
+    return path.parent / f'.{path.name}.new'
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    r"""Hard links (copies, where links are refused) of file or folder :obj:`source`."""
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, target, symlinks=True, copy_function=link)
+    else:
+        link(str(source), str(target))
 
 
 def _new_folder(path: Path) -> Path:

@@ -15,9 +15,14 @@ from pyg_llminit.cli.main import main
 
 
 def snapshot(folder: Path):
-    r"""Every file under :obj:`folder` with a hash of its bytes."""
+    r"""Every file under :obj:`folder` with a hash of its bytes, but the lock files that
+    guard run folders (``.<run>.lock``, see :func:`pyg_llminit.io.exclusive`)."""
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob('*')) if p.is_file()}
+            for p in sorted(folder.rglob('*')) if p.is_file() and not is_lock_file(p)}
+
+
+def is_lock_file(path: Path) -> bool:
+    return path.name.startswith('.') and path.name.endswith('.lock')
 
 
 def write_graph(folder: Path, rows: str, items: bool = True) -> Path:

@@ -40,7 +40,8 @@ def test_a_run_folders_name_gives_back_its_arm_and_seed():
 
 def test_every_arm_and_seed_is_an_ordinary_run_folder(comparison):
     out, summary, _, _ = comparison
-    assert sorted(p.name for p in (out / 'runs').iterdir()) == [
+    assert sorted(p.name for p in (out / 'runs').iterdir()  # but the runs' lock files
+                  if not p.name.startswith('.')) == [
         'lightgcn-none-seed1', 'lightgcn-none-seed2',
         'lightgcn-variance-seed1', 'lightgcn-variance-seed2']
     config = RunFolder(out / 'runs' / 'lightgcn-variance-seed2').read_config()
@@ -385,7 +386,7 @@ def test_jobs_run_trainings_in_worker_processes(comparison, tmp_path, capsys):
     console = capsys.readouterr().out
     assert console.index('statistic') < console.index('[4/4]') < console.index('compare.md')
     assert sorted(p.name for p in (out / 'logs').iterdir()) == sorted(
-        f'{p.name}.log' for p in (out / 'runs').iterdir())
+        f'{p.name}.log' for p in (out / 'runs').iterdir() if not p.name.startswith('.'))
     log = (out / 'logs' / 'lightgcn-variance-seed1.log').read_text()
     assert 'epoch   1' in log and 'test most-popular' in log
     summary = json.loads((out / 'compare.json').read_text())

@@ -131,11 +131,13 @@ def test_a_folder_holding_files_is_refused_unless_overwrite(csv_graph, tmp_path)
 def test_default_folders_are_unique_and_removed_if_the_run_fails(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = _config('amazon')
-    folders = [RunFolder.for_new_run(None, config).path for _ in range(3)]
+    runs = [RunFolder.for_new_run(None, config) for _ in range(3)]
+    folders = [run.path for run in runs]
     assert len(set(folders)) == 3 and all(f.is_dir() for f in folders)
     assert folders[1].name == folders[0].name + '-2'
-    for folder in folders:
-        folder.rmdir()
+    for run in runs:
+        run.path.rmdir()
+        run.close()  # a folder that is gone leaves no lock file either
     with pytest.raises(UserInputError, match="unknown graph 'no-such-graph'"):
         run_experiment(_config('no-such-graph'), log=lambda line: None)
     assert not list((tmp_path / 'runs').iterdir())
