@@ -1,6 +1,9 @@
 """Atomic file writes: a reader never sees a half-written cache, checkpoint or result."""
+import errno
 import json
 import os
+import shutil
+import signal
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +19,9 @@ PathLike = Union[str, os.PathLike]
 @contextmanager
 def atomic_path(path: PathLike) -> Iterator[Path]:
     r"""Yields a temporary path beside :obj:`path`; on success it is renamed onto
-    :obj:`path` (an atomic ``os.replace``), on failure it is removed.
+    :obj:`path` (an atomic ``os.replace``), on failure it is removed. A write that fails on
+    a full disk raises ``OSError(ENOSPC)`` naming :obj:`path`, also from writers that hide
+    the OS error (``torch.save``, ``safetensors``).
 
     Example:
         >>> with atomic_path('results.json') as tmp:
@@ -26,16 +31,57 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     umask = os.umask(0)
     os.umask(umask)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    tmp_path = Path(tmp)
+    tmp_path: Optional[Path] = None
+    held = _hold_signals()  # a Ctrl-C inside mkstemp would leave its file behind
     try:  # from here on an interruption (Ctrl-C) removes the temporary file
+        fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+        tmp_path = Path(tmp)
+        _release_signals(held)  # one that came meanwhile is raised here, inside the try
         os.close(fd)
         os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
         yield tmp_path
         os.replace(tmp_path, path)
+    except OSError as e:
+        if e.filename in (None, tmp):  # the file being written, not its temporary name
+            e.filename = str(path)
+        raise
+    except Exception as e:
+        if _disk_full(path.parent, e):  # checked before the temporary file frees space
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from e
+        raise
     finally:
-        if tmp_path.exists():
+        _release_signals(held)
+        if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
+
+
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _hold_signals() -> Optional[set]:
+    r"""Defers Ctrl-C and SIGTERM (they wait, pending, until :func:`_release_signals`);
+    returns the mask to restore (``None`` where signal masks do not exist)."""
+    if not hasattr(signal, 'pthread_sigmask'):  # pragma: no cover - not POSIX
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+
+
+def _release_signals(previous: Optional[set]) -> None:
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _disk_full(folder: Path, error: Exception) -> bool:
+    r"""Whether :obj:`error`, raised while writing into :obj:`folder`, is a full disk that
+    its writer reported in its own words (torch: ``unexpected pos``; safetensors:
+    ``os error 28``)."""
+    text = str(error)
+    if 'No space left' in text or 'os error 28' in text:
+        return True
+    try:
+        return shutil.disk_usage(folder).free < 2 ** 20
+    except OSError:
+        return False
 
 
 @contextmanager
@@ -85,7 +131,11 @@ def exclusive(target: PathLike, param: str = 'out', shown: Any = None) -> Iterat
     lock_path = lock_file_of(target)
     shown = target if shown is None else shown
     check_writable_folder(lock_path.parent, param, shown)
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path.touch()
+    except OSError as e:
+        raise invalid(param, f'{shown}: cannot write there ({e.strerror})') from None
     lock = FileLock(str(lock_path), timeout=0)
     try:
         lock.acquire()
@@ -104,6 +154,19 @@ def exclusive(target: PathLike, param: str = 'out', shown: Any = None) -> Iterat
         if not Path(target).exists():  # nothing was written: leave no lock file either
             lock_path.unlink(missing_ok=True)
         lock.release()
+
+
+def link_tree(source: Path, target: Path) -> None:
+    r"""Hard links (copies, where links are refused) of file or folder :obj:`source`."""
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, target, symlinks=True, copy_function=link)
+    else:
+        link(str(source), str(target))
 
 
 def swap_folders(new: PathLike, old: PathLike) -> None:
@@ -184,9 +247,24 @@ def check_writable_folder(folder: PathLike, param: str, shown: Any = None,
 
 def pyg_llminit_home() -> Path:
     r"""The package's cache folder: ``$PYG_LLMINIT_HOME``, by default
-    ``~/.cache/pyg-llminit`` (processed graphs, item embeddings, text models)."""
-    return Path(os.environ.get('PYG_LLMINIT_HOME',
+    ``~/.cache/pyg-llminit`` (processed graphs, item embeddings, text models); one that is
+    a file is a :class:`~pyg_llminit.errors.UserInputError`."""
+    home = Path(os.environ.get('PYG_LLMINIT_HOME',
                                Path.home() / '.cache' / 'pyg-llminit')).expanduser()
+    check_folder(home, 'PYG_LLMINIT_HOME')
+    return home
+
+
+def check_folder(folder: PathLike, what: str) -> None:
+    r"""Raises a :class:`~pyg_llminit.errors.UserInputError` when :obj:`folder`, or the
+    nearest of its ancestors that exists, is not a folder (a cache path that names a
+    file); :obj:`what` names the setting. Being read-only is fine: a cache may be."""
+    folder = Path(folder).absolute()
+    existing = next(p for p in [folder, *folder.parents] if p.exists())
+    if not existing.is_dir():
+        shown = '' if existing == folder else f' ({existing} is a file)'
+        raise UserInputError(f'{what} {folder}: not a folder{shown}',
+                             param=None if what.isupper() else what)
 
 
 def write_json(path: PathLike, obj: Any) -> None:

@@ -61,6 +61,8 @@ def model_options_of(ctx: click.Context, cli_items: Iterable[str]) -> Dict[str, 
 
 def read_config(path: Path) -> Dict[str, Any]:
     r"""The options of a TOML or JSON config file as a dict."""
+    if path.exists() and not path.is_file():  # a folder, or a pipe that would hang
+        raise UserInputError(f'cannot read config file {path}: not a regular file')
     try:
         text = path.read_text()
     except OSError as err:

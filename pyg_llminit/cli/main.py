@@ -32,12 +32,18 @@ def cli(verbose: bool) -> None:
 
     \b
     Start here:
-      pyg-llminit train --graph amazon              LightGCN on the embedded Amazon Beauty
-      pyg-llminit stats --graph amazon              what a graph holds
-      pyg-llminit train --help                      every training option
-      pyg-llminit compare --out DIR                 none vs variance, 3 seeds, paired test
-      pyg-llminit recommend RUN --user ID           top-10 items from a finished run
-      pyg-llminit evaluate RUN                      a finished run's metrics again
+      pyg-llminit train --graph amazon                  LightGCN on the embedded Amazon Beauty
+      pyg-llminit train --graph amazon --init uniform   ... from LLMInit-Uni item vectors
+      pyg-llminit stats --graph amazon                  what a graph holds
+      pyg-llminit train --help                          every training option
+      pyg-llminit compare --out DIR                     none vs variance, 3 seeds, paired test
+      pyg-llminit recommend RUN --user ID               top-10 items from a finished run
+      pyg-llminit evaluate RUN                          a finished run's metrics again
+
+    \b
+    Exit codes: 0 done; 2 a user mistake, a full disk, or a folder another process
+    writes (one 'error:' line); 130 interrupted (every file written is complete);
+    1 a bug (with its traceback).
     """
     if verbose:  # an environment variable, so compare's worker processes inherit it
         os.environ['PYG_LLMINIT_VERBOSE'] = '1'

@@ -10,7 +10,7 @@ from torch_geometric.data import InMemoryDataset
 from torch_geometric.data.dataset import files_exist
 
 from ..errors import UserInputError
-from ..io import atomic_path, file_lock, load_torch, pyg_llminit_home
+from ..io import atomic_path, check_folder, file_lock, load_torch, pyg_llminit_home
 from .graph import build_interaction_graph
 
 
@@ -22,6 +22,7 @@ def default_root(name: str) -> str:
 
 #: Integers (timestamps, indices) must fit the int64 tensors they end up in.
 INT64_MAX = 2 ** 63 - 1
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 def parse_number(value: str, path: str, line: int, column: str, integer: bool = False):
@@ -38,6 +39,9 @@ def parse_number(value: str, path: str, line: int, column: str, integer: bool = 
     if integer and abs(number) > INT64_MAX:
         raise UserInputError(f"{path}: line {line}: column '{column}': {value!r} is out of "
                              'the 64-bit integer range')
+    if not integer and abs(number) > FLOAT32_MAX:  # ratings are stored as float32
+        raise UserInputError(f"{path}: line {line}: column '{column}': {value!r} is out of "
+                             'the 32-bit float range')
     return int(number) if integer else number
 
 
@@ -111,6 +115,7 @@ class InteractionDataset(InMemoryDataset):
     def __init__(self, root: Optional[str], name: str, transform: Optional[Callable] = None,
                  pre_transform: Optional[Callable] = None, force_reload: bool = False) -> None:
         root = root or default_root(name)
+        check_folder(root, 'root')
         # one process at a time downloads and processes a root; the others wait, then read
         with file_lock(osp.join(root, '.lock')):
             super().__init__(root, transform, pre_transform, force_reload=force_reload)
@@ -131,6 +136,9 @@ class InteractionDataset(InMemoryDataset):
         loader retries some files with ``weights_only=False``); a file that cannot be read
         that way (truncated, corrupt, planted) is rebuilt from the raw files."""
         path = self.processed_paths[0]
+        if osp.isdir(path):  # not ours to delete
+            raise UserInputError(f'{path}: a folder where the processed graph file belongs; '
+                                 'remove it to rebuild the graph')
         try:
             data, self.slices, data_cls = load_torch(path)
         except Exception as e:  # noqa: BLE001 - any unreadable file: rebuild it

@@ -77,10 +77,12 @@ def build_interaction_graph(
         k_core (int): Iterative k-core filtering (``0`` or ``1``: none).
         name (str): Name used in error messages.
     """
-    user_raw = np.asarray(user_ids).astype(str)
-    item_raw = np.asarray(item_ids).astype(str)
-    if user_raw.shape != item_raw.shape or user_raw.ndim != 1:
+    if len(user_ids) != len(item_ids):
         raise UserInputError(f'{name}: user and item columns differ in length')
+    # ids as ranks in their sorted vocabularies: integer work below, and no fixed-width
+    # string array (one long id would make every row that wide)
+    user_names, user_raw = _ranks(user_ids)
+    item_names, item_raw = _ranks(item_ids)
     num = len(user_raw)
     t = np.arange(num, dtype=np.int64) if time is None else np.asarray(time, np.int64)
     r = None if rating is None else np.asarray(rating, dtype=np.float32)
@@ -114,14 +116,22 @@ def build_interaction_graph(
 
     data = HeteroData()
     data[USER].num_nodes = len(user_vocab)
-    data[USER].ids = user_vocab.tolist()
+    data[USER].ids = [user_names[c] for c in user_vocab.tolist()]
     data[ITEM].num_nodes = len(item_vocab)
-    data[ITEM].ids = item_vocab.tolist()
+    data[ITEM].ids = [item_names[c] for c in item_vocab.tolist()]
     for field, table in (item_text or {}).items():
-        data[ITEM][field] = [str(table.get(i, '') or '') for i in item_vocab.tolist()]
+        data[ITEM][field] = [str(table.get(i, '') or '') for i in data[ITEM].ids]
     if 'title' not in data[ITEM]:
         data[ITEM].title = [''] * len(item_vocab)
     return attach_edges(data, user, item, t[idx], None if r is None else r[idx])
+
+
+def _ranks(ids: Sequence) -> Tuple[List[str], np.ndarray]:
+    r"""The sorted distinct ids as str, and each id's index in them (``int64``, ``[E]``)."""
+    text = [str(i) for i in (ids.tolist() if torch.is_tensor(ids) else ids)]
+    names = sorted(set(text))
+    rank = {n: r for r, n in enumerate(names)}
+    return names, np.fromiter((rank[t] for t in text), dtype=np.int64, count=len(text))
 
 
 def attach_edges(data: HeteroData, user: np.ndarray, item: np.ndarray, time: np.ndarray,

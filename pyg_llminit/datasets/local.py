@@ -14,6 +14,7 @@ with file/line in the error, filter checks, downloads that fail with a clear mes
 import csv
 import os
 import os.path as osp
+import re
 from typing import Dict, List, Optional, Tuple
 
 from torch_geometric.data import HeteroData
@@ -30,7 +31,8 @@ TEXT_TYPES = ('token', 'token_seq')
 def _rows(path: str, delimiter: str) -> Tuple[List[str], List[Tuple[int, List[str]]]]:
     r"""Header and ``(line number, fields)`` rows of a delimited text file."""
     if not osp.isfile(path):
-        raise UserInputError(f'{path}: no such file')
+        raise UserInputError(f'{path}: ' + ('not a regular file (a pipe or a device?)'
+                                            if osp.exists(path) else 'no such file'))
     quoting = csv.QUOTE_NONE if delimiter == '\t' else csv.QUOTE_MINIMAL
     try:
         with open(path, newline='', encoding='utf-8-sig') as f:
@@ -67,6 +69,7 @@ def _interactions(path: str, header: List[str], rows: List[Tuple[int, List[str]]
     i = _column(header, ITEM_COLUMNS, path)
     r = _column(header, rating_names, path, required=False)
     t = _column(header, time_names, path, required=False)
+    _check_ids(path, rows, {'user': u, 'item': i})
     out = {'user_ids': [row[u] for _, row in rows], 'item_ids': [row[i] for _, row in rows]}
     if r is not None:
         out['rating'] = [parse_number(row[r], path, n, header[r]) for n, row in rows]
@@ -75,9 +78,25 @@ def _interactions(path: str, header: List[str], rows: List[Tuple[int, List[str]]
     return out
 
 
+#: Characters an id may not hold: a newline would split a row of an exported id list.
+_CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029]')
+
+
+def _check_ids(path: str, rows: List[Tuple[int, List[str]]], columns: Dict[str, int]) -> None:
+    r"""Refuses an id that holds a newline, tab or other control character, naming its
+    line: ids are written one per line by ``export`` and ``recommend``."""
+    for kind, c in columns.items():
+        for line, row in rows:
+            if _CONTROL.search(row[c]):
+                raise UserInputError(f'{path}: line {line}: {kind} id {row[c]!r} holds a '
+                                     'control character (newline, tab, ...); ids must be '
+                                     'one line of text')
+
+
 def _item_text(path: str, header: List[str], rows: List[Tuple[int, List[str]]],
                columns: Dict[str, int], unique: bool = False) -> Dict[str, Dict[str, str]]:
     i = _column(header, ITEM_COLUMNS, path)
+    _check_ids(path, rows, {'item': i})
     if unique:
         seen: Dict[str, int] = {}
         for line, row in rows:
@@ -111,6 +130,9 @@ def read_items(path: str, unique: bool = False) -> Dict[str, Dict[str, str]]:
 
 def _read_atomic(inter: str) -> Tuple[Dict, Optional[Dict[str, Dict[str, str]]]]:
     header, rows = _rows(inter, '\t')
+    if len(header) == 1 and ',' in header[0]:
+        raise UserInputError(f'{inter}: RecBole atomic files are tab-separated, but its header '
+                             'is one column holding commas (a CSV file? name it .csv)')
     names = [h.split(':')[0] for h in header]
     data = _interactions(inter, names, rows, ('rating',), ('timestamp',))
     item = osp.splitext(inter)[0] + '.item'
@@ -132,7 +154,9 @@ def find_interactions(path: str) -> str:
             return path
         raise UserInputError(f'{path}: expected a RecBole .inter file, a .csv file or a folder')
     if not osp.isdir(path):
-        raise UserInputError(f'{path}: no such file or folder')
+        raise UserInputError(f'{path}: ' + ('not a regular file or folder (a pipe or a '
+                                            'device?)' if osp.exists(path)
+                                            else 'no such file or folder'))
     inters = sorted(f for f in os.listdir(path) if f.endswith('.inter'))
     if len(inters) > 1:
         own = osp.basename(osp.normpath(path)) + '.inter'

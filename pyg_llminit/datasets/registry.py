@@ -67,6 +67,14 @@ def _looks_like_path(name: str) -> bool:
             or name.endswith(('.inter', '.csv')))
 
 
+def is_builtin_graph(name: str) -> bool:
+    r"""Whether :func:`load_graph` reads :obj:`name` as a built-in graph, not as a path."""
+    if ALIASES.get(name.lower(), name.lower()) in GRAPHS:
+        return True
+    prefix, sep, _ = name.partition(':')
+    return bool(sep) and prefix.lower() == AMAZON_2014 and not osp.exists(name)
+
+
 def load_graph(name: str, root: Optional[str] = None, force_reload: bool = False,
                min_rating: Optional[float] = None,
                k_core: Optional[int] = None) -> HeteroData:

@@ -125,6 +125,7 @@ def _compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str]
     from .tables import text_table
     arms, baseline_of = plan_arms(models, inits, baseline)
     seeds = check_seeds(seeds)
+    base = base.with_absolute_paths()
     if not isinstance(jobs, int) or jobs < 1:
         raise invalid('jobs', f'must be a positive integer, got {jobs!r}')
     configs = {(arm, seed): arm_config(base, arm, seed) for arm in arms for seed in seeds}

@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional, Union
 
 from .. import catalog
 from ..errors import UserInputError, invalid
-from ..training.config import TrainConfig
+from ..training.config import MAX_SEED, TrainConfig, check_types
 
 
 def check_init_scale(value: Union[None, str, float]) -> Union[None, str, float]:
@@ -84,6 +84,7 @@ class ExperimentConfig:
     def __post_init__(self) -> None:
         if isinstance(self.train, dict):
             self.train = TrainConfig(**self.train)
+        check_types(self)
         self.check()
 
     def check(self) -> None:
@@ -105,6 +106,10 @@ class ExperimentConfig:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or \
                     not math.isfinite(value) or value < 0:
                 raise invalid(name, f'must be a finite number >= 0, got {value!r}')
+        if self.split_seed is not None and not 0 <= self.split_seed <= MAX_SEED:
+            raise invalid('split_seed', f'must lie in 0..{MAX_SEED}, got {self.split_seed}')
+        if not 0 < self.popular_ratio <= 1:  # here: before any text is encoded
+            raise invalid('popular_ratio', f'must be in (0, 1], got {self.popular_ratio}')
         check_init_scale(self.init_scale)
         if self.normalize not in catalog.NORMALIZATIONS:
             raise invalid('normalize', f"'{self.normalize}' is unknown (choose from "
@@ -128,7 +133,8 @@ class ExperimentConfig:
         a one-user, one-item graph (a few kilobytes), so that a bad option fails before
         the graph is loaded or any text is encoded."""
         from ..models import build_model
-        build_model(self.model, 1, 1, **self.model_kwargs())
+        narrow = min(self.embedding_dim, 8)  # the width is checked against memory later
+        build_model(self.model, 1, 1, **{**self.model_kwargs(), 'embedding_dim': narrow})
 
     def model_kwargs(self) -> Dict[str, Any]:
         r"""Keyword arguments of :func:`~pyg_llminit.models.build_model`."""
@@ -153,6 +159,23 @@ class ExperimentConfig:
     def cold_items(self) -> bool:
         r"""Whether the split holds out whole items (``'cold-items:RATIO'``)."""
         return self.split == 'cold-items' or self.split.startswith('cold-items:')
+
+    def with_absolute_paths(self) -> 'ExperimentConfig':
+        r"""This config with a graph, embedding file or text model given as a relative
+        path made absolute, so that the run folder recording it reads from any folder
+        (names of built-in graphs and text-model presets stay as they are)."""
+        import dataclasses
+        from pathlib import Path
+
+        from ..datasets.registry import is_builtin_graph
+        from ..text.presets import PRESETS
+        local = {'graph': not is_builtin_graph(self.graph),
+                 'embedding_file': self.embedding_file is not None,
+                 'encoder': self.encoder.lower() not in PRESETS}
+        changes = {name: str(Path(getattr(self, name)).expanduser().absolute())
+                   for name, is_path in local.items()
+                   if is_path and Path(getattr(self, name)).expanduser().exists()}
+        return dataclasses.replace(self, **changes) if changes else self
 
     def to_dict(self) -> Dict[str, Any]:
         r"""A JSON-ready dict (tuples as lists)."""
@@ -182,6 +205,24 @@ class ExperimentConfig:
         return cls(**{**values, 'train': TrainConfig(**train)})
 
 
+def from_flat_config(values: Dict[str, Any]) -> Dict[str, Any]:
+    r"""The ``config.json`` of runs made before :class:`ExperimentConfig` (one flat dict in
+    the command line's names) in today's form, so those runs still load."""
+    renamed = {'dim': 'embedding_dim', 'layers': 'num_layers', 'reg': 'reg_weight'}
+    experiment = {f.name for f in fields(ExperimentConfig)}
+    train = {f.name for f in fields(TrainConfig)}
+    out: Dict[str, Any] = {'train': {}}
+    for key, value in values.items():
+        key = renamed.get(key, key)
+        if key in train:
+            out['train'][key] = value
+        elif key in experiment:
+            out[key] = value  # other keys (world_size, out) described the run, not its setup
+    if out.get('encoder') is None:
+        out.pop('encoder', None)
+    return out
+
+
 def apply_protocol(config: ExperimentConfig, name: str) -> ExperimentConfig:
     r""":obj:`config` with the settings of protocol :obj:`name` (see
     :data:`pyg_llminit.catalog.PROTOCOLS`; ``'paper'``: the LLMInit authors' RecBole
@@ -195,4 +236,4 @@ def apply_protocol(config: ExperimentConfig, name: str) -> ExperimentConfig:
     return dataclasses.replace(config, train=train, **preset)
 
 
-__all__ = ['ExperimentConfig', 'apply_protocol', 'check_init_scale']
+__all__ = ['ExperimentConfig', 'apply_protocol', 'check_init_scale', 'from_flat_config']

@@ -41,7 +41,10 @@ def check_export(run_dir: Union[str, Path], out: Union[str, Path], fmt: str):
     if out.resolve() == run_dir.resolve() or run_dir.resolve() in out.resolve().parents:
         raise invalid('out', f'{out} lies in the run folder {run_dir}, whose files only '
                       'train writes: export elsewhere')
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if out.exists() and not out.is_dir():
+        raise invalid('out', f'{out} is a file: export writes a folder; choose a new or '
+                      'empty one')
+    if out.exists() and any(out.iterdir()):
         raise invalid('out', f'{out} already holds files: choose a new or empty folder')
     check_writable_folder(out, 'out')
     return out, run_dir

@@ -10,6 +10,7 @@ Example:
     >>> results = run_experiment(config, out='runs/variance')
 """
 import dataclasses
+import os
 from typing import (TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Sequence,
                     Union)
 
@@ -65,6 +66,8 @@ def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = pri
     """
     from ..datasets import load_graph
     from ..datasets.graph import EDGE_TYPE, graph_statistics
+    from ..datasets.registry import is_builtin_graph
+    from ..devices import check_tables_fit
     from ..transforms.split import parse_split
     from .tables import stats_table
     if config.init not in ('none', 'full') and config.embedding_file is None:
@@ -74,7 +77,13 @@ def prepare(config: ExperimentConfig, root: Optional[str] = None, log: Log = pri
     if max(config.train.topk) > data['item'].num_nodes:  # before any text is encoded
         raise invalid('topk', f'cut-offs must lie in 1..{data["item"].num_nodes} (the '
                       f'items of {config.graph}), got {list(config.train.topk)}')
+    if config.init != 'full':  # before any text is encoded or table allocated
+        check_tables_fit(config.embedding_dim, data['user'].num_nodes +
+                         data['item'].num_nodes, config.train.device)
     log(f'graph {config.graph}')
+    if is_builtin_graph(config.graph) and os.path.exists(config.graph):
+        log(f'note: {config.graph} is also a file or folder here; --graph '
+            f'./{config.graph} reads it (the name alone means the built-in graph)')
     log(stats_table(graph_statistics(data)))
     seed = config.train.seed if config.split_seed is None else config.split_seed
     splitter = parse_split(config.split, order=config.order, seed=seed)
@@ -173,6 +182,7 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
         ``test_by_user_degree``; ``{}`` on ranks other than 0.
     """
     from ..training.distributed import launched_by_torchrun, setup
+    config = config.with_absolute_paths()  # the run folder reads from any folder
     rank, world = 0, 1
     if launched_by_torchrun():  # join the group; rank 0 alone prints and writes
         rank, world, device = setup(config.train.device)

@@ -12,7 +12,6 @@ output); while it trains, also ``last.pt`` (the state after the last epoch, for 
 temporary name and renamed, so an interrupted run never leaves a half-written file.
 :func:`~pyg_llminit.experiment.load_run` rebuilds a finished run from its folder.
 """
-import os
 import shutil
 import time
 from contextlib import ExitStack
@@ -22,9 +21,10 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 import torch
 
 from ..errors import UserInputError, first_line, invalid
-from ..io import (atomic_path, check_writable_folder, exclusive, load_torch, read_json,
+from ..io import (check_writable_folder, exclusive, link_tree, load_torch, read_json,
                   recover_swap, save_torch, swap_folders, write_json)
-from .config import ExperimentConfig
+from .config import ExperimentConfig, from_flat_config
+from .per_user import read_per_user, write_per_user
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
@@ -41,7 +41,6 @@ class RunFolder:
     """
     CONFIG, HISTORY, BEST, RESULTS = 'config.json', 'history.json', 'best.pt', 'results.json'
     PROVENANCE, LAST, PER_USER = 'provenance.json', 'last.pt', 'test_per_user.csv'
-    PER_USER_INTEGERS = ('user_index', 'train_degree')  # test_per_user.csv's integer columns
     CONSOLE = 'console.log'
     FILES = (CONFIG, HISTORY, BEST, RESULTS, PROVENANCE, PER_USER, CONSOLE)
 
@@ -191,7 +190,7 @@ class RunFolder:
         assert target is not None
         for kept in target.iterdir():  # not a run's files: the user's, in both folders
             if kept.name not in (*self.FILES, self.LAST) and not (staging / kept.name).exists():
-                _link_tree(kept, staging / kept.name)
+                link_tree(kept, staging / kept.name)
         swap_folders(staging, target)  # the new run in place, the earlier one at staging
         self.path, self._target = target, None
         shutil.rmtree(staging)
@@ -208,45 +207,18 @@ class RunFolder:
 
     def write_per_user(self, per_user: Dict[str, torch.Tensor], user_ids: Sequence[str]
                        ) -> None:
-        r"""``test_per_user.csv``: one row per test user, its original id, then the columns
-        of :obj:`per_user` (``{'user': [N], 'train_degree': [N], 'recall@10': [N], ...}``,
-        see :func:`~pyg_llminit.evaluation.evaluate_held_out`)."""
-        import csv
-        names = [k for k in per_user if k != 'user']
-        rows = zip(per_user['user'].tolist(), *(per_user[k].tolist() for k in names))
-        with atomic_path(self.path / self.PER_USER) as tmp, open(tmp, 'w', newline='') as f:
-            out = csv.writer(f)
-            out.writerow(['user_id', 'user_index', *names])
-            for user, *values in rows:
-                out.writerow([user_ids[user], user,
-                              *(v if isinstance(v, int) else f'{v:.6g}' for v in values)])
+        r"""``test_per_user.csv`` (see :func:`~pyg_llminit.experiment.per_user.write_per_user`)."""
+        write_per_user(self.path / self.PER_USER, per_user, user_ids)
 
     def read_per_user(self, missing_ok: bool = False) -> Optional[Dict[str, torch.Tensor]]:
-        r"""The columns of ``test_per_user.csv`` but ``user_id`` as tensors, keyed as
-        :meth:`write_per_user` takes them (``{'user': [N], 'train_degree': [N],
-        'recall@10': [N], ...}``, the first two integers: the file's ``user_index`` column
-        comes back as ``'user'``); ``None`` when the file is missing and :obj:`missing_ok`
-        (a committed comparison keeps its runs' JSON files, not these)."""
-        import csv
+        r"""The columns of ``test_per_user.csv`` (see
+        :func:`~pyg_llminit.experiment.per_user.read_per_user`); ``None`` when the file is
+        missing and :obj:`missing_ok` (a committed comparison keeps its runs' JSON files,
+        not these)."""
         if missing_ok and not (self.path / self.PER_USER).is_file():
             return None
         self._require((self.PER_USER,), 'a finished')
-        file = self.path / self.PER_USER
-        try:
-            with open(file, newline='') as f:
-                rows = list(csv.reader(f))
-            header, body = rows[0][1:], [row[1:] for row in rows[1:]]
-            for name in self.PER_USER_INTEGERS:
-                if name not in header:
-                    raise UserInputError(f'{file}: malformed (no column {name!r})')
-            # integers parsed as such: float32 holds them exactly only below 2**24
-            columns = {name: torch.tensor([int(row[i]) for row in body])
-                       if name in self.PER_USER_INTEGERS
-                       else torch.tensor([float(row[i]) for row in body])
-                       for i, name in enumerate(header)}
-        except (IndexError, ValueError) as e:
-            raise UserInputError(f'{file}: malformed ({e})') from None
-        return {'user': columns.pop('user_index'), **columns}
+        return read_per_user(self.path / self.PER_USER)
 
     def read_resume(self) -> Dict[str, Any]:
         r"""The ``last.pt`` of an interrupted run with its best weights under
@@ -255,12 +227,18 @@ class RunFolder:
             raise UserInputError(f'{self.path}: the run is finished (it has '
                                  f'{self.RESULTS}); nothing to resume')
         self._require((self.CONFIG, self.LAST, self.BEST), 'an interrupted')
+        file = self.path / self.LAST
         try:
-            checkpoint = load_torch(self.path / self.LAST)
-            checkpoint['best_model'] = self.read_best()
-        except (RuntimeError, EOFError, OSError, KeyError, TypeError) as e:
-            raise UserInputError(f'{self.path / self.LAST}: cannot read it ({type(e).__name__}'
-                                 f'); the run cannot be resumed') from None
+            checkpoint = load_torch(file)
+        except Exception as e:  # noqa: BLE001 - a corrupt or foreign pickle raises all kinds
+            raise UserInputError(f'{file}: cannot read it ({type(e).__name__}); the run '
+                                 'cannot be resumed') from None
+        missing = [k for k in CHECKPOINT_KEYS if k not in checkpoint] \
+            if isinstance(checkpoint, dict) else ['epoch']
+        if missing:
+            raise UserInputError(f"{file}: not a checkpoint of train (no '{missing[0]}'); "
+                                 'the run cannot be resumed')
+        checkpoint['best_model'] = self.read_best()
         return checkpoint
 
     def read_config(self, finished: bool = True) -> ExperimentConfig:
@@ -271,15 +249,32 @@ class RunFolder:
         file = self.path / self.CONFIG
         values = read_json(file)
         if isinstance(values, dict) and 'dim' in values:
-            values = _from_flat_config(values)
+            values = from_flat_config(values)
         missing = [k for k in ('graph', 'model', 'init') if k not in values] \
             if isinstance(values, dict) else []
         if missing:  # every run records these: defaults would stand in for another run
             raise UserInputError(f"{file}: malformed (no '{missing[0]}')")
         try:
-            return ExperimentConfig.from_dict(values)
+            config = ExperimentConfig.from_dict(values)
         except (TypeError, ValueError) as e:
             raise UserInputError(f'{file}: malformed ({e})') from None
+        return self._graph_as_recorded(config)
+
+    def _graph_as_recorded(self, config: ExperimentConfig) -> ExperimentConfig:
+        r"""A run whose ``config.json`` holds a relative graph path (made before runs
+        recorded absolute ones) reads the graph ``provenance.json`` recorded, wherever
+        it is evaluated from."""
+        import dataclasses
+        from ..datasets.registry import is_builtin_graph
+        file = self.path / self.PROVENANCE
+        if is_builtin_graph(config.graph) or Path(config.graph).is_absolute() or \
+                not file.is_file():
+            return config
+        provenance = read_json(file)
+        recorded = provenance.get('graph_path') if isinstance(provenance, dict) else None
+        if isinstance(recorded, str) and Path(recorded).exists():
+            return dataclasses.replace(config, graph=recorded)
+        return config
 
     def _require(self, names: Sequence[str], kind: str) -> None:
         for name in names:
@@ -303,43 +298,15 @@ class RunFolder:
         return f"{self.__class__.__name__}('{self.path}')"
 
 
-def _from_flat_config(values: Dict[str, Any]) -> Dict[str, Any]:
-    r"""The ``config.json`` of runs made before :class:`ExperimentConfig` (one flat dict in
-    the command line's names) in today's form, so those runs still load."""
-    from dataclasses import fields
-    from ..training import TrainConfig
-    renamed = {'dim': 'embedding_dim', 'layers': 'num_layers', 'reg': 'reg_weight'}
-    experiment = {f.name for f in fields(ExperimentConfig)}
-    train = {f.name for f in fields(TrainConfig)}
-    out: Dict[str, Any] = {'train': {}}
-    for key, value in values.items():
-        key = renamed.get(key, key)
-        if key in train:
-            out['train'][key] = value
-        elif key in experiment:
-            out[key] = value  # other keys (world_size, out) described the run, not its setup
-    if out.get('encoder') is None:
-        out.pop('encoder', None)
-    return out
+#: The entries of ``last.pt`` (see :meth:`~pyg_llminit.training.Trainer.checkpoint`).
+CHECKPOINT_KEYS = ('epoch', 'model', 'optimizer', 'rng', 'cuda_rng', 'generator', 'stopping',
+                   'history', 'best_val', 'seconds')
 
 
 def _staging(path: Path) -> Path:
     r"""Where a replacement of run folder :obj:`path` is written until it is complete."""
     path = Path(path).absolute()
     return path.parent / f'.{path.name}.new'
-
-
-def _link_tree(source: Path, target: Path) -> None:
-    r"""Hard links (copies, where links are refused) of file or folder :obj:`source`."""
-    def link(src: str, dst: str) -> None:
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
-    if source.is_dir() and not source.is_symlink():
-        shutil.copytree(source, target, symlinks=True, copy_function=link)
-    else:
-        link(str(source), str(target))
 
 
 def _new_folder(path: Path) -> Path:

@@ -64,7 +64,8 @@ def _write(path: Path, tensor: Tensor, meta: Dict[str, str]) -> None:
             else:  # pragma: no cover
                 torch.save({'embeddings': tensor, 'metadata': meta}, tmp)
     except OSError as err:
-        raise UserInputError(f'cannot write the embedding cache {path}: {err}') from err
+        raise UserInputError(f'cannot write the embedding cache {path}: '
+                             f'{err.strerror or err}') from err
 
 
 def _read(path: Path) -> Tuple[Tensor, Dict[str, str]]:

@@ -1,12 +1,58 @@
 """Optimisation and evaluation settings of the :class:`~pyg_llminit.training.Trainer`."""
 import math
-from dataclasses import dataclass
-from typing import Optional, Tuple
+from dataclasses import dataclass, fields
+from typing import Any, Optional, Tuple, Union, get_args, get_origin, get_type_hints
 
 from .. import catalog
 from ..catalog import LOADERS
 from ..devices import resolve_device
 from ..errors import invalid
+
+
+#: The largest seed: numpy's legacy generators take seeds below 2**32.
+MAX_SEED = 2 ** 32 - 1
+
+
+def _is(value: Any, kind: Any) -> bool:
+    r"""Whether :obj:`value` (as read from JSON or TOML) is of type hint :obj:`kind`."""
+    origin, args = get_origin(kind), get_args(kind)
+    if kind is Any:
+        return True
+    if origin is Union:
+        return any(_is(value, arg) for arg in args)
+    if kind is type(None):
+        return value is None
+    if origin in (tuple, list):  # Tuple[int, ...]; JSON gives lists
+        return isinstance(value, (tuple, list)) and all(_is(v, args[0]) for v in value)
+    if origin is dict or kind is dict:
+        return isinstance(value, dict)
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def check_types(config: Any) -> None:
+    r"""Raises a :class:`~pyg_llminit.errors.UserInputError` naming the first field of
+    dataclass :obj:`config` whose value is not of its declared type (a ``config.json``
+    edited by hand: ``"graph": 123``, ``"seed": "abc"``)."""
+    hints = get_type_hints(type(config))
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if not _is(value, hints[f.name]):
+            raise invalid(f.name, f'must be {_type_name(hints[f.name])}, got {value!r}')
+
+
+def _type_name(kind: Any) -> str:
+    args = [a for a in get_args(kind) if a is not type(None)]
+    if get_origin(kind) is Union:
+        return ' or '.join(_type_name(a) for a in args) + (
+            ' or null' if type(None) in get_args(kind) else '')
+    if get_origin(kind) in (tuple, list):
+        return 'a list of ' + {int: 'integers', float: 'numbers'}.get(args[0], 'strings')
+    names = {int: 'an integer', float: 'a number', str: 'a string', bool: 'true or false'}
+    return names.get(kind, 'a mapping')  # Dict[str, Any]: the model options
 
 
 @dataclass
@@ -73,6 +119,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         from ..evaluation.groups import check_group_edges
+        check_types(self)
+        if not 0 <= self.seed <= MAX_SEED:  # numpy's and every library's seeds fit
+            raise invalid('seed', f'must lie in 0..{MAX_SEED} (2**32 - 1), got {self.seed}')
         for name in ('epochs', 'batch_size', 'eval_batch_size', 'patience'):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
@@ -111,4 +160,4 @@ class TrainConfig:
             raise invalid('loader', f"must be one of {', '.join(LOADERS)}, got '{self.loader}'")
 
 
-__all__ = ['TrainConfig', 'resolve_device']
+__all__ = ['TrainConfig', 'resolve_device', 'check_types', 'MAX_SEED']

@@ -13,7 +13,7 @@ from torch_geometric.data import HeteroData
 from tqdm.auto import tqdm
 
 from ..datasets.graph import ITEM, USER
-from ..errors import UserInputError, invalid
+from ..errors import UserInputError, first_line, invalid
 from ..evaluation.protocol import evaluate_held_out, held_out_evaluator
 from ..models.propagation import normalized_adjacency
 from ..models.base import Recommender
@@ -212,15 +212,19 @@ class Trainer:
     def _restore(self, checkpoint: Dict[str, Any], stopping: EarlyStopping) -> int:
         if self.world > 1:
             raise UserInputError('resuming a run is supported in one process only')
-        self.model.load_state_dict(checkpoint['model'])
-        self.optimizer.load_state_dict(checkpoint['optimizer'])
-        torch.set_rng_state(checkpoint['rng'])
-        if checkpoint['cuda_rng'] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(checkpoint['cuda_rng'])
-        self.generator.set_state(checkpoint['generator'])
-        stopping.load_state_dict(checkpoint['stopping'])
-        self.history = [EpochLog(**h) for h in checkpoint['history']]
-        return int(checkpoint['epoch'])
+        try:  # a last.pt of another model or size, or edited, is the user's to fix
+            self.model.load_state_dict(checkpoint['model'])
+            self.optimizer.load_state_dict(checkpoint['optimizer'])
+            torch.set_rng_state(checkpoint['rng'])
+            if checkpoint['cuda_rng'] and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(checkpoint['cuda_rng'])
+            self.generator.set_state(checkpoint['generator'])
+            stopping.load_state_dict(checkpoint['stopping'])
+            self.history = [EpochLog(**h) for h in checkpoint['history']]
+            return int(checkpoint['epoch'])
+        except (KeyError, RuntimeError, TypeError, ValueError) as e:
+            raise UserInputError('the checkpoint to resume does not fit the run of its '
+                                 f'config.json: {first_line(e, lines=2)}') from None
 
     def fit(self, resume: Optional[Dict[str, Any]] = None) -> Dict:
         r"""Trains until :obj:`epochs` or early stopping; returns the results (best epoch,

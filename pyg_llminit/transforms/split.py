@@ -14,6 +14,7 @@ of the other half the test set (split by item, so no test item is seen in valida
 either). Every item keeps its node
 and its text, so an item id means the same item in all three graphs.
 """
+import math
 from typing import List, Optional, Sequence, Tuple
 
 import torch
@@ -137,9 +138,10 @@ class RatioSplit(BaseTransform):
     def __init__(self, ratios: Sequence[float] = (0.8, 0.1, 0.1), order: str = 'time',
                  seed: int = 2020) -> None:
         ratios = [float(r) for r in ratios]
-        if len(ratios) != 3 or min(ratios) < 0 or ratios[0] <= 0:
+        if len(ratios) != 3 or not all(map(math.isfinite, ratios)) or min(ratios) < 0 or \
+                ratios[0] <= 0:
             raise UserInputError(f'ratio split needs three fractions train,val,test with '
-                                 f'train > 0 and none negative, got {ratios}')
+                                 f'train > 0 and none negative or infinite, got {ratios}')
         _check_order(order)
         total = sum(ratios)
         self.ratios = [r / total for r in ratios]

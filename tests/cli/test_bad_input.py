@@ -1,8 +1,11 @@
 """The bad-input matrix: every user mistake through the real command line ends in one
 ``error:`` line naming the problem, exit code 2, no traceback, and no file changed or
 half-written (a few cases run as a real subprocess)."""
+import collections
 import errno
 import hashlib
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -76,6 +79,29 @@ def ws(tmp_path, finished_run):
     (work / 'blank_config' / 'config.json').write_text('{}')
     shutil.copytree(run, work / 'foreign')
     (work / 'foreign' / 'results.json').write_text('{"a": 1}')
+    for name, edit in (('dim_edited', {'embedding_dim': 16}), ('graph_int', {'graph': 123}),
+                       ('seed_text', {'train': {'seed': 'abc'}})):
+        shutil.copytree(run, work / name)
+        config = json.loads((work / name / 'config.json').read_text())
+        for key, value in edit.items():
+            config[key] = {**config[key], **value} if isinstance(value, dict) else value
+        (work / name / 'config.json').write_text(json.dumps(config))
+    for name, last in (('planted', {'x': collections.OrderedDict(a=1), 'p': Path('/x')}),
+                       ('foreign_last', {'weights': torch.zeros(2)})):
+        shutil.copytree(run, work / name)  # an interrupted run with a last.pt not train's
+        (work / name / 'results.json').unlink()
+        torch.save(last, work / name / 'last.pt')
+    write_graph(work / 'comma_inter', '', items=False)
+    (work / 'comma_inter' / 'interactions.csv').unlink()
+    (work / 'comma_inter' / 'comma_inter.inter').write_text('user_id:token,item_id:token\n'
+                                                            'u1,i1\n')
+    write_graph(work / 'huge_rating', 'user,item,rating\nu1,i1,5\nu1,i2,1e308\n')
+    write_graph(work / 'newline_id', 'user,item\nu1,i1\n"u\n2",i1\n')
+    write_graph(work / 'tab_id', 'user,item\nu1,i1\n"u\t2",i2\n')
+    os.mkfifo(work / 'pipe.csv')
+    os.mkfifo(work / 'pipe.toml')
+    (work / 'badcache' / 'processed' / 'data.pt').mkdir(parents=True)
+    (work / 'badcache' / 'processed' / 'data.pt' / 'mine').write_text('not a graph\n')
     shutil.copytree(run, work / 'top1')  # as if trained with --topk 1,2
     for name in ('results.json', 'history.json'):
         path = work / 'top1' / name
@@ -238,6 +264,64 @@ CASES = [
                          '30', '--out', '{out}'],
      "error: strategy 'pca' needs dim <= number of items (25), got 30"),
     ('stats-unknown-graph', ['stats', '--graph', 'nope'], "error: unknown graph 'nope'"),
+    # checked before any data is loaded
+    ('seed-huge', ['train', '--seed', str(2 ** 70)], 'error: --seed must lie in 0..4294967295'),
+    ('seed-negative', ['train', '--seed', '-1'], 'error: --seed must lie in 0..4294967295'),
+    ('split-seed-huge', ['train', '--split-seed', str(2 ** 64)],
+     'error: --split-seed must lie in 0..4294967295'),
+    ('device-meta', ['train', '--device', 'meta'],
+     "error: --device 'meta': training and encoding run on 'cpu' or 'cuda' devices"),
+    ('device-mps', ['train', '--device', 'mps'],
+     "error: --device 'mps': training and encoding run on 'cpu' or 'cuda' devices"),
+    ('split-nan', ['train', '--split', 'nan,0.1,0.1'],
+     'error: ratio split needs three fractions train,val,test with train > 0 and none'),
+    ('split-inf', ['train', '--split', '0.8,inf,0.1'],
+     'error: ratio split needs three fractions'),
+    ('popular-ratio-2', ['train', '--init', 'variance', '--popular-ratio', '2'],
+     'error: --popular-ratio must be in (0, 1], got 2'),
+    ('popular-ratio-0', ['train', '--init', 'variance', '--popular-ratio', '0'],
+     'error: --popular-ratio must be in (0, 1], got 0'),
+    ('config-pipe', ['train', '--config', '{ws}/pipe.toml'],
+     'error: cannot read config file {ws}/pipe.toml: not a regular file'),
+    ('config-folder', ['train', '--config', '{ws}/graph'],
+     "error: Invalid value for '--config': File '{ws}/graph' is a directory"),
+    ('root-is-a-file', ['train', '--root', '{ws}/file'], 'error: --root {ws}/file: not a folder'),
+    # checked once the graph is loaded, before a table is allocated or a text encoded
+    ('dim-beyond-memory', ['train', '--graph', '{ws}/graph', '--init', 'none', '--dim',
+                           str(10 ** 12)],
+     'error: --dim 1000000000000 is too wide: training 55 users and items'),
+    ('processed-graph-a-folder', ['train', '--graph', 'amazon', '--root', '{ws}/badcache'],
+     'error: {ws}/badcache/processed/data.pt: a folder where the processed graph file'),
+    # data files
+    ('rating-beyond-float32', ['train', '--graph', '{ws}/huge_rating'],
+     "error: {ws}/huge_rating/interactions.csv: line 3: column 'rating': '1e308' is out of "
+     'the 32-bit float range'),
+    ('id-with-newline', ['train', '--graph', '{ws}/newline_id'],
+     "error: {ws}/newline_id/interactions.csv: line 4: user id 'u\\n2' holds a control"),
+    ('id-with-tab', ['train', '--graph', '{ws}/tab_id'],
+     "error: {ws}/tab_id/interactions.csv: line 3: user id 'u\\t2' holds a control"),
+    ('inter-with-commas', ['train', '--graph', '{ws}/comma_inter'],
+     'error: {ws}/comma_inter/comma_inter.inter: RecBole atomic files are tab-separated'),
+    ('graph-a-pipe', ['train', '--graph', '{ws}/pipe.csv'],
+     'error: {ws}/pipe.csv: not a regular file or folder (a pipe or a device?)'),
+    # run folders written by hand or by something else
+    ('resume-planted-last', ['train', '--resume', '{ws}/planted'],
+     'error: {ws}/planted/last.pt: cannot read it (UnpicklingError); the run cannot be'),
+    ('resume-foreign-last', ['train', '--resume', '{ws}/foreign_last'],
+     "error: {ws}/foreign_last/last.pt: not a checkpoint of train (no 'epoch')"),
+    ('evaluate-config-other-dim', ['evaluate', '{ws}/dim_edited'],
+     'error: {ws}/dim_edited/best.pt does not fit the model of its config.json'),
+    ('evaluate-config-graph-int', ['evaluate', '{ws}/graph_int'],
+     'error: {ws}/graph_int/config.json: malformed (graph must be a string, got 123)'),
+    ('evaluate-config-seed-text', ['evaluate', '{ws}/seed_text'],
+     "error: {ws}/seed_text/config.json: malformed (seed must be an integer, got 'abc')"),
+    ('resume-config-graph-int', ['train', '--resume', '{ws}/graph_int'],
+     'error: {ws}/graph_int/config.json: malformed (graph must be a string'),
+    # outputs
+    ('evaluate-out-unwritable', ['evaluate', '{ws}/run', '--out', '/proc/x.json'],
+     'error: --out /proc/x.json: cannot write there'),
+    ('export-out-a-file', ['export', '{ws}/run', '--out', '{ws}/file'],
+     'error: --out {ws}/file is a file: export writes a folder'),
 ]
 #: Cases also run as a real process, to see exactly what a user sees.
 IN_SUBPROCESS = {'config-float-for-int', 'device', 'evaluate-truncated-best', 'choice'}
@@ -287,8 +371,8 @@ def test_an_overwrite_that_fails_before_training_keeps_the_earlier_run(ws, capsy
     assert snapshot(ws / 'run') == before
 
 
-def test_there_are_at_least_thirty_cases():
-    assert len(CASES) >= 30 and len({c[0] for c in CASES}) == len(CASES)
+def test_there_are_at_least_a_hundred_cases():
+    assert len(CASES) >= 100 and len({c[0] for c in CASES}) == len(CASES)
 
 
 @pytest.mark.parametrize('code,reason', [(errno.ENOSPC, 'No space left on device'),
@@ -337,3 +421,29 @@ def test_a_diverged_training_is_one_line_naming_the_epoch(ws, tmp_path, capsys):
     # what was written before is complete; no checkpoint of a diverged epoch exists
     assert sorted(p.name for p in out.iterdir()) == [
         'config.json', 'console.log', 'provenance.json']
+
+
+def test_a_cache_home_that_is_a_file_is_one_line(tmp_path, monkeypatch, capsys):
+    (tmp_path / 'home').write_text('not a folder\n')
+    monkeypatch.setenv('PYG_LLMINIT_HOME', str(tmp_path / 'home'))
+    with pytest.raises(SystemExit) as exc:
+        main(['train', '--graph', 'amazon', '--init', 'none', '--out', str(tmp_path / 'r')])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and '\n' not in err
+    assert err == f'error: PYG_LLMINIT_HOME {tmp_path / "home"}: not a folder'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['home']
+
+
+def test_a_folder_named_like_a_built_in_graph_is_pointed_out(tmp_path, monkeypatch):
+    r"""``--graph amazon`` means the built-in graph even where ./amazon exists; the run says
+    how to read the folder instead."""
+    from pyg_llminit.experiment import ExperimentConfig, prepare
+    monkeypatch.chdir(tmp_path)
+    lines = []
+    prepare(ExperimentConfig(graph='amazon'), str(tmp_path / 'cache'), lines.append)
+    assert not any(line.startswith('note:') for line in lines)
+    (tmp_path / 'amazon').mkdir()
+    lines.clear()
+    prepare(ExperimentConfig(graph='amazon'), str(tmp_path / 'cache'), lines.append)
+    assert 'note: amazon is also a file or folder here; --graph ./amazon reads it (the name ' \
+        'alone means the built-in graph)' in lines

@@ -33,6 +33,14 @@ def test_help_teaches():
         assert option in out
 
 
+def test_the_top_level_help_starts_with_llminit_and_documents_exit_codes():
+    out = CliRunner().invoke(cli, ['--help']).output
+    start = out[out.index('Start here:'):out.index('Exit codes')]
+    assert 'pyg-llminit train --graph amazon --init uniform' in start
+    assert "Exit codes: 0 done; 2 a user mistake" in ' '.join(out.split())
+    assert '130 interrupted' in out and '1 a bug' in out
+
+
 def test_unwritable_out_folder(tmp_path, capsys):
     blocker = tmp_path / 'file'
     blocker.write_text('')

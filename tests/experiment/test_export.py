@@ -2,6 +2,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from pyg_llminit.cli.main import main
 from pyg_llminit.experiment import load_run
@@ -45,3 +46,51 @@ def test_export_npy_and_refusals(finished_run, tmp_path, cli_error):
     assert not (run_dir / 'x').exists()
     cli_error(['export', str(out), '--out', str(tmp_path / 'y')],
               f'error: {out}: no config.json')
+
+
+ODD_IDS = ['plain', 'with space', ' padded ', 'comma,inside', 'quote"inside', "apo'strophe",
+           '#hash', 'naïve café', '東京', '😀', 'עברית', 'nan', '007', '7', '-1', 'NULL',
+           'back\\slash', 'x' * 131_000]
+
+
+def _csv_field(value):
+    return '"' + value.replace('"', '""') + '"'
+
+
+def test_every_odd_id_round_trips_through_export(tmp_path, capsys):
+    r"""Users named by every odd id train, export, and read back line for line: row r of
+    the tables is line r + 1 of user_ids.txt, whatever the id."""
+    graph = tmp_path / 'odd'
+    graph.mkdir()
+    rows = ['user,item,timestamp']
+    for u, name in enumerate(ODD_IDS):
+        for t in range(5):
+            rows.append(f'{_csv_field(name)},{_csv_field(ODD_IDS[(u + t) % len(ODD_IDS)])},{t}')
+    (graph / 'interactions.csv').write_text('\n'.join(rows) + '\n')
+    cache, run, out = tmp_path / 'cache', tmp_path / 'run', tmp_path / 'export'
+    main(['train', '--graph', str(graph), '--init', 'none', '--dim', '4', '--epochs', '1',
+          '--topk', '5', '--monitor', 'ndcg@5', '--device', 'cpu', '--out', str(run),
+          '--root', str(cache)])
+    main(['export', str(run), '--out', str(out), '--format', 'npy', '--root', str(cache)])
+    for kind in ('user', 'item'):
+        lines = (out / f'{kind}_ids.txt').read_text(encoding='utf-8').split('\n')
+        assert lines[-1] == ''  # one id per line, each ended by a newline
+        assert lines[:-1] == sorted(ODD_IDS)
+        assert np.load(out / f'{kind}_final.npy').shape[0] == len(ODD_IDS)
+        # what splitlines() and other line readers split on is not in any id either
+        assert (out / f'{kind}_ids.txt').read_text(encoding='utf-8').splitlines() == \
+            sorted(ODD_IDS)
+
+
+@pytest.mark.parametrize('bad', ['new\nline', 'tab\there', 'nul\x00', 'bell\x07',
+                                 'line\u2028separator', 'c1\x85control'])
+def test_an_id_with_a_control_character_is_refused_with_its_line(tmp_path, cli_error, bad):
+    graph = tmp_path / 'bad'
+    graph.mkdir()
+    rows = ['user,item', 'u1,i1', 'u1,i2', f'{_csv_field(bad)},i1', 'u2,i2']
+    (graph / 'interactions.csv').write_text('\n'.join(rows) + '\n')
+    line = 5 if '\n' in bad else 4  # a quoted newline: the row ends on the next line
+    cli_error(['train', '--graph', str(graph), '--init', 'none', '--out', str(tmp_path / 'r'),
+               '--root', str(tmp_path / 'cache')],
+              f'error: {graph / "interactions.csv"}: line {line}: user id {bad!r} holds a '
+              'control character')

@@ -173,3 +173,23 @@ def test_two_trainings_started_together_on_one_folder_one_wins(csv_graph, tmp_pa
     config = json.loads((out / 'config.json').read_text())
     results = json.loads((out / 'results.json').read_text())
     assert config == results['config'] and config['train']['seed'] == winner + 1
+
+
+def test_a_run_of_a_relative_graph_path_is_read_from_any_folder(csv_graph, tmp_path,
+                                                                monkeypatch, capsys):
+    monkeypatch.chdir(csv_graph.parent)
+    cache = ['--root', str(tmp_path / 'cache')]
+    main(['train', '--graph', csv_graph.name, *ARGS, '--epochs', '1', '--out', 'run', *cache])
+    out = csv_graph.parent / 'run'
+    assert json.loads((out / 'config.json').read_text())['graph'] == str(csv_graph)
+    elsewhere = tmp_path / 'elsewhere'
+    (elsewhere / csv_graph.name).mkdir(parents=True)  # a folder of the same name, unrelated
+    monkeypatch.chdir(elsewhere)
+    capsys.readouterr()
+    main(['evaluate', str(out), *cache])
+    assert 'recall@10' in capsys.readouterr().out
+    # a run recorded before config.json held absolute paths: provenance.json has the path
+    config = json.loads((out / 'config.json').read_text())
+    (out / 'config.json').write_text(json.dumps({**config, 'graph': csv_graph.name}))
+    main(['evaluate', str(out), *cache])
+    assert 'recall@10' in capsys.readouterr().out
