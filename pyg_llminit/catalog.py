@@ -55,7 +55,7 @@ COUNTINGS: Tuple[str, ...] = ('strict', 'recbole', 'smoothed')
 #: normalises the LLM vectors. The early-stopping warm-up stays (``--warmup 0`` for none).
 PROTOCOLS: Dict[str, Dict[str, object]] = {
     'default': {},
-    'paper': {'order': 'random', 'embedding_dim': 128, 'normalize': 'minmax',
+    'paper': {'order': 'random', 'embedding_dim': 128, 'normalize': 'minmax', 'min_rating': 4.0,
               'train': {'batch_size': 256, 'lr': 1e-3, 'stopping': 'recbole',
                         'negatives': 'positive', 'mask_seen': False}},
 }

@@ -3,6 +3,7 @@ sizes, text recipe, budget, stopping, evaluation), and the config they build."""
 from typing import Any, Callable, Dict, Optional
 
 import click
+from click.core import ParameterSource
 
 from .. import catalog
 from .config_file import config_callback, model_options_of
@@ -29,6 +30,7 @@ def protocol_callback(ctx: click.Context, param: click.Parameter, value: str) ->
     r"""Eager ``--protocol`` callback: the preset's values become the command's defaults
     (a config file's values and the command line win)."""
     ctx.default_map = {**protocol_options(value), **(ctx.default_map or {})}
+    ctx.meta['protocol'] = value
     return value
 
 
@@ -38,7 +40,8 @@ OPTIONS = [
                  show_default=True, is_eager=True, expose_value=False,
                  callback=protocol_callback,
                  help="A preset of the options below. 'paper': the LLMInit authors' RecBole "
-                 f"setting: {protocol_flags('paper')} (given options win). "
+                 f"setting: {protocol_flags('paper')} (given options win; the rating "
+                 "filter only where the graph has ratings). "
                  "'default': time order, batch 2048, negatives outside the user's items, "
                  "seen items masked in evaluation."),
     click.option('--model-option', 'model_options', multiple=True, metavar='KEY=VALUE',
@@ -171,7 +174,14 @@ def experiment_config(model: str, init: str, seed: int, graph: str, model_option
     r"""The :class:`~pyg_llminit.experiment.ExperimentConfig` of :data:`OPTIONS`' values
     and a backbone, init and seed."""
     from ..experiment import ExperimentConfig
+    from ..experiment.config import preset_rating_filter
     from ..training import TrainConfig
+    ctx = click.get_current_context()
+    if ctx.meta.get('protocol', 'default') != 'default' and \
+            ctx.get_parameter_source('min_rating') is ParameterSource.DEFAULT_MAP:
+        min_rating, note = preset_rating_filter(graph, min_rating)  # not given: the preset's
+        if note:
+            click.echo(note)
     train = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
                         warmup=warmup, monitor=monitor, topk=parse_topk(topk), seed=seed,
                         device=device, loader=loader, fanout=parse_fanout(fanout),

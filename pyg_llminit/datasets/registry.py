@@ -75,6 +75,12 @@ def is_builtin_graph(name: str) -> bool:
     return bool(sep) and prefix.lower() == AMAZON_2014 and not osp.exists(name)
 
 
+def graph_has_ratings(name: str) -> bool:
+    r"""Whether graph :obj:`name` can be filtered by rating: every built-in graph but the
+    embedded Beauty (a 5-core of reviews without their stars); a path is assumed to."""
+    return CATALOG.get(ALIASES.get(name.lower(), name.lower()), ('',))[0] != 'embedded-beauty'
+
+
 def load_graph(name: str, root: Optional[str] = None, force_reload: bool = False,
                min_rating: Optional[float] = None,
                k_core: Optional[int] = None) -> HeteroData:

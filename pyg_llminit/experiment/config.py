@@ -2,7 +2,7 @@
 initialisation and training. A run folder's ``config.json`` is its :meth:`to_dict`."""
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 from .. import catalog
 from ..errors import UserInputError, invalid
@@ -226,14 +226,33 @@ def from_flat_config(values: Dict[str, Any]) -> Dict[str, Any]:
 def apply_protocol(config: ExperimentConfig, name: str) -> ExperimentConfig:
     r""":obj:`config` with the settings of protocol :obj:`name` (see
     :data:`pyg_llminit.catalog.PROTOCOLS`; ``'paper'``: the LLMInit authors' RecBole
-    setting)."""
+    setting; its rating filter is left out, with a warning, on a graph without ratings)."""
     import dataclasses
+    import warnings
     if name not in catalog.PROTOCOLS:
         raise invalid('protocol', f"'{name}' is unknown (choose from "
                       f"{', '.join(catalog.PROTOCOLS)})")
     preset = dict(catalog.PROTOCOLS[name])
     train = dataclasses.replace(config.train, **preset.pop('train', {}))
+    if 'min_rating' in preset:
+        preset['min_rating'], note = preset_rating_filter(config.graph, preset['min_rating'])
+        if note:
+            warnings.warn(note, stacklevel=2)
     return dataclasses.replace(config, train=train, **preset)
 
 
-__all__ = ['ExperimentConfig', 'apply_protocol', 'check_init_scale', 'from_flat_config']
+def preset_rating_filter(graph: str, min_rating: Optional[float]
+                         ) -> Tuple[Optional[float], Optional[str]]:
+    r"""A preset's rating filter (``--protocol paper``: ratings >= 4 before the k-core, as
+    the authors filter) for :obj:`graph`: kept where the graph has ratings, else ``None``
+    and a note saying why (the embedded Beauty holds none)."""
+    from ..datasets.registry import graph_has_ratings
+    if min_rating is None or graph_has_ratings(graph):
+        return min_rating, None
+    return None, (f'note: the preset keeps ratings >= {min_rating:g} before the k-core where '
+                  f'a graph has ratings; {graph} holds none (a 5-core of reviews without '
+                  'their stars), so every interaction is kept')
+
+
+__all__ = ['ExperimentConfig', 'apply_protocol', 'check_init_scale', 'from_flat_config',
+           'preset_rating_filter']

@@ -73,3 +73,41 @@ def test_apply_protocol_paper_sets_the_authors_settings():
     assert apply_protocol(ExperimentConfig(), 'default') == ExperimentConfig()
     with pytest.raises(UserInputError, match="protocol 'rec' is unknown"):
         apply_protocol(ExperimentConfig(), 'rec')
+
+
+def test_the_paper_protocol_filters_ratings_where_the_graph_has_them(tmp_path, capsys):
+    r"""``--protocol paper`` keeps ratings >= 4 before the k-core, as the authors do; on the
+    embedded Beauty, which holds no ratings, it says so in one line and records no filter."""
+    import json
+
+    from pyg_llminit.cli.main import main
+    rated = tmp_path / 'rated'
+    rated.mkdir()
+    rows = [f'u{u},i{i},{1 + (u + i) % 5},{i}' for u in range(12) for i in range(12)]
+    (rated / 'interactions.csv').write_text('user,item,rating,timestamp\n' +
+                                            '\n'.join(rows) + '\n')
+    common = ['--protocol', 'paper', '--init', 'none', '--dim', '8', '--epochs', '1',
+              '--device', 'cpu', '--root', str(tmp_path / 'cache')]
+    main(['train', '--graph', str(rated), *common, '--topk', '5', '--monitor', 'ndcg@5',
+          '--out', str(tmp_path / 'r1')])
+    assert json.loads((tmp_path / 'r1' / 'config.json').read_text())['min_rating'] == 4.0
+    kept = sum(1 + (u + i) % 5 >= 4 for u in range(12) for i in range(12))
+    provenance = json.loads((tmp_path / 'r1' / 'provenance.json').read_text())
+    assert provenance['data']['interactions'] == kept == 56  # of 144
+    assert 'note:' not in capsys.readouterr().out
+    main(['train', '--graph', 'amazon', *common, '--batch-size', '16384',
+          '--out', str(tmp_path / 'r2')])
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == (
+        'note: the preset keeps ratings >= 4 before the k-core where a graph has ratings; '
+        'amazon holds none (a 5-core of reviews without their stars), so every interaction '
+        'is kept')
+    assert json.loads((tmp_path / 'r2' / 'config.json').read_text())['min_rating'] is None
+    with pytest.warns(UserWarning, match='amazon holds none'):
+        assert apply_protocol_paper_on('amazon').min_rating is None
+    assert apply_protocol_paper_on(str(rated)).min_rating == 4.0
+
+
+def apply_protocol_paper_on(graph):
+    from pyg_llminit.experiment import apply_protocol
+    return apply_protocol(ExperimentConfig(graph=graph), 'paper')
