@@ -146,6 +146,19 @@ def _read_csv(inter: str) -> Tuple[Dict, Optional[Dict[str, Dict[str, str]]]]:
     return data, read_items(item) if osp.isfile(item) else None
 
 
+def has_rating_column(path: str) -> bool:
+    r"""Whether the local graph at :obj:`path` has a ``rating`` column (read from its
+    header line alone); a graph that cannot be found is left to the loader to report."""
+    try:
+        inter = find_interactions(path)
+        with open(inter, encoding='utf-8-sig') as f:
+            header = f.readline().rstrip('\r\n')
+    except (UserInputError, OSError, UnicodeDecodeError):
+        return True
+    names = header.split('\t' if inter.endswith('.inter') else ',')
+    return 'rating' in (name.split(':')[0].strip() for name in names)
+
+
 def find_interactions(path: str) -> str:
     r"""The interaction file of a local dataset: :obj:`path` itself (a ``.inter`` or
     ``.csv`` file) or the one file of a folder (``*.inter``, else ``interactions.csv``)."""

@@ -9,7 +9,7 @@ from ..catalog import GRAPHS as CATALOG
 from ..errors import UserInputError
 from .amazon import Amazon2014, normalize_category
 from .beauty import AmazonBeauty
-from .local import load_local_graph
+from .local import has_rating_column, load_local_graph
 from .movielens import MovieLens
 
 #: A loader: ``(root, force_reload, min_rating, k_core) -> HeteroData``; ``None`` filters
@@ -77,7 +77,10 @@ def is_builtin_graph(name: str) -> bool:
 
 def graph_has_ratings(name: str) -> bool:
     r"""Whether graph :obj:`name` can be filtered by rating: every built-in graph but the
-    embedded Beauty (a 5-core of reviews without their stars); a path is assumed to."""
+    embedded Beauty (a 5-core of reviews without their stars), and a local graph whose
+    interactions have a ``rating`` column."""
+    if not is_builtin_graph(name):
+        return has_rating_column(name)
     return CATALOG.get(ALIASES.get(name.lower(), name.lower()), ('',))[0] != 'embedded-beauty'
 
 

@@ -246,12 +246,14 @@ def preset_rating_filter(graph: str, min_rating: Optional[float]
     r"""A preset's rating filter (``--protocol paper``: ratings >= 4 before the k-core, as
     the authors filter) for :obj:`graph`: kept where the graph has ratings, else ``None``
     and a note saying why (the embedded Beauty holds none)."""
-    from ..datasets.registry import graph_has_ratings
+    from ..datasets.registry import graph_has_ratings, is_builtin_graph
     if min_rating is None or graph_has_ratings(graph):
         return min_rating, None
+    why = ('a 5-core of reviews without their stars' if is_builtin_graph(graph)
+           else 'no rating column')
     return None, (f'note: the preset keeps ratings >= {min_rating:g} before the k-core where '
-                  f'a graph has ratings; {graph} holds none (a 5-core of reviews without '
-                  'their stars), so every interaction is kept')
+                  f'a graph has ratings; {graph} holds none ({why}), so every interaction '
+                  'is kept')
 
 
 __all__ = ['ExperimentConfig', 'apply_protocol', 'check_init_scale', 'from_flat_config',

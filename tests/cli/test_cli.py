@@ -282,10 +282,12 @@ def test_protocol_paper_sets_the_authors_options_and_given_options_win(csv_graph
             paper['train']['negatives'], paper['train']['mask_seen'],
             paper['train']['lr'], paper['normalize']) == (
         'random', 256, 'recbole', 'positive', False, 1e-3, 'minmax')
+    assert paper['min_rating'] is None  # the CSV graph has no rating column: not filtered
     assert paper['embedding_dim'] == 8  # --dim given: it wins over the preset's 128
     from pyg_llminit.cli.experiment_options import protocol_flags
     assert protocol_flags('paper') == (  # the --help text, from the same preset
-        '--order random --dim 128 --normalize minmax --batch-size 256 --lr 0.001 '
+        '--order random --dim 128 --normalize minmax --min-rating 4 --batch-size 256 '
+        '--lr 0.001 '
         '--stopping recbole --negatives positive --no-mask-seen')
     mixed = config_of('--protocol', 'paper', '--batch-size', '16', '--mask-seen')
     assert (mixed['train']['batch_size'], mixed['train']['mask_seen'],
