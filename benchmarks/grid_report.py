@@ -2,7 +2,7 @@
 ``init_grid.py`` before it became a caller of ``pyg-llminit compare``, with warm-up 0): the
 markdown table of test metrics, gains over ``none`` and convergence, the per-user-group
 table and the block of ``BACKBONES.md`` it fills. Kept so that the committed tables can be
-checked against their JSON (``tests/test_grid_report.py``) until the comparisons of
+checked against their JSON (``tests/benchmarks/test_grid_report.py``) until the comparisons of
 ``benchmarks/results/compare/`` replace them; new grids are comparison folders.
 
 Run as a script, it prints the table of grid files without writing anything::
