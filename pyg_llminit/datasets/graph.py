@@ -177,7 +177,8 @@ def graph_fingerprint(data: HeteroData) -> Dict[str, object]:
             'interactions': store.edge_index.size(1), 'sha256': digest.hexdigest()}
 
 
-def text_fields(data: HeteroData) -> List[str]:
-    r"""The item text fields present on :obj:`data` (``title`` first)."""
-    fields = [k for k in data[ITEM].keys() if isinstance(data[ITEM][k], list) and k != 'ids']
+def text_fields(data: HeteroData, node_type: str = ITEM) -> List[str]:
+    r"""The text fields (lists of str) of :obj:`node_type`'s nodes (``title`` first)."""
+    store = data[node_type]
+    fields = [k for k in store.keys() if isinstance(store[k], list) and k != 'ids']
     return sorted(fields, key=lambda f: (f != 'title', f))

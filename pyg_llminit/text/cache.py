@@ -187,11 +187,12 @@ class EmbeddingCache:
 def encode_items(data: HeteroData, encoder: Union[str, TextEncoder] = DEFAULT_ENCODER,
                  fields: Fields = ('title',), template: Optional[str] = None,
                  cache_dir: Optional[PathLike] = None, chunk_size: int = 2048,
-                 progress: bool = True, device: Optional[str] = None) -> Tensor:
+                 progress: bool = True, device: Optional[str] = None,
+                 node_type: str = 'item') -> Tensor:
     r"""The item text embedding matrix ``E`` of LLMInit (arXiv 2503.01814, step 1), cached.
 
     Args:
-        data (HeteroData): A graph with item text on ``data['item']``.
+        data (HeteroData): A graph with item text on ``data[node_type]``.
         encoder (str or TextEncoder): An encoder, or a name for
             :func:`~pyg_llminit.text.presets.resolve_encoder`. (default: :obj:`'minilm'`)
         fields, template: The text recipe (see :func:`~pyg_llminit.text.recipe.item_texts`).
@@ -200,11 +201,12 @@ def encode_items(data: HeteroData, encoder: Union[str, TextEncoder] = DEFAULT_EN
         progress (bool): Show progress bars. (default: :obj:`True`)
         device (str, optional): Where a named encoder runs (``'auto'``: a GPU when there
             is one; default: the preset's, ``'auto'``). Not for a built encoder.
+        node_type (str): The items' node type, e.g. ``'movie'``. (default: :obj:`'item'`)
 
     Returns:
         Tensor of shape ``[num_items, d]``, float32, row ``i`` for item ``i``.
     """
-    texts = item_texts(data, fields, template)
+    texts = item_texts(data, fields, template, node_type)
     encoder = resolve_encoder(encoder, **({} if device is None else {'device': device}))
     return EmbeddingCache(cache_dir).get_or_encode(
         texts, encoder, recipe_identity(fields, template), chunk_size, progress)

@@ -78,16 +78,19 @@ def recipe_identity(fields: Fields = ('title',), template: Optional[str] = None)
 
 
 def item_texts(data: HeteroData, fields: Fields = ('title',),
-               template: Optional[str] = None) -> List[str]:
+               template: Optional[str] = None, node_type: str = ITEM) -> List[str]:
     r"""One text per item of :obj:`data`, in item order.
 
     Args:
-        data (HeteroData): A graph with item text fields on ``data['item']``.
+        data (HeteroData): A graph with item text fields (lists of str) on
+            ``data[node_type]``.
         fields (str or Sequence[str], optional): Fields to use: one field gives its text as
             is, several give ``'Title: ...; Brand: ...'`` (empty fields skipped); ``None``
             uses every text field of the graph, title first. (default: ``('title',)``)
         template (str, optional): A format string such as ``'{title} by {brand}'``; replaces
             :obj:`fields`.
+        node_type (str): The items' node type, e.g. ``'movie'`` in PyG's MovieLens.
+            (default: :obj:`'item'`)
 
     Returns:
         A list of ``num_items`` strings (an item without text gives ``''``).
@@ -96,8 +99,11 @@ def item_texts(data: HeteroData, fields: Fields = ('title',),
         UserInputError: a field the graph lacks (the message lists those it has), a bad
             template, or no item text at all.
     """
-    store = data[ITEM]
-    have = text_fields(data)
+    if node_type not in data.node_types:
+        raise UserInputError(f"the graph has no node type '{node_type}' (it has: "
+                             f"{', '.join(data.node_types)})")
+    store = data[node_type]
+    have = text_fields(data, node_type)
     names = template_fields(template) if template is not None else normalize_fields(fields)
     if names is None:
         names = tuple(have)

@@ -213,13 +213,19 @@ class LLMInit(BaseTransform):
             does, through RecBole), so items and pooled users start from normalised rows;
             ``'none'`` uses ``E`` as it is. The selected indices are the same either way.
             (default: :obj:`'none'`)
+        attr (str): The node attribute the features are written to, on users and items;
+            another name than ``'x'`` keeps features a graph already has (PyG's MovieLens
+            has ``movie.x``). (default: :obj:`'x'`)
     """
     def __init__(self, embedding: Tensor, dim: Optional[int] = 128, strategy: str = 'variance',
                  popular_ratio: float = 0.2,
                  user_pooling: str = 'mean', edge_type: Tuple[str, str, str] = EDGE_TYPE,
                  seed: Optional[int] = None, scale: Optional[float] = None,
-                 normalize: str = 'none') -> None:
+                 normalize: str = 'none', attr: str = 'x') -> None:
         self.embedding = _check_embedding(embedding)
+        if not isinstance(attr, str) or not attr.isidentifier():
+            raise UserInputError(f'attr must be an attribute name, got {attr!r}')
+        self.attr = attr
         if normalize not in NORMALIZATIONS:
             raise UserInputError(f"unknown normalize '{normalize}' "
                                  f"(choose from {', '.join(NORMALIZATIONS)})")
@@ -273,7 +279,7 @@ class LLMInit(BaseTransform):
                 raise UserInputError('cannot rescale LLMInit features: the item features '
                                      'are constant (std 0)')
             item_x, user_x = item_x * (self.scale / std), user_x * (self.scale / std)
-        data[dst].x, data[src].x = item_x, user_x
+        data[dst][self.attr], data[src][self.attr] = item_x, user_x
         # Graph-level, not on the item store: to_homogeneous() would pad an item-only
         # attribute for users with NaN (float) or -1 (int) dummies.
         key, stale = ('llminit_proj', 'llminit_index') if sel.is_floating_point() else \
@@ -295,4 +301,6 @@ class LLMInit(BaseTransform):
             args.append(f'normalize={self.normalize!r}')
         if self.edge_type != EDGE_TYPE:
             args.append(f'edge_type={self.edge_type}')
+        if self.attr != 'x':
+            args.append(f'attr={self.attr!r}')
         return f'{self.__class__.__name__}({", ".join(args)})'

@@ -311,3 +311,25 @@ def test_an_interrupt_while_another_error_is_reported_is_one_line(monkeypatch, c
         entry.main(['train'])
     err = capsys.readouterr().err.strip()
     assert exc.value.code == 130 and err.startswith('error: interrupted;') and '\n' not in err
+
+
+def test_embed_out_writes_the_file_that_train_embedding_reads(csv_graph, tmp_path,
+                                                              monkeypatch, capsys):
+    monkeypatch.setenv('PYG_LLMINIT_HOME', str(tmp_path / 'home'))
+    out = tmp_path / 'shop.safetensors'
+    main(['embed', '--graph', str(csv_graph), '--encoder-device', 'cpu', '--out', str(out)])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2].endswith(f'cached in {tmp_path / "home" / "embeddings"}')
+    assert lines[-1] == f'wrote {out} (train --init variance --embedding {out})'
+    from pyg_llminit.text.cache import load_embedding
+    assert load_embedding(out, num_items=25).shape == (25, 384)
+    main(['train', '--graph', str(csv_graph), '--init', 'variance', '--dim', '8',
+          '--epochs', '1', '--device', 'cpu', '--embedding', str(out),
+          '--root', str(tmp_path / 'cache'), '--out', str(tmp_path / 'run')])
+    config = json.loads((tmp_path / 'run' / 'config.json').read_text())
+    assert config['embedding_file'] == str(out)
+    with pytest.raises(SystemExit):
+        main(['embed', '--graph', str(csv_graph), '--out', str(tmp_path / 'x.npy')])
+    assert capsys.readouterr().err.strip() == (
+        f'error: --out {tmp_path / "x.npy"}: name a .safetensors file (the format '
+        '--embedding reads)')

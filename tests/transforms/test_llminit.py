@@ -336,3 +336,40 @@ def test_real_beauty_graph(beauty):
         if strategy == 'variance':
             idx = out.llminit_index
             assert idx.numel() == 128 and torch.equal(idx, idx.unique())  # sorted, unique
+
+
+@pytest.mark.slow
+def test_a_pyg_movielens_shaped_graph_with_movie_nodes_end_to_end(tmp_path):
+    r"""A graph shaped like PyG's MovieLens (``movie`` nodes that already have ``x``, the
+    genres): encode the titles of ``movie`` nodes, write LLMInit to another attribute, and
+    start a backbone from it; the genres stay as they were."""
+    from torch_geometric.data import HeteroData
+
+    from pyg_llminit.text import encode_items
+    data = HeteroData()
+    titles = ['Toy Story (1995)', 'Jumanji (1995)', 'Heat (1995)', 'Casino (1995)',
+              'Sabrina (1995)', 'GoldenEye (1995)', 'Balto (1995)', 'Nixon (1995)']
+    data['movie'].x = torch.eye(8)[:, :5]  # stand-in genres, [8, 5]
+    data['movie'].title = titles
+    data['user'].num_nodes = 4
+    edges = torch.tensor([[0, 0, 1, 1, 2, 2, 3, 3], [0, 1, 2, 3, 4, 5, 6, 7]])
+    data['user', 'rates', 'movie'].edge_index = edges
+    data['movie', 'rev_rates', 'user'].edge_index = edges.flip(0)
+    genres = data['movie'].x.clone()
+    with pytest.raises(UserInputError, match="no node type 'item' .it has: movie, user"):
+        encode_items(data, cache_dir=tmp_path, progress=False)
+    embedding = encode_items(data, cache_dir=tmp_path, progress=False, node_type='movie')
+    assert embedding.shape == (8, 384)
+    transform = LLMInit(embedding, dim=16, edge_type=('user', 'rates', 'movie'),
+                        attr='llm_x', seed=0)
+    assert repr(transform) == ("LLMInit(dim=16, strategy='variance', popular_ratio=0.2, "
+                               "seed=0, edge_type=('user', 'rates', 'movie'), attr='llm_x')")
+    data = transform(data)
+    assert torch.equal(data['movie'].x, genres)  # the graph's own features stay
+    assert data['movie'].llm_x.shape == (8, 16) and data['user'].llm_x.shape == (4, 16)
+    assert torch.allclose(data['user'].llm_x[0], data['movie'].llm_x[:2].mean(dim=0))
+    model = LightGCN(4, 8, embedding_dim=16)
+    model.init_from_x(data['user'].llm_x, data['movie'].llm_x)
+    assert torch.equal(model.embedding.weight[4:], data['movie'].llm_x)
+    with pytest.raises(UserInputError, match='attr must be an attribute name'):
+        LLMInit(embedding, dim=16, attr='not a name')
