@@ -28,7 +28,8 @@ def _save(fig, path: Path) -> None:
 def curves(series: Dict[str, Dict[str, List[float]]], path: Path, xlabel: str, ylabel: str,
            title: str, log_y: bool = False, start: int = 1) -> None:
     r"""One line per name: the mean over its runs (those still going at that x) with a
-    band of one standard deviation (none for a single run).
+    band of one standard deviation (none for a single run); a dot marks where one of its
+    runs stopped, after which the mean is over fewer runs.
 
     Args:
         series (dict): ``{name: {run: [value per step]}}``.
@@ -51,6 +52,9 @@ def curves(series: Dict[str, Dict[str, List[float]]], path: Path, xlabel: str, y
         ax.plot(x, mean, color=colour, lw=1.6, label=label)
         if len(runs) > 1:
             ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.2, lw=0)
+            ends = sorted({len(c) for c in runs.values() if 0 < len(c) < length})
+            ax.plot([start + e - 1 for e in ends], [mean[e - 1] for e in ends], 'o',
+                    color=colour, ms=3.5)
     if log_y:
         ax.set_yscale('log')
     ax.set_xlabel(xlabel)
@@ -62,17 +66,22 @@ def curves(series: Dict[str, Dict[str, List[float]]], path: Path, xlabel: str, y
 
 
 def validation_curves(series: Dict[str, Dict[str, List[float]]], metric: str,
-                      path: Path) -> None:
+                      path: Path, context: str = '') -> None:
     r"""The validation :obj:`metric` per epoch of every arm (``{arm: {seed: [value per
-    epoch]}}``): the mean over its seeds with a band of one standard deviation."""
+    epoch]}}``): the mean over its seeds with a band of one standard deviation;
+    :obj:`context` (the graph, split and model) heads the title."""
+    seeds = max(len(runs) for runs in series.values())
+    what = ('mean over the seeds still training (dot: a seed stopped), band of ±1 std'
+            if seeds > 1 else 'one seed')
     curves(series, path, 'epoch', f'validation {metric}',
-           f'Validation {metric}: mean over seeds, band of ±1 std')
+           f'{context}{": " if context else ""}validation {metric}, {what}')
 
 
 def group_bars(groups: Dict[str, Dict[str, Dict]], metric: str, path: Path,
-               xlabel: str = 'training interactions per user', count: str = 'users') -> None:
+               xlabel: str = 'training interactions per user', count: str = 'users',
+               context: str = '') -> None:
     r"""Grouped bars of a test :obj:`metric` per group, one bar per arm, with the
-    standard deviation over seeds as error bars.
+    standard deviation over seeds as error bars (none where every arm has one seed).
 
     Args:
         groups (dict): ``{arm: {group: {count: n, metric: {'mean', 'std'}}}}``.
@@ -80,6 +89,7 @@ def group_bars(groups: Dict[str, Dict[str, Dict]], metric: str, path: Path,
         path (Path): The PNG file.
         xlabel (str): What the groups are.
         count (str): The key of each group's size shown under its name.
+        context (str): The graph, split and model, heading the title.
     """
     import numpy as np
     names = list(next(iter(groups.values())))
@@ -90,10 +100,12 @@ def group_bars(groups: Dict[str, Dict[str, Dict]], metric: str, path: Path,
         return
     width = 0.8 / len(groups)
     x = np.arange(len(names))
+    spread = any(v[metric]['std'] for g in groups.values() for v in g.values())
     for offset, (colour, (arm, by_group)) in enumerate(zip(COLOURS * 4, groups.items())):
         means = [by_group[g][metric]['mean'] for g in names]
         stds = [by_group[g][metric]['std'] for g in names]
-        ax.bar(x + (offset - (len(groups) - 1) / 2) * width, means, width, yerr=stds,
+        ax.bar(x + (offset - (len(groups) - 1) / 2) * width, means, width,
+               yerr=stds if spread else None,
                color=colour, label=arm, capsize=2, error_kw={'lw': 0.8})
     first = next(iter(groups.values()))
     ax.set_xticks(x, [f'{g}\n{first[g][count]:,} {count}' for g in names])
@@ -105,9 +117,8 @@ def group_bars(groups: Dict[str, Dict[str, Dict]], metric: str, path: Path,
                   for v in g.values())
     ax.set_ylim(0, tallest * (1.15 + 0.08 * ((len(groups) - 1) // 4)) or 1)
     ax.legend(fontsize=8, loc='upper center', ncol=min(len(groups), 4), frameon=False)
-    spread = any(v[metric]['std'] for g in groups.values() for v in g.values())
-    ax.set_title(f'Test {metric} per group' + (': mean over seeds, ±1 std' if spread else ''),
-                 fontsize=10)
+    ax.set_title(f'{context}{": t" if context else "T"}est {metric} per group' +
+                 (', mean over seeds, ±1 std' if spread else ''), fontsize=10)
     _save(fig, path)
 
 

@@ -172,9 +172,16 @@ def write_summary(out: Path, summary: Dict) -> None:
     write_json(out / 'compare.json', summary)
     monitor = summary['monitor']
     arms = summary['arms']
+    config = summary['settings']['config']
+    split = config['split'] + (f", {config['order']} order" if config['split'] == 'loo' else
+                               ', ranking the held-out items' if 'cold' in config['split']
+                               else '')
+    models = sorted({name.split('/')[0] for name in arms})
+    context = f"{config['graph']}, {split}, {', '.join(models)}"
     validation_curves({name: a['curves'] for name, a in arms.items()}, monitor,
-                      out / 'curves.png')
-    group_bars({name: a['groups'] for name, a in arms.items()}, monitor, out / 'groups.png')
+                      out / 'curves.png', context)
+    group_bars({name: a['groups'] for name, a in arms.items()}, monitor, out / 'groups.png',
+               context=context)
     with atomic_path(out / 'compare.md') as tmp:
         tmp.write_text(render_markdown(summary))
 

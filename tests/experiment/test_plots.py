@@ -64,3 +64,41 @@ def test_curves_rise_and_fall_as_their_values(tmp_path):
         assert sign * spearmanr(columns, rows).statistic > 0.9
     _, rows = _line_rows(_mask(path, COLOURS[3]))
     assert np.mean(np.abs(rows - np.median(rows)) <= 2) > 0.9  # horizontal
+
+
+def test_titles_name_the_setting_and_one_seed_draws_no_error_bars(tmp_path, monkeypatch):
+    from matplotlib.axes import Axes
+
+    from pyg_llminit.experiment.plots import validation_curves
+    drawn = {'titles': [], 'yerr': [], 'dots': 0}
+    set_title, bar, plot = Axes.set_title, Axes.bar, Axes.plot
+
+    def title(self, text, *args, **kwargs):
+        drawn['titles'].append(text)
+        return set_title(self, text, *args, **kwargs)
+
+    def bars(self, *args, yerr=None, **kwargs):
+        drawn['yerr'].append(yerr)
+        return bar(self, *args, yerr=yerr, **kwargs)
+
+    def lines(self, *args, **kwargs):
+        drawn['dots'] += len(args) > 2 and args[2] == 'o'
+        return plot(self, *args, **kwargs)
+    monkeypatch.setattr(Axes, 'set_title', title)
+    monkeypatch.setattr(Axes, 'bar', bars)
+    monkeypatch.setattr(Axes, 'plot', lines)
+    one = {'a': {'<=5': {'users': 3, 'ndcg@10': {'mean': 0.1, 'std': 0.0}}}}
+    group_bars(one, 'ndcg@10', tmp_path / 'g.png', context='amazon, loo, lightgcn')
+    assert drawn['yerr'] == [None]  # one seed: no error bars of zero height
+    assert drawn['titles'][-1] == 'amazon, loo, lightgcn: test ndcg@10 per group'
+    two = {'a': {'<=5': {'users': 3, 'ndcg@10': {'mean': 0.1, 'std': 0.02}}}}
+    group_bars(two, 'ndcg@10', tmp_path / 'g2.png')
+    assert drawn['yerr'][-1] == [0.02]
+    assert drawn['titles'][-1] == 'Test ndcg@10 per group, mean over seeds, ±1 std'
+    series = {'lightgcn/none': {1: [0.1, 0.2, 0.3], 2: [0.1, 0.2]}}
+    validation_curves(series, 'ndcg@10', tmp_path / 'c.png', 'amazon, loo, lightgcn')
+    assert drawn['titles'][-1] == ('amazon, loo, lightgcn: validation ndcg@10, mean over the '
+                                   'seeds still training (dot: a seed stopped), band of ±1 std')
+    assert drawn['dots'] == 1  # where seed 2 stopped
+    validation_curves({'x': {1: [0.1, 0.2]}}, 'ndcg@10', tmp_path / 'c1.png')
+    assert drawn['titles'][-1] == 'validation ndcg@10, one seed'
