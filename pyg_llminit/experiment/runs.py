@@ -142,17 +142,22 @@ class RunFolder:
             pass
 
     def write_provenance(self, data: 'HeteroData', graph: str) -> None:
-        r"""Versions, the graph as given and resolved, and its fingerprint."""
+        r"""Versions (the package's git commit when it runs from a checkout), the command
+        line, the graph as given and resolved, and its fingerprint."""
         import platform
+        import sys
+        from importlib.metadata import version
 
         import torch_geometric
 
         from .. import __version__
         from ..datasets.graph import graph_fingerprint
         write_json(self.path / self.PROVENANCE, {
-            'pyg_llminit': __version__, 'torch': torch.__version__,
-            'torch_geometric': torch_geometric.__version__,
-            'python': platform.python_version(), 'graph': graph,
+            'pyg_llminit': __version__, 'git_commit': _git_commit(),
+            'torch': torch.__version__, 'torch_geometric': torch_geometric.__version__,
+            'transformers': version('transformers'),
+            'python': platform.python_version(), 'command': sys.argv,
+            'graph': graph,
             'graph_path': str(Path(graph).absolute()) if Path(graph).exists() else None,
             'data': graph_fingerprint(data)})
 
@@ -301,6 +306,24 @@ class RunFolder:
 #: The entries of ``last.pt`` (see :meth:`~pyg_llminit.training.Trainer.checkpoint`).
 CHECKPOINT_KEYS = ('epoch', 'model', 'optimizer', 'rng', 'cuda_rng', 'generator', 'stopping',
                    'history', 'best_val', 'seconds')
+
+
+def _git_commit() -> Optional[str]:
+    r"""The commit of the checkout the package runs from (``+`` when it has uncommitted
+    changes); ``None`` for an installed wheel or without git."""
+    import subprocess
+    source = Path(__file__).resolve().parents[2]
+    if not (source / '.git').exists():
+        return None
+    try:
+        git = ['git', '-C', str(source)]
+        commit = subprocess.run([*git, 'rev-parse', 'HEAD'], capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run([*git, 'status', '--porcelain', '--untracked-files=no'],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ('+' if dirty else '')
 
 
 def _staging(path: Path) -> Path:

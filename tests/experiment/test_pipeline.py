@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -150,7 +151,13 @@ def test_provenance_is_recorded_and_a_changed_graph_refused(csv_graph, tmp_path)
     provenance = json.loads((out / 'provenance.json').read_text())
     assert provenance['graph_path'] == str(csv_graph.absolute())
     assert provenance['data']['users'] == 30 and len(provenance['data']['sha256']) == 64
-    assert {'pyg_llminit', 'torch', 'torch_geometric', 'python'} <= set(provenance)
+    assert {'pyg_llminit', 'torch', 'torch_geometric', 'python', 'transformers',
+            'command'} <= set(provenance)
+    root = Path(__file__).resolve().parents[2]
+    if (root / '.git').exists():  # the tests run from a checkout: its commit is recorded
+        head = subprocess.run(['git', 'rev-parse', 'HEAD'], capture_output=True, text=True,
+                              cwd=root).stdout.strip()
+        assert provenance['git_commit'].rstrip('+') == head
     load_run(out)  # unchanged: loads
     lines = (csv_graph / 'interactions.csv').read_text().splitlines()
     (csv_graph / 'interactions.csv').write_text('\n'.join(lines[:-1]) + '\n')
