@@ -222,7 +222,7 @@ def _train_new(config: ExperimentConfig, folder: Optional[RunFolder], root: Opti
                           protocol=cold_item_protocol(config, prepared))
         if folder is not None:
             folder.write_config(config)
-            folder.write_provenance(prepared.data, config.graph)
+            folder.write_provenance(prepared.data, config.graph, prepared.item_text)
     except BaseException:  # a run that fails before training leaves no empty folder
         if folder is not None:
             folder.discard_if_empty()

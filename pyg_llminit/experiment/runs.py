@@ -12,6 +12,7 @@ output); while it trains, also ``last.pt`` (the state after the last epoch, for 
 temporary name and renamed, so an interrupted run never leaves a half-written file.
 :func:`~pyg_llminit.experiment.load_run` rebuilds a finished run from its folder.
 """
+import hashlib
 import shutil
 import time
 from contextlib import ExitStack
@@ -141,9 +142,12 @@ class RunFolder:
         except OSError:  # holds files, or is gone
             pass
 
-    def write_provenance(self, data: 'HeteroData', graph: str) -> None:
+    def write_provenance(self, data: 'HeteroData', graph: str,
+                         text_vectors: Optional[torch.Tensor] = None) -> None:
         r"""Versions (the package's git commit when it runs from a checkout), the command
-        line, the graph as given and resolved, and its fingerprint."""
+        line, the graph as given and resolved, its fingerprint, and the identity of the
+        item text vectors ``[num_items, d_LLM]`` an LLMInit run started from (shape and
+        SHA-256 of their float32 bytes: the same vectors, whatever model or file made them)."""
         import platform
         import sys
         from importlib.metadata import version
@@ -159,7 +163,11 @@ class RunFolder:
             'python': platform.python_version(), 'command': sys.argv,
             'graph': graph,
             'graph_path': str(Path(graph).absolute()) if Path(graph).exists() else None,
-            'data': graph_fingerprint(data)})
+            'data': graph_fingerprint(data),
+            'text_vectors': None if text_vectors is None else {
+                'shape': list(text_vectors.shape),
+                'sha256': hashlib.sha256(text_vectors.detach().float().cpu().contiguous()
+                                         .numpy().tobytes()).hexdigest()}})
 
     def check_data(self, data: 'HeteroData') -> None:
         r"""Refuses a graph that differs from the one the run was trained on (runs without

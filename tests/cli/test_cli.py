@@ -328,6 +328,10 @@ def test_embed_out_writes_the_file_that_train_embedding_reads(csv_graph, tmp_pat
           '--root', str(tmp_path / 'cache'), '--out', str(tmp_path / 'run')])
     config = json.loads((tmp_path / 'run' / 'config.json').read_text())
     assert config['embedding_file'] == str(out)
+    import hashlib
+    vectors = json.loads((tmp_path / 'run' / 'provenance.json').read_text())['text_vectors']
+    assert vectors == {'shape': [25, 384], 'sha256': hashlib.sha256(
+        load_embedding(out).numpy().tobytes()).hexdigest()}  # the vectors it started from
     with pytest.raises(SystemExit):
         main(['embed', '--graph', str(csv_graph), '--out', str(tmp_path / 'x.npy')])
     assert capsys.readouterr().err.strip() == (

@@ -153,6 +153,7 @@ def test_provenance_is_recorded_and_a_changed_graph_refused(csv_graph, tmp_path)
     assert provenance['data']['users'] == 30 and len(provenance['data']['sha256']) == 64
     assert {'pyg_llminit', 'torch', 'torch_geometric', 'python', 'transformers',
             'command'} <= set(provenance)
+    assert provenance['text_vectors'] is None  # init none: no text vectors
     root = Path(__file__).resolve().parents[2]
     if (root / '.git').exists():  # the tests run from a checkout: its commit is recorded
         head = subprocess.run(['git', 'rev-parse', 'HEAD'], capture_output=True, text=True,
