@@ -101,6 +101,8 @@ def config_callback(ctx: click.Context, param: click.Parameter, value: str) -> s
     path = Path(value)
     data = read_config(path)
     known = {p.name: p for p in ctx.command.params if p.name != 'config'}
+    if isinstance(data.get('train'), dict):  # a run folder's config.json: train it again
+        data = run_config_options(data, known, path)
     defaults: Dict[str, Any] = {}
     for key, val in data.items():
         name = key.replace('-', '_')
@@ -119,4 +121,31 @@ def config_callback(ctx: click.Context, param: click.Parameter, value: str) -> s
     return value
 
 
-__all__: List[str] = ['parse_model_options', 'model_options_of', 'read_config', 'config_callback']
+def run_config_options(data: Dict[str, Any], known: Dict[str, click.Parameter],
+                       path: Path) -> Dict[str, Any]:
+    r"""A run folder's ``config.json`` (library names, the training settings nested under
+    ``train``) as the command's options, so that ``train --config RUN/config.json`` trains
+    that run again: each setting under the flag that sets it; a setting no flag sets must
+    have its default."""
+    from dataclasses import asdict
+
+    from ..experiment import ExperimentConfig
+    defaults = asdict(ExperimentConfig())
+    defaults.update(defaults.pop('train'))
+    flat = {k: v for k, v in data.items() if k != 'train'}
+    flat.update(data['train'])
+    options: Dict[str, Any] = {}
+    for key, value in flat.items():
+        name = flag(key).lstrip('-').replace('-', '_')
+        if key == 'model_options' or (name in known and value is not None):
+            options[key if key == 'model_options' else name] = value
+        elif name in known and key in ('user_groups', 'item_groups'):
+            options[name] = 'none'  # recorded as null: the run had no groups
+        elif name not in known and value != defaults.get(key, value):
+            raise UserInputError(f'config file {path}: {key} {value!r} is not set by any '
+                                 'option of this command')
+    return options
+
+
+__all__: List[str] = ['parse_model_options', 'model_options_of', 'read_config', 'config_callback',
+                      'run_config_options']

@@ -337,3 +337,29 @@ def test_embed_out_writes_the_file_that_train_embedding_reads(csv_graph, tmp_pat
     assert capsys.readouterr().err.strip() == (
         f'error: --out {tmp_path / "x.npy"}: name a .safetensors file (the format '
         '--embedding reads)')
+
+
+def test_train_config_of_a_run_folder_trains_that_run_again(csv_graph, tmp_path, cli_error):
+    r"""``train --config RUN/config.json`` reads the run folder's own schema and ends with
+    the same results.json (but the seconds)."""
+    common = ['--root', str(tmp_path / 'cache')]
+    main(['train', '--graph', str(csv_graph), '--model', 'sgl', '--init', 'none', '--dim',
+          '8', '--epochs', '3', '--seed', '7', '--batch-size', '16', '--topk', '5,10',
+          '--user-groups', 'none', '--model-option', 'ssl_weight=0.2', '--device', 'cpu',
+          '--out', str(tmp_path / 'first'), *common])
+    main(['train', '--config', str(tmp_path / 'first' / 'config.json'),
+          '--out', str(tmp_path / 'again'), *common])
+
+    def results(run):
+        values = json.loads((tmp_path / run / 'results.json').read_text())
+        return {k: v for k, v in values.items()
+                if k not in ('train_seconds', 'seconds_per_epoch')}
+    assert results('again') == results('first')
+    assert results('again')['config']['model_options'] == {'ssl_weight': 0.2}
+    config = json.loads((tmp_path / 'first' / 'config.json').read_text())
+    config['train']['eval_batch_size'] = 7  # no flag sets it: refused, not dropped
+    (tmp_path / 'edited.json').write_text(json.dumps(config))
+    cli_error(['train', '--config', str(tmp_path / 'edited.json'), '--out',
+               str(tmp_path / 'third'), *common],
+              f"error: config file {tmp_path / 'edited.json'}: eval_batch_size 7 is not set by "
+              'any option of this command')
