@@ -234,7 +234,7 @@ def check_writable_folder(folder: PathLike, param: str, shown: Any = None,
     :obj:`folder` is a writable folder or, with :obj:`create`, can be created in one (its
     nearest existing ancestor); :obj:`shown` is the value the user gave."""
     folder = Path(folder).absolute()
-    existing = next(p for p in [folder, *folder.parents] if p.exists())
+    existing = _nearest_existing(folder)
     if not create and existing != folder:
         problem = f'{folder} does not exist'
     elif not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
@@ -243,6 +243,11 @@ def check_writable_folder(folder: PathLike, param: str, shown: Any = None,
         return
     raise invalid(param, f'{folder if shown is None else shown}: cannot write there '
                   f'({problem})')
+
+
+def _nearest_existing(folder: Path) -> Path:
+    r""":obj:`folder` or its nearest ancestor that exists (the root always does)."""
+    return next(p for p in [folder, *folder.parents] if p.exists())
 
 
 def pyg_llminit_home() -> Path:
@@ -260,7 +265,7 @@ def check_folder(folder: PathLike, what: str) -> None:
     nearest of its ancestors that exists, is not a folder (a cache path that names a
     file); :obj:`what` names the setting. Being read-only is fine: a cache may be."""
     folder = Path(folder).absolute()
-    existing = next(p for p in [folder, *folder.parents] if p.exists())
+    existing = _nearest_existing(folder)
     if not existing.is_dir():
         shown = '' if existing == folder else f' ({existing} is a file)'
         raise UserInputError(f'{what} {folder}: not a folder{shown}',

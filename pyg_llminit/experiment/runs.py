@@ -24,6 +24,7 @@ import torch
 from ..errors import UserInputError, first_line, invalid
 from ..io import (check_writable_folder, exclusive, link_tree, load_torch, read_json,
                   recover_swap, save_torch, swap_folders, write_json)
+from ..training.trainer import CHECKPOINT_KEYS
 from .config import ExperimentConfig, from_flat_config
 from .per_user import read_per_user, write_per_user
 
@@ -309,11 +310,6 @@ class RunFolder:
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}('{self.path}')"
-
-
-#: The entries of ``last.pt`` (see :meth:`~pyg_llminit.training.Trainer.checkpoint`).
-CHECKPOINT_KEYS = ('epoch', 'model', 'optimizer', 'rng', 'cuda_rng', 'generator', 'stopping',
-                   'history', 'best_val', 'seconds')
 
 
 def _git_commit() -> Optional[str]:

@@ -48,6 +48,11 @@ class RunWriter(Protocol):
     def save_last(self, checkpoint: Dict[str, Any]) -> None: ...
 
 
+#: The entries of a :meth:`Trainer.checkpoint` (a run's ``last.pt``).
+CHECKPOINT_KEYS = ('epoch', 'model', 'optimizer', 'rng', 'cuda_rng', 'generator', 'stopping',
+                   'history', 'best_val', 'seconds')
+
+
 class Trainer:
     r"""Trains a :class:`~pyg_llminit.models.base.Recommender` on split graphs.
 
@@ -200,7 +205,8 @@ class Trainer:
     def checkpoint(self, epoch: int, stopping: EarlyStopping, best_val: Dict[str, float],
                    seconds: float) -> Dict[str, Any]:
         r"""Everything :meth:`fit` needs to go on after :obj:`epoch` exactly as if it had
-        never stopped: weights, optimizer, random-number states, early stopping, history."""
+        never stopped (the keys :data:`CHECKPOINT_KEYS`): weights, optimizer, random-number
+        states, early stopping, history."""
         return {'epoch': epoch, 'model': self.model.state_dict(),
                 'optimizer': self.optimizer.state_dict(), 'rng': torch.get_rng_state(),
                 'cuda_rng': (torch.cuda.get_rng_state_all() if torch.cuda.is_available()

@@ -65,3 +65,18 @@ def test_resume_refuses_other_options_and_finished_runs(finished_run, cli_error)
               'error: --resume continues a run with its own config.json: drop --lr')
     cli_error(['train', '--resume', str(out), '--root', str(root)],
               f'error: {out}: the run is finished')
+
+
+def test_checkpoint_keys_are_what_the_trainer_writes(small_graph):
+    from pyg_llminit.models import LightGCN
+    from pyg_llminit.training import TrainConfig, Trainer
+    from pyg_llminit.training.stopping import EarlyStopping
+    from pyg_llminit.training.trainer import CHECKPOINT_KEYS
+    from pyg_llminit.transforms.split import LeaveOneOutSplit
+    train, val, test = LeaveOneOutSplit()(small_graph)
+    trainer = Trainer(LightGCN(small_graph['user'].num_nodes, small_graph['item'].num_nodes,
+                               embedding_dim=4), train, val, test,
+                      TrainConfig(epochs=1, topk=(5,), monitor='ndcg@5', device='cpu'))
+    trainer.start()
+    checkpoint = trainer.checkpoint(1, EarlyStopping(1, 0, 1, 'strict'), {}, 0.0)
+    assert tuple(checkpoint) == CHECKPOINT_KEYS
