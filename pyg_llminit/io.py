@@ -11,7 +11,7 @@ from typing import Any, Iterator, Optional, Union
 
 import torch
 
-from .errors import UserInputError, invalid
+from .errors import DataError, StorageError, UserInputError, invalid
 
 PathLike = Union[str, os.PathLike]
 
@@ -135,7 +135,8 @@ def exclusive(target: PathLike, param: str = 'out', shown: Any = None) -> Iterat
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         lock_path.touch()
     except OSError as e:
-        raise invalid(param, f'{shown}: cannot write there ({e.strerror})') from None
+        raise invalid(param, f'{shown}: cannot write there ({e.strerror})',
+                      StorageError) from None
     lock = FileLock(str(lock_path), timeout=0)
     try:
         lock.acquire()
@@ -145,8 +146,8 @@ def exclusive(target: PathLike, param: str = 'out', shown: Any = None) -> Iterat
         except (OSError, ValueError, IndexError):
             holder = 'another process'
         raise invalid(param, f'{shown} is being written by another pyg-llminit process '
-                      f'({holder}): wait for it to finish, or choose another folder'
-                      ) from None
+                      f'({holder}): wait for it to finish, or choose another folder',
+                      StorageError) from None
     try:
         lock_path.write_text(f'{os.getpid()}\n')  # for the message of the next one
         yield
@@ -236,13 +237,13 @@ def check_writable_folder(folder: PathLike, param: str, shown: Any = None,
     folder = Path(folder).absolute()
     existing = _nearest_existing(folder)
     if not create and existing != folder:
-        problem = f'{folder} does not exist'
+        problem, kind = f'{folder} does not exist', UserInputError
     elif not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        problem = f'{existing} is not a writable folder'
+        problem, kind = f'{existing} is not a writable folder', StorageError
     else:
         return
     raise invalid(param, f'{folder if shown is None else shown}: cannot write there '
-                  f'({problem})')
+                  f'({problem})', kind)
 
 
 def _nearest_existing(folder: Path) -> Path:
@@ -285,7 +286,7 @@ def read_json(path: PathLike, key: Optional[str] = None) -> Any:
         value = json.loads(Path(path).read_text())
         return value if key is None else value[key]
     except (ValueError, KeyError, TypeError) as e:
-        raise UserInputError(f'{path}: malformed ({e})') from None
+        raise DataError(f'{path}: malformed ({e})') from None
 
 
 def save_torch(path: PathLike, obj: Any) -> None:

@@ -87,14 +87,15 @@ def finished_run(tmp_path_factory):
 
 @pytest.fixture
 def cli_error(capsys):
-    r"""``check(argv, message)``: the CLI run on :obj:`argv` exits with code 2 and prints
-    exactly one line to stderr, starting with :obj:`message`."""
-    def check(argv, message):
+    r"""``check(argv, message, code=2)``: the CLI run on :obj:`argv` exits with :obj:`code`
+    (2 a usage error, 3 a data error, 5 an I/O failure) and prints exactly one line to
+    stderr, starting with :obj:`message`."""
+    def check(argv, message, code=2):
         from pyg_llminit.cli.main import main
         with pytest.raises(SystemExit) as exc:
             main(argv)
-        assert exc.value.code == 2
         err = capsys.readouterr().err.strip()
+        assert exc.value.code == code, err
         assert err.startswith(message) and '\n' not in err
     return check
 

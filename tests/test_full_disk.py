@@ -1,6 +1,7 @@
 """A disk that fills up while a run, a text cache or a graph cache is written: a real
 size-limited file system (tmpfs), so that torch and safetensors fail as they do on a full
-disk. One ``error:`` line naming the file, exit 2, and what was there before intact."""
+disk. One ``error:`` line naming the file, exit 5 (an I/O failure), and what was there
+before intact."""
 import hashlib
 import os
 import subprocess
@@ -54,7 +55,7 @@ def _error(capsys, argv) -> str:
     with pytest.raises(SystemExit) as exc:
         main(argv)
     err = capsys.readouterr().err.strip()
-    assert exc.value.code == 2 and '\n' not in err and 'Traceback' not in err, err
+    assert exc.value.code == 5 and '\n' not in err and 'Traceback' not in err, err
     return err
 
 

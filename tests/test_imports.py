@@ -6,9 +6,9 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).parents[1] / 'pyg_llminit'
 #: The method's order: a module may import from its own package and the ones before it.
-LAYERS = [('errors', 'io', 'catalog', 'devices'), ('datasets', ), ('text', ), ('transforms', ),
-          ('models', ), ('evaluation', ), ('coldstart', ), ('training', ), ('experiment', ),
-          ('cli', '__main__')]
+LAYERS = [('errors', 'console', 'io', 'catalog', 'devices'), ('datasets', ), ('text', ),
+          ('transforms', ), ('models', ), ('evaluation', ), ('coldstart', ), ('training', ),
+          ('experiment', ), ('cli', '__main__')]
 
 
 def modules():

@@ -1,11 +1,11 @@
 """``pyg-llminit compare``: arms (backbones x initialisations) x seeds on one graph and
 split, run by :func:`~pyg_llminit.experiment.compare`."""
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import click
 
 from .experiment_options import experiment_config, experiment_options
-from .options import parse_ints
+from .options import logger_option, parse_ints, say
 
 
 def _names(value: str):
@@ -31,11 +31,13 @@ def _names(value: str):
               help='Folder of the comparison: one run folder per arm and seed under runs/, '
               'then compare.md, compare.json, curves.png and groups.png. Run the same '
               'command again to resume an interrupted comparison or add arms and seeds.')
+@logger_option
 @click.option('--jobs', default=1, show_default=True,
               help='Trainings at once, in worker processes sharing the CPU threads (their '
               'output goes to OUT/logs/).')
 def compare_command(inits: str, models: str, seeds: str, baseline: str, split_seed: int,
-                    out: str, jobs: int, root: Optional[str], **options: Any) -> None:
+                    out: str, jobs: int, root: Optional[str], loggers: Tuple[str, ...],
+                    **options: Any) -> None:
     """Compare initialisations (and backbones) over several seeds.
 
     Trains every arm with every seed on one graph, one split, one budget and one
@@ -63,4 +65,5 @@ def compare_command(inits: str, models: str, seeds: str, baseline: str, split_se
     base = experiment_config(model=model_names[0], init=base_init, seed=seed_list[0],
                              **options)
     compare(dataclasses.replace(base, split_seed=split_seed), model_names, init_names,
-            seed_list, out, baseline=baseline, jobs=jobs, root=root, log=click.echo)
+            seed_list, out, baseline=baseline, jobs=jobs, root=root, log=say,
+            loggers=loggers)

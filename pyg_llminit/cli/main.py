@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import click
 
-from ..errors import UserInputError, first_line, interrupt_on_sigterm
+from ..errors import EXIT_CODES, StorageError, UserInputError, first_line, interrupt_on_sigterm
 from .compare import compare_command
 from .embed import embed_command
 from .evaluate import evaluate_command
@@ -26,7 +26,11 @@ from .train import train_command
 @click.option('--verbose', is_flag=True,
               help='Also show the progress bars and warnings of transformers and '
                    'huggingface_hub (as PYG_LLMINIT_VERBOSE=1 does).')
-def cli(verbose: bool) -> None:
+@click.option('-q', '--quiet', is_flag=True,
+              help="Show results only: no line per epoch and no progress bar (as "
+                   "PYG_LLMINIT_QUIET=1 does); statistics, tables, warnings and errors still "
+                   "print, and a run's console.log keeps every line.")
+def cli(verbose: bool, quiet: bool) -> None:
     """LLMInit for PyTorch Geometric: train collaborative-filtering recommenders on
     bipartite user-item graphs, optionally starting from language-model item embeddings.
 
@@ -41,13 +45,19 @@ def cli(verbose: bool) -> None:
       pyg-llminit evaluate RUN                          a finished run's metrics again
 
     \b
-    Exit codes: 0 done; 2 a user mistake, a full disk, or a folder another process
-    writes (one 'error:' line); 130 interrupted (every file written is complete);
-    1 a bug (with its traceback).
-    """
-    if verbose:  # an environment variable, so compare's worker processes inherit it
+    Exit codes (every failure but a bug ends in one 'error:' line):
+    EXIT_CODES_TABLE"""
+    if verbose and quiet:
+        raise click.UsageError('--verbose and --quiet ask for opposite things: give one')
+    # environment variables, so compare's worker processes inherit them
+    if verbose:
         os.environ['PYG_LLMINIT_VERBOSE'] = '1'
+    if quiet:
+        os.environ['PYG_LLMINIT_QUIET'] = '1'
 
+
+cli.help = cli.help.replace('EXIT_CODES_TABLE', '  ' + '\n      '.join(  # one list for all
+    f'{code:<3} {meaning}' for code, meaning in EXIT_CODES.items()))
 
 for command in (train_command, compare_command, evaluate_command, recommend_command,
                 export_command, report_command, embed_command,
@@ -71,8 +81,9 @@ _STORAGE_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.E
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    r"""Entry point: user mistakes end in one ``error:`` line and exit code 2; Ctrl-C and
-    SIGTERM (torchrun stopping the ranks after one failed) leave no half-written file."""
+    r"""Entry point: user mistakes end in one ``error:`` line and the exit code of their
+    kind (:data:`~pyg_llminit.errors.EXIT_CODES`); Ctrl-C and SIGTERM (torchrun stopping
+    the ranks after one failed) leave no half-written file."""
     if int(os.environ.get('WORLD_SIZE', '1')) <= 1:
         return _run(argv)
     from ..training.distributed import exit_rank
@@ -107,14 +118,14 @@ def _report_errors(argv: Optional[List[str]], rank: str) -> None:
         cli.main(args=argv, prog_name='pyg-llminit', standalone_mode=False)
     except UserInputError as e:  # the library names parameters; show the flags
         click.echo(f'error: {rank}{e.in_terms_of(flag)}', err=True)
-        sys.exit(2)
+        sys.exit(e.exit_code)
     except OSError as e:
         if e.errno not in _STORAGE_ERRORS:
             raise  # not the disk: keep the traceback
         where = f' {e.filename}' if e.filename else ''
         click.echo(f'error: {rank}cannot write{where}: {e.strerror}; the files written '
                    'before are complete, nothing was half-written', err=True)
-        sys.exit(2)
+        sys.exit(StorageError.exit_code)
     except click.exceptions.Abort:  # a RuntimeError: let _run report it as an interrupt
         raise
     except RuntimeError as e:

@@ -3,7 +3,10 @@ takes, help texts, and the flag that sets each library parameter (so a library e
 parameter names is shown in flag names)."""
 from typing import Dict, List, Optional, Tuple
 
+import click
+
 from ..catalog import GRAPH_HELP
+from ..console import shown
 from ..devices import DEVICE_HELP
 from ..errors import UserInputError
 
@@ -17,6 +20,22 @@ ROOT_HELP = ('Cache folder for processed graphs (default: $PYG_LLMINIT_HOME or '
              '~/.cache/pyg-llminit).')
 ENCODER_HELP = ("a preset ('minilm', 384-d, the default; 'smollm2', 576-d; 'gemma3-270m'), "
                 'a folder or a Hugging Face id.')
+
+
+#: ``--logger``, on train and compare.
+logger_option = click.option(
+    '--logger', 'loggers', multiple=True, type=click.Choice(['csv', 'tensorboard'],
+                                                            case_sensitive=False),
+    help="Also report every epoch and the results to an experiment tracker, repeatable: "
+    "'csv' (RUN/metrics.csv) or 'tensorboard' (RUN/tensorboard/, for tensorboard --logdir; "
+    'pip install "pyg-llminit[tensorboard]"). A resumed run keeps its trackers.')
+
+
+def say(line: str) -> None:
+    r"""Prints a line of a run on the terminal, unless ``--quiet`` hides it (an epoch's
+    line; the run's ``console.log`` keeps it)."""
+    if shown(line):
+        click.echo(line)
 
 
 def flag(param: str) -> str:

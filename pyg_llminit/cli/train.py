@@ -2,7 +2,7 @@
 :class:`~pyg_llminit.experiment.ExperimentConfig` and run by
 :func:`~pyg_llminit.experiment.run_experiment`."""
 import dataclasses
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import click
 from click.core import ParameterSource
@@ -10,6 +10,7 @@ from click.core import ParameterSource
 from .. import catalog
 from ..errors import UserInputError
 from .experiment_options import experiment_config, experiment_options
+from .options import logger_option, say
 
 
 @click.command('train')
@@ -41,11 +42,12 @@ from .experiment_options import experiment_config, experiment_options
               "it and takes its place once its first epoch is on disk (files that are not a "
               "run's stay); a run that fails or is killed before leaves the earlier one as "
               "it was.")
+@logger_option
 @click.option('--force-reload', is_flag=True,
               help="Process the graph's raw files again instead of reading its cache.")
 def train_command(out: Optional[str], resume: Optional[str], overwrite: bool,
                   force_reload: bool, root: Optional[str], split_seed: Optional[int],
-                  **options: Any) -> None:
+                  loggers: Tuple[str, ...], **options: Any) -> None:
     """Train and evaluate a recommender; write a run folder.
 
     Prints the graph's statistics, one line per epoch (time, loss, validation metric) and a
@@ -76,10 +78,10 @@ def train_command(out: Optional[str], resume: Optional[str], overwrite: bool,
         if given:
             raise UserInputError(f'--resume continues a run with its own config.json: '
                                  f'drop {", ".join(given)}')
-        resume_run(resume, root, log=click.echo)
+        resume_run(resume, root, log=say)
         return
     config = experiment_config(**options)
     if split_seed is not None:
         config = dataclasses.replace(config, split_seed=split_seed)
-    run_experiment(config, out, root, log=click.echo, overwrite=overwrite,
-                   force_reload=force_reload)
+    run_experiment(config, out, root, log=say, overwrite=overwrite,
+                   force_reload=force_reload, loggers=loggers)

@@ -7,7 +7,7 @@ import os.path as osp
 import re
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
-from ..errors import UserInputError
+from ..errors import DataError, UserInputError
 from .base import InteractionDataset, check_filters, fetch, filter_tag, ratings_from_rows
 
 URL = 'https://snap.stanford.edu/data/amazon/productGraph/categoryFiles'
@@ -55,7 +55,7 @@ def read_ratings(path: str, min_rating: Optional[float] = None) -> Dict[str, lis
             rows = ((line, row) for line, row in enumerate(csv.reader(f), start=1) if row)
             return ratings_from_rows(rows, path, 'user,item,rating,timestamp', min_rating)
     except (UnicodeDecodeError, csv.Error) as e:
-        raise UserInputError(f'{path}: cannot read ({e})') from None
+        raise DataError(f'{path}: cannot read ({e})') from None
 
 
 def _text(value) -> str:
@@ -96,10 +96,10 @@ def read_metadata(path: str, asins: Optional[set] = None) -> Dict[str, Dict[str,
                     try:
                         entry = json.loads(text)
                     except ValueError:
-                        raise UserInputError(f'{path}: line {line}: not a Python dict or '
+                        raise DataError(f'{path}: line {line}: not a Python dict or '
                                              'JSON object') from None
                 if not isinstance(entry, dict) or 'asin' not in entry:
-                    raise UserInputError(f"{path}: line {line}: not an item record with "
+                    raise DataError(f"{path}: line {line}: not an item record with "
                                          "an 'asin'")
                 asin = str(entry['asin'])
                 if asins is not None and asin not in asins:
@@ -110,7 +110,7 @@ def read_metadata(path: str, asins: Optional[set] = None) -> Dict[str, Dict[str,
                     if value:
                         table[field][asin] = value
     except (OSError, EOFError, UnicodeDecodeError) as e:
-        raise UserInputError(f'{path}: cannot read ({e})') from None
+        raise DataError(f'{path}: cannot read ({e})') from None
     return {field: t for field, t in table.items() if t or field == 'title'}
 
 
@@ -202,7 +202,7 @@ class Amazon2014(InteractionDataset):
         ratings = read_ratings(self.raw_paths[0], self.min_rating)
         if not ratings['user_ids']:
             above = '' if self.min_rating is None else f' with rating >= {self.min_rating:g}'
-            raise UserInputError(f'{self.raw_paths[0]}: no ratings{above}')
+            raise DataError(f'{self.raw_paths[0]}: no ratings{above}')
         text = read_metadata(self.raw_paths[1], set(ratings['item_ids']))
         return dict(user_ids=ratings['user_ids'], item_ids=ratings['item_ids'],
                     time=ratings['time'], rating=ratings['rating'], item_text=text,

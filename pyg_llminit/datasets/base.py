@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from torch_geometric.data import InMemoryDataset
 from torch_geometric.data.dataset import files_exist
 
-from ..errors import UserInputError
+from ..errors import DataError, UserInputError
 from ..io import atomic_path, check_folder, file_lock, load_torch, pyg_llminit_home
 from .graph import build_interaction_graph
 
@@ -31,16 +31,16 @@ def parse_number(value: str, path: str, line: int, column: str, integer: bool = 
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise UserInputError(f"{path}: line {line}: column '{column}': cannot parse "
+        raise DataError(f"{path}: line {line}: column '{column}': cannot parse "
                              f"{value!r} as a number") from None
     if not math.isfinite(number):
-        raise UserInputError(f"{path}: line {line}: column '{column}': {value!r} is not a "
+        raise DataError(f"{path}: line {line}: column '{column}': {value!r} is not a "
                              'finite number')
     if integer and abs(number) > INT64_MAX:
-        raise UserInputError(f"{path}: line {line}: column '{column}': {value!r} is out of "
+        raise DataError(f"{path}: line {line}: column '{column}': {value!r} is out of "
                              'the 64-bit integer range')
     if not integer and abs(number) > FLOAT32_MAX:  # ratings are stored as float32
-        raise UserInputError(f"{path}: line {line}: column '{column}': {value!r} is out of "
+        raise DataError(f"{path}: line {line}: column '{column}': {value!r} is out of "
                              'the 32-bit float range')
     return int(number) if integer else number
 
@@ -60,7 +60,7 @@ def ratings_from_rows(rows: Iterable[Tuple[int, List[str]]], path: str, layout: 
     out: Dict[str, list] = {'user_ids': [], 'item_ids': [], 'rating': [], 'time': []}
     for line, fields in rows:
         if len(fields) != 4:
-            raise UserInputError(f'{path}: line {line}: {len(fields)} fields, expected 4 '
+            raise DataError(f'{path}: line {line}: {len(fields)} fields, expected 4 '
                                  f'({layout})')
         rating = parse_number(fields[2], path, line, 'rating')
         if min_rating is not None and rating < min_rating:
@@ -137,7 +137,7 @@ class InteractionDataset(InMemoryDataset):
         that way (truncated, corrupt, planted) is rebuilt from the raw files."""
         path = self.processed_paths[0]
         if osp.isdir(path):  # not ours to delete
-            raise UserInputError(f'{path}: a folder where the processed graph file belongs; '
+            raise DataError(f'{path}: a folder where the processed graph file belongs; '
                                  'remove it to rebuild the graph')
         try:
             data, self.slices, data_cls = load_torch(path)

@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Callable, Optional, Union
 
+from ..console import progress_disabled
 from ..errors import UserInputError
 
 #: Seconds to wait for the server on connect and on every read.
@@ -121,7 +122,7 @@ def _fetch_once(url: str, path: Path, open_url: Callable, timeout: float,
 def _progress_bar(name: str, total: Optional[int], enabled: bool):
     from tqdm.auto import tqdm
     return tqdm(total=total, unit='B', unit_scale=True, desc=f'downloading {name}',
-                disable=not enabled, leave=False)
+                disable=progress_disabled(enabled), leave=False)
 
 
 __all__ = ['download', 'DownloadError']

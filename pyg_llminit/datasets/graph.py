@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch_geometric.data import HeteroData
 
-from ..errors import UserInputError
+from ..errors import DataError
 
 USER, ITEM = 'user', 'item'
 EDGE_TYPE: Tuple[str, str, str] = (USER, 'rates', ITEM)
@@ -78,7 +78,7 @@ def build_interaction_graph(
         name (str): Name used in error messages.
     """
     if len(user_ids) != len(item_ids):
-        raise UserInputError(f'{name}: user and item columns differ in length')
+        raise DataError(f'{name}: user and item columns differ in length')
     # ids as ranks in their sorted vocabularies: integer work below, and no fixed-width
     # string array (one long id would make every row that wide)
     user_names, user_raw = _ranks(user_ids)
@@ -90,7 +90,7 @@ def build_interaction_graph(
     if r is not None and min_rating is not None:
         keep &= r >= min_rating
     if not keep.any():
-        raise UserInputError(f'{name}: no interaction left after rating >= {min_rating}')
+        raise DataError(f'{name}: no interaction left after rating >= {min_rating}')
 
     idx = np.nonzero(keep)[0]
     _, u_code = np.unique(user_raw[idx], return_inverse=True)
@@ -105,7 +105,7 @@ def build_interaction_graph(
     i_all, i_code = np.unique(item_raw[idx], return_inverse=True)
     mask = kcore_mask(u_code, i_code, k_core)
     if not mask.any():
-        raise UserInputError(
+        raise DataError(
             f'{name}: the graph is empty after {k_core}-core filtering')
     idx = idx[mask]
     # Final ids, sorted; edges sorted by (user, time) so each user's history is contiguous.

@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Tuple
 
 from torch_geometric.data import HeteroData
 
-from ..errors import UserInputError
+from ..errors import DataError, UserInputError
 from .base import check_filters, parse_number
 from .graph import build_interaction_graph
 
@@ -31,7 +31,7 @@ TEXT_TYPES = ('token', 'token_seq')
 def _rows(path: str, delimiter: str) -> Tuple[List[str], List[Tuple[int, List[str]]]]:
     r"""Header and ``(line number, fields)`` rows of a delimited text file."""
     if not osp.isfile(path):
-        raise UserInputError(f'{path}: ' + ('not a regular file (a pipe or a device?)'
+        raise DataError(f'{path}: ' + ('not a regular file (a pipe or a device?)'
                                             if osp.exists(path) else 'no such file'))
     quoting = csv.QUOTE_NONE if delimiter == '\t' else csv.QUOTE_MINIMAL
     try:
@@ -40,12 +40,12 @@ def _rows(path: str, delimiter: str) -> Tuple[List[str], List[Tuple[int, List[st
             header = next(reader, None)
             rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
     except (UnicodeDecodeError, csv.Error) as e:
-        raise UserInputError(f'{path}: cannot read ({e})') from None
+        raise DataError(f'{path}: cannot read ({e})') from None
     if not header:
-        raise UserInputError(f'{path}: empty file (a header line is required)')
+        raise DataError(f'{path}: empty file (a header line is required)')
     for line, row in rows:
         if len(row) != len(header):
-            raise UserInputError(f'{path}: line {line}: {len(row)} fields, expected '
+            raise DataError(f'{path}: line {line}: {len(row)} fields, expected '
                                  f'{len(header)} (the header has {len(header)} columns)')
     return [h.strip() for h in header], rows
 
@@ -56,7 +56,7 @@ def _column(header: List[str], names: Tuple[str, ...], path: str,
         if name in header:
             return header.index(name)
     if required:
-        raise UserInputError(f"{path}: missing column '{names[0]}' (columns: "
+        raise DataError(f"{path}: missing column '{names[0]}' (columns: "
                              f"{', '.join(header)})")
     return None
 
@@ -64,7 +64,7 @@ def _column(header: List[str], names: Tuple[str, ...], path: str,
 def _interactions(path: str, header: List[str], rows: List[Tuple[int, List[str]]],
                   rating_names: Tuple[str, ...], time_names: Tuple[str, ...]) -> Dict:
     if not rows:
-        raise UserInputError(f'{path}: no interactions')
+        raise DataError(f'{path}: no interactions')
     u = _column(header, USER_COLUMNS, path)
     i = _column(header, ITEM_COLUMNS, path)
     r = _column(header, rating_names, path, required=False)
@@ -88,7 +88,7 @@ def _check_ids(path: str, rows: List[Tuple[int, List[str]]], columns: Dict[str, 
     for kind, c in columns.items():
         for line, row in rows:
             if _CONTROL.search(row[c]):
-                raise UserInputError(f'{path}: line {line}: {kind} id {row[c]!r} holds a '
+                raise DataError(f'{path}: line {line}: {kind} id {row[c]!r} holds a '
                                      'control character (newline, tab, ...); ids must be '
                                      'one line of text')
 
@@ -101,11 +101,11 @@ def _item_text(path: str, header: List[str], rows: List[Tuple[int, List[str]]],
         seen: Dict[str, int] = {}
         for line, row in rows:
             if row[i] in seen:
-                raise UserInputError(f'{path}: line {line}: item id {row[i]!r} repeats line '
+                raise DataError(f'{path}: line {line}: item id {row[i]!r} repeats line '
                                      f'{seen[row[i]]}')
             seen[row[i]] = line
     if 'title' not in columns:
-        raise UserInputError(f"{path}: missing column 'title' (columns: {', '.join(header)})")
+        raise DataError(f"{path}: missing column 'title' (columns: {', '.join(header)})")
     return {field: {row[i]: row[c] for _, row in rows} for field, c in columns.items()}
 
 
@@ -131,7 +131,7 @@ def read_items(path: str, unique: bool = False) -> Dict[str, Dict[str, str]]:
 def _read_atomic(inter: str) -> Tuple[Dict, Optional[Dict[str, Dict[str, str]]]]:
     header, rows = _rows(inter, '\t')
     if len(header) == 1 and ',' in header[0]:
-        raise UserInputError(f'{inter}: RecBole atomic files are tab-separated, but its header '
+        raise DataError(f'{inter}: RecBole atomic files are tab-separated, but its header '
                              'is one column holding commas (a CSV file? name it .csv)')
     names = [h.split(':')[0] for h in header]
     data = _interactions(inter, names, rows, ('rating',), ('timestamp',))
@@ -210,7 +210,7 @@ def load_local_graph(path: str, min_rating: Optional[float] = None,
     inter = find_interactions(str(path))
     data, text = (_read_atomic if inter.endswith('.inter') else _read_csv)(inter)
     if min_rating is not None and 'rating' not in data:
-        raise UserInputError(f'{inter}: min_rating={min_rating:g} needs a rating column')
+        raise DataError(f'{inter}: min_rating={min_rating:g} needs a rating column')
     return build_interaction_graph(data['user_ids'], data['item_ids'], time=data.get('time'),
                                    rating=data.get('rating'), item_text=text,
                                    min_rating=min_rating, k_core=k_core, name=inter)

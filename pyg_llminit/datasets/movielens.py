@@ -6,7 +6,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from torch_geometric.data import extract_zip
 
-from ..errors import UserInputError
+from ..errors import DataError, UserInputError
 from .base import (InteractionDataset, check_filters, fetch, filter_tag, parse_number,
                    ratings_from_rows)
 
@@ -44,7 +44,7 @@ def normalize_variant(variant: str) -> str:
 def _lines(path: str, encoding: str = 'latin-1') -> Iterator[Tuple[int, str]]:
     r"""``(line number, line)`` for the non-blank lines of a text file."""
     if not osp.isfile(path):
-        raise UserInputError(f'{path}: no such file')
+        raise DataError(f'{path}: no such file')
     try:
         with open(path, encoding=encoding, newline='') as f:
             for number, line in enumerate(f, start=1):
@@ -52,7 +52,7 @@ def _lines(path: str, encoding: str = 'latin-1') -> Iterator[Tuple[int, str]]:
                 if line.strip():
                     yield number, line
     except UnicodeDecodeError as e:
-        raise UserInputError(f'{path}: cannot read ({e})') from None
+        raise DataError(f'{path}: cannot read ({e})') from None
 
 
 def read_ratings(path: str, sep: str) -> Dict[str, list]:
@@ -61,7 +61,7 @@ def read_ratings(path: str, sep: str) -> Dict[str, list]:
     rows = ((line, text.split(sep)) for line, text in _lines(path))
     out = ratings_from_rows(rows, path, f'user{sep}item{sep}rating{sep}timestamp')
     if not out['user_ids']:
-        raise UserInputError(f'{path}: no ratings')
+        raise DataError(f'{path}: no ratings')
     return out
 
 
@@ -81,7 +81,7 @@ def read_items_100k(path: str, genre_path: Optional[str] = None) -> Dict[str, Di
     for line, text in _lines(path):
         fields = text.split('|')
         if len(fields) != 5 + len(genres):
-            raise UserInputError(f'{path}: line {line}: {len(fields)} fields, expected '
+            raise DataError(f'{path}: line {line}: {len(fields)} fields, expected '
                                  f'{5 + len(genres)} (id|title|dates|URL|genre flags)')
         title[fields[0]] = fields[1].strip()
         genre[fields[0]] = ', '.join(g for g, flag in zip(genres, fields[5:])
@@ -98,7 +98,7 @@ def read_items_1m(path: str) -> Dict[str, Dict[str, str]]:
         movie, _, rest = text.partition('::')
         name, sep, genres = rest.rpartition('::')
         if not sep or not movie.strip():
-            raise UserInputError(f'{path}: line {line}: expected MovieID::Title::Genres')
+            raise DataError(f'{path}: line {line}: expected MovieID::Title::Genres')
         title[movie.strip()] = name.strip()
         genre[movie.strip()] = ', '.join(g for g in genres.strip().split('|') if g)
     return {'title': title, 'genres': genre}
@@ -169,7 +169,7 @@ class MovieLens(InteractionDataset):
         try:
             extract_zip(path, self.raw_dir)
         except (zipfile.BadZipFile, OSError) as e:
-            raise UserInputError(f'{path}: not a usable zip archive ({e})') from None
+            raise DataError(f'{path}: not a usable zip archive ({e})') from None
         os.unlink(path)
 
     def read(self) -> Dict[str, Any]:

@@ -6,6 +6,8 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from ..console import progress_disabled
+
 #: Maps user indices ``[B]`` to scores ``[B, num_items]``.
 ScoreFn = Callable[[Tensor], Tensor]
 
@@ -64,7 +66,7 @@ def ranked_lists(score_fn: ScoreFn, users: Tensor, exclude: UserItems, k: int,
     """
     items, scores = [], []
     for start in tqdm(range(0, users.numel(), batch_size), desc='ranking', unit='batch',
-                      disable=None if progress else True, leave=False):
+                      disable=progress_disabled(progress), leave=False):
         chunk = users[start:start + batch_size]
         values, top = top_k_unseen(score_fn(chunk.to(device) if device else chunk).float(),
                                    chunk, exclude, k)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence, Union
 
 from ..errors import UserInputError, invalid
+from .trackers import check_trackers
 from ..io import exclusive, read_json, write_json
 from .config import ExperimentConfig
 from .plan import Arm, arm_config, check_out, check_seeds, finished, plan_arms, shared_settings
@@ -51,7 +52,7 @@ def _stop_worker(signum, frame):
 
 
 def _train(config: Dict, folder: str, root: Optional[str], embedding, threads: int,
-           log_file: Optional[str], log: Log = print) -> None:
+           log_file: Optional[str], loggers: Sequence[str] = (), log: Log = print) -> None:
     r"""One training, in this process or a worker (whose output goes to :obj:`log_file`):
     resumes an interrupted run folder, replaces one that failed before its first epoch,
     else starts it."""
@@ -76,7 +77,7 @@ def _train(config: Dict, folder: str, root: Optional[str], embedding, threads: i
             resume_run(folder, root, log=log)
         else:
             run_experiment(ExperimentConfig.from_dict(config), folder, root, log=log,
-                           embedding=embedding, overwrite=True)
+                           embedding=embedding, overwrite=True, loggers=loggers)
     except KeyboardInterrupt:
         if stream:
             log('interrupted')
@@ -90,7 +91,7 @@ def _train(config: Dict, folder: str, root: Optional[str], embedding, threads: i
 def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
             seeds: Sequence[int], out: Union[str, Path], baseline: Optional[str] = None,
             jobs: int = 1, root: Optional[str] = None, log: Log = print,
-            embedding=None) -> Dict:
+            embedding=None, loggers: Sequence[str] = ()) -> Dict:
     r"""Trains every arm with every seed (what is not finished yet) and summarises them.
 
     Args:
@@ -106,17 +107,20 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
         log (callable): Receives the graph statistics and one line per training.
         embedding (Tensor, optional): Precomputed item embeddings ``[I, d_LLM]`` instead of
             encoding the item texts with ``base.encoder``.
+        loggers (sequence of str): Experiment trackers every run also reports to (see
+            :func:`~pyg_llminit.experiment.run_experiment`).
 
     Returns:
         The contents of ``compare.json`` (see :func:`~pyg_llminit.experiment.summary.summarise`).
     """
     with exclusive(out, 'out'):  # one comparison per folder at a time
-        return _compare(base, models, inits, seeds, out, baseline, jobs, root, log, embedding)
+        return _compare(base, models, inits, seeds, out, baseline, jobs, root, log, embedding,
+                        check_trackers(loggers))
 
 
 def _compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
              seeds: Sequence[int], out: Union[str, Path], baseline: Optional[str], jobs: int,
-             root: Optional[str], log: Log, embedding) -> Dict:
+             root: Optional[str], log: Log, embedding, loggers: Sequence[str]) -> Dict:
     from ..transforms.llminit import check_dim
     from .features import item_text_embedding
     from .pipeline import check_dim_fits_encoder, prepare
@@ -158,7 +162,8 @@ def _compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str]
         folder = out / 'runs' / arm.folder(seed)
         log_file = str(out / 'logs' / f'{arm.folder(seed)}.log') if jobs > 1 else None
         return (configs[arm, seed].to_dict(), str(folder), root,
-                embedding if configs[arm, seed].uses_text else None, threads, log_file)
+                embedding if configs[arm, seed].uses_text else None, threads, log_file,
+                loggers)
 
     def done(arm: Arm, seed: int, count: int) -> None:
         results = json.loads((out / 'runs' / arm.folder(seed) / RunFolder.RESULTS).read_text())

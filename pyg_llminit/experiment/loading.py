@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Dict, NamedTuple, Optional, Sequence, Union
 
 import torch
 
-from ..errors import UserInputError, first_line
+from ..errors import DataError, UserInputError, first_line
 from .config import ExperimentConfig
 from .runs import RunFolder
 
@@ -56,7 +56,7 @@ def load_run(run_dir: Union[str, Path], root: Optional[str] = None,
     try:
         model.load_state_dict(folder.read_best())
     except RuntimeError as e:
-        raise UserInputError(f'{folder.path / folder.BEST} does not fit the model of its '
+        raise DataError(f'{folder.path / folder.BEST} does not fit the model of its '
                              f'config.json: {first_line(e, lines=2)}') from None
     model.to(device).eval()
     num_users, num_items = model.num_users, model.num_items

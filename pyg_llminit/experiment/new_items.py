@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from ..errors import UserInputError
+from ..errors import DataError, UserInputError
 from ..transforms.split import train_index
 from ..coldstart.maps import fit_on_warm_items
 
@@ -28,9 +28,9 @@ def read_new_items(path: str) -> HeteroData:
     fields = read_items(path, unique=True)
     ids = list(fields['title'])
     if not ids:
-        raise UserInputError(f'{path}: no items')
+        raise DataError(f'{path}: no items')
     if not any(text.strip() for column in fields.values() for text in column.values()):
-        raise UserInputError(f'{path}: every item text is empty')
+        raise DataError(f'{path}: every item text is empty')
     data = HeteroData()
     data['item'].num_nodes = len(ids)
     data['item'].ids = ids
@@ -56,13 +56,13 @@ def check_new_items(run: 'Run', new: HeteroData, path: str) -> None:
                              'map from text to item embedding with')
     missing = [f for f in wanted if f not in new['item']]
     if missing:
-        raise UserInputError(f"{path}: missing column '{missing[0]}' (the run's item text "
+        raise DataError(f"{path}: missing column '{missing[0]}' (the run's item text "
                              f"uses {', '.join(wanted)})")
     known = set(run.data['item'].ids)
     clash = [i for i in new['item'].ids if i in known]
     if clash:
         shown = ', '.join(clash[:3]) + (f' and {len(clash) - 3} more' if len(clash) > 3 else '')
-        raise UserInputError(f'{path}: {len(clash)} item id(s) already in the graph ({shown}):'
+        raise DataError(f'{path}: {len(clash)} item id(s) already in the graph ({shown}):'
                              ' new items need new ids')
 
 

@@ -21,6 +21,7 @@ from ..errors import invalid
 from ..evaluation.collapse import collapse_of
 from .config import ExperimentConfig
 from .runs import RunFolder
+from .trackers import check_trackers, trackers_in
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -156,7 +157,7 @@ def create_model(config: ExperimentConfig, prepared: Prepared) -> 'Recommender':
 def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = None,
                    root: Optional[str] = None, log: Log = print,
                    embedding: Optional[Tensor] = None, overwrite: bool = False,
-                   force_reload: bool = False) -> Dict:
+                   force_reload: bool = False, loggers: Sequence[str] = ()) -> Dict:
     r"""Prepares, trains with early stopping and tests one experiment, printing the graph's
     statistics first and a results table last, and writes its run folder.
 
@@ -174,6 +175,8 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
         embedding (Tensor, optional): Precomputed item embeddings (see :func:`prepare`).
         overwrite (bool): Replace the run files already in :obj:`out`.
         force_reload (bool): Process the graph's raw files again, ignoring its cache.
+        loggers (sequence of str): Experiment trackers the run also reports to:
+            ``'csv'``, ``'tensorboard'`` (see :mod:`~pyg_llminit.experiment.trackers`).
 
     Returns:
         The contents of ``results.json``: ``config``, ``world_size``, ``best_epoch``,
@@ -194,7 +197,10 @@ def run_experiment(config: ExperimentConfig, out: Union[None, str, 'Path'] = Non
         from ..training.batches import check_neighbor_sampling
         check_neighbor_sampling()
     log = log if rank == 0 else (lambda line: None)
+    check_trackers(loggers)  # an unknown or uninstalled one fails before the folder
     folder = RunFolder.for_new_run(out, config, overwrite) if rank == 0 else None
+    if folder is not None:
+        folder.track(loggers)
     try:  # the folder stays locked until the run ends
         return _train_new(config, folder, root, log, embedding, force_reload and rank == 0,
                           world)
@@ -238,7 +244,8 @@ def resume_run(run_dir: Union[str, 'Path'], root: Optional[str] = None,
     r"""Continues an interrupted run (killed, out of time, Ctrl-C) from the ``last.pt`` of
     its folder, exactly as if it had never stopped: the same weights, optimizer state,
     random-number states and early stopping, so it ends with the ``results.json`` an
-    uninterrupted run would have written. One process only.
+    uninterrupted run would have written; it reports to the trackers it reported to
+    before. One process only.
 
     Args:
         run_dir (str or Path): The run folder.
@@ -246,6 +253,7 @@ def resume_run(run_dir: Union[str, 'Path'], root: Optional[str] = None,
         log (callable): Receives every line of output.
     """
     with RunFolder(run_dir).lock('resume') as folder:
+        folder.track(trackers_in(folder.path))  # the trackers it reported to before
         return _resume(folder, root, log)
 
 

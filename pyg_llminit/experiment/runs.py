@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 
 import torch
 
-from ..errors import UserInputError, first_line, invalid
+from ..errors import DataError, UserInputError, first_line, invalid
 from ..io import (check_writable_folder, exclusive, link_tree, load_torch, read_json,
                   recover_swap, save_torch, swap_folders, write_json)
 from ..training.trainer import CHECKPOINT_KEYS
 from .config import ExperimentConfig, from_flat_config
 from .per_user import read_per_user, write_per_user
+from .trackers import TRACKER_FILES, open_trackers
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
@@ -44,12 +45,20 @@ class RunFolder:
     CONFIG, HISTORY, BEST, RESULTS = 'config.json', 'history.json', 'best.pt', 'results.json'
     PROVENANCE, LAST, PER_USER = 'provenance.json', 'last.pt', 'test_per_user.csv'
     CONSOLE = 'console.log'
-    FILES = (CONFIG, HISTORY, BEST, RESULTS, PROVENANCE, PER_USER, CONSOLE)
+    FILES = (CONFIG, HISTORY, BEST, RESULTS, PROVENANCE, PER_USER, CONSOLE,
+             *TRACKER_FILES.values())
 
     def __init__(self, path: Union[str, Path]) -> None:
         self.path = Path(path)
         self._target: Optional[Path] = None  # with overwrite: where self.path goes, complete
         self._held = ExitStack()
+        self._trackers: list = []
+
+    def track(self, loggers: Sequence[str]) -> 'RunFolder':
+        r"""Also reports every epoch and the results to these experiment trackers
+        (:mod:`~pyg_llminit.experiment.trackers`); they keep their files in the folder."""
+        self._trackers = open_trackers(loggers, lambda: self.path)
+        return self
 
     @classmethod
     def for_new_run(cls, out: Optional[Union[str, Path]], config: ExperimentConfig,
@@ -106,6 +115,8 @@ class RunFolder:
     def close(self) -> None:
         r"""Ends the run's hold on the folder: a replacement that never completed its first
         epoch is removed (the earlier run stays as it was), then the lock is released."""
+        for tracker in self._trackers:
+            tracker.close()
         if self._target is not None:
             shutil.rmtree(self.path, ignore_errors=True)
             self.path, self._target = self._target, None
@@ -184,7 +195,7 @@ class RunFolder:
                        if now[k] != recorded.get(k)]
             what = (', '.join(f'{k} {recorded.get(k):,} -> {now[k]:,}' for k in changed)
                     or 'same counts, different ids or interactions')
-            raise UserInputError(f'{self.path}: the graph is no longer the one this run was '
+            raise DataError(f'{self.path}: the graph is no longer the one this run was '
                                  f'trained on ({what})')
 
     def write_config(self, config: ExperimentConfig) -> None:
@@ -198,6 +209,8 @@ class RunFolder:
         write_json(self.path / self.HISTORY, history)
         if self._target is not None:
             self._swap_in()
+        for tracker in self._trackers:
+            tracker.epoch(history)
 
     def _swap_in(self) -> None:
         staging, target = self.path, self._target
@@ -216,6 +229,8 @@ class RunFolder:
         save_torch(self.path / self.LAST, checkpoint)
 
     def write_results(self, results: Dict[str, Any]) -> None:
+        for tracker in self._trackers:  # before results.json: a finished run has them all
+            tracker.finish(results)
         write_json(self.path / self.RESULTS, results)
         (self.path / self.LAST).unlink(missing_ok=True)  # finished: nothing to resume
 
@@ -245,12 +260,12 @@ class RunFolder:
         try:
             checkpoint = load_torch(file)
         except Exception as e:  # noqa: BLE001 - a corrupt or foreign pickle raises all kinds
-            raise UserInputError(f'{file}: cannot read it ({type(e).__name__}); the run '
+            raise DataError(f'{file}: cannot read it ({type(e).__name__}); the run '
                                  'cannot be resumed') from None
         missing = [k for k in CHECKPOINT_KEYS if k not in checkpoint] \
             if isinstance(checkpoint, dict) else ['epoch']
         if missing:
-            raise UserInputError(f"{file}: not a checkpoint of train (no '{missing[0]}'); "
+            raise DataError(f"{file}: not a checkpoint of train (no '{missing[0]}'); "
                                  'the run cannot be resumed')
         checkpoint['best_model'] = self.read_best()
         return checkpoint
@@ -267,11 +282,11 @@ class RunFolder:
         missing = [k for k in ('graph', 'model', 'init') if k not in values] \
             if isinstance(values, dict) else []
         if missing:  # every run records these: defaults would stand in for another run
-            raise UserInputError(f"{file}: malformed (no '{missing[0]}')")
+            raise DataError(f"{file}: malformed (no '{missing[0]}')")
         try:
             config = ExperimentConfig.from_dict(values)
         except (TypeError, ValueError) as e:
-            raise UserInputError(f'{file}: malformed ({e})') from None
+            raise DataError(f'{file}: malformed ({e})') from None
         return self._graph_as_recorded(config)
 
     def _graph_as_recorded(self, config: ExperimentConfig) -> ExperimentConfig:
@@ -302,10 +317,10 @@ class RunFolder:
         try:
             state = load_torch(self.path / self.BEST)
         except Exception as e:  # noqa: BLE001 - a corrupt pickle raises all kinds
-            raise UserInputError(f'{self.path / self.BEST}: cannot read it, truncated or not '
+            raise DataError(f'{self.path / self.BEST}: cannot read it, truncated or not '
                                  f'a checkpoint ({first_line(e, width=120)})') from None
         if not isinstance(state, dict):
-            raise UserInputError(f'{self.path / self.BEST}: not a state dict')
+            raise DataError(f'{self.path / self.BEST}: not a state dict')
         return state
 
     def __repr__(self) -> str:

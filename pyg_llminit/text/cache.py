@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from ..errors import UserInputError, first_line
+from ..errors import DataError, StorageError, UserInputError, first_line
 from ..io import PathLike, atomic_path, file_lock, load_torch
 from ..io import pyg_llminit_home
 from .encoder import TextEncoder
@@ -64,7 +64,7 @@ def _write(path: Path, tensor: Tensor, meta: Dict[str, str]) -> None:
             else:  # pragma: no cover
                 torch.save({'embeddings': tensor, 'metadata': meta}, tmp)
     except OSError as err:
-        raise UserInputError(f'cannot write the embedding cache {path}: '
+        raise StorageError(f'cannot write the embedding cache {path}: '
                              f'{err.strerror or err}') from err
 
 
@@ -176,7 +176,7 @@ class EmbeddingCache:
             raise RuntimeError(f'{encoder!r} returned shape {tuple(emb.shape)} for '
                                f'{len(texts)} texts')
         if not bool(torch.isfinite(emb).all()):
-            raise UserInputError(f"text model '{encoder.name}' produced non-finite vectors "
+            raise DataError(f"text model '{encoder.name}' produced non-finite vectors "
                                  '(with dtype float16/bfloat16, try float32)')
         return emb
 
@@ -240,15 +240,15 @@ def load_embedding(path: PathLike, num_items: Optional[int] = None) -> Tensor:
                     raise ValueError(f'expected one tensor, found {len(keys)}')
                 embedding = f.get_tensor(keys[0])
     except Exception as err:  # noqa: BLE001 - any unreadable file is the same user error
-        raise UserInputError(f'cannot read embedding file {path}: {first_line(err)}') \
+        raise DataError(f'cannot read embedding file {path}: {first_line(err)}') \
             from None
     if not isinstance(embedding, Tensor) or embedding.dim() != 2:
-        raise UserInputError(f'embedding file {path} must hold one 2-D tensor [items, dims]')
+        raise DataError(f'embedding file {path} must hold one 2-D tensor [items, dims]')
     if num_items is not None and embedding.size(0) != num_items:
-        raise UserInputError(f'embedding file {path} has {embedding.size(0)} rows, but the '
+        raise DataError(f'embedding file {path} has {embedding.size(0)} rows, but the '
                              f'graph has {num_items} items')
     if not torch.isfinite(embedding).all():
-        raise UserInputError(f'embedding file {path} holds NaN or inf values')
+        raise DataError(f'embedding file {path} holds NaN or inf values')
     return embedding.float()
 
 

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from ..console import progress_disabled
 from ..devices import resolve_device
 from ..errors import UserInputError, first_line
 
@@ -273,7 +274,7 @@ class TextEncoder:
         order = sorted((i for i in range(len(texts)) if lengths[i] > 0),
                        key=lambda i: -lengths[i])
         model = self.model
-        bar = tqdm(total=len(texts), disable=None if progress else True, unit='text',
+        bar = tqdm(total=len(texts), disable=progress_disabled(progress), unit='text',
                    desc=f'encoding with {self.name}')
         with bar, torch.inference_mode():
             bar.update(len(texts) - len(order))

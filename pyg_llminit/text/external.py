@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..errors import UserInputError
+from ..errors import DataError, UserInputError
 from .cache import load_embedding
 
 SUFFIXES = ('.csv', '.tsv', '.npz', '.safetensors', '.pt')
@@ -45,7 +45,7 @@ def _read_npz(path: Path):
             ids = [str(i) for i in arrays['ids'].tolist()]
             vectors = np.asarray(arrays['embedding'], dtype=np.float32)
     except (KeyError, ValueError, OSError) as e:
-        raise UserInputError(f"embedding file {path}: needs arrays 'ids' and 'embedding' "
+        raise DataError(f"embedding file {path}: needs arrays 'ids' and 'embedding' "
                              f'({e})', param='embedding') from None
     return ids, vectors
 
@@ -63,37 +63,37 @@ def _read_table(path: Path):
             except ValueError:
                 if line == 1:  # a header
                     continue
-                raise UserInputError(f'embedding file {path}: line {line}: the values after '
+                raise DataError(f'embedding file {path}: line {line}: the values after '
                                      'the id must be numbers', param='embedding') from None
             if rows and len(values) != len(rows[0]):
-                raise UserInputError(f'embedding file {path}: line {line} has {len(values)} '
+                raise DataError(f'embedding file {path}: line {line} has {len(values)} '
                                      f'values, the rows before {len(rows[0])}',
                                      param='embedding')
             ids.append(row[0].strip())
             rows.append(values)
     if not rows or not rows[0]:
-        raise UserInputError(f'embedding file {path}: no vectors', param='embedding')
+        raise DataError(f'embedding file {path}: no vectors', param='embedding')
     return ids, np.asarray(rows, dtype=np.float32)
 
 
 def _match(path: Path, ids: List[str], vectors: np.ndarray, item_ids: Sequence[str]) -> Tensor:
     if vectors.ndim != 2 or vectors.shape[0] != len(ids):
-        raise UserInputError(f'embedding file {path}: {len(ids)} ids but vectors of shape '
+        raise DataError(f'embedding file {path}: {len(ids)} ids but vectors of shape '
                              f'{tuple(vectors.shape)}', param='embedding')
     row_of: Dict[str, int] = {}
     for row, item in enumerate(ids):
         if item in row_of:
-            raise UserInputError(f"embedding file {path}: item id '{item}' appears twice",
+            raise DataError(f"embedding file {path}: item id '{item}' appears twice",
                                  param='embedding')
         row_of[item] = row
     missing = [i for i in item_ids if i not in row_of]
     if missing:
-        raise UserInputError(f'embedding file {path}: no vector for {len(missing):,} of the '
+        raise DataError(f'embedding file {path}: no vector for {len(missing):,} of the '
                              f"graph's {len(item_ids):,} items (e.g. '{missing[0]}')",
                              param='embedding')
     matched = torch.from_numpy(vectors[[row_of[i] for i in item_ids]])
     if not torch.isfinite(matched).all():
-        raise UserInputError(f'embedding file {path} holds NaN or inf values',
+        raise DataError(f'embedding file {path} holds NaN or inf values',
                              param='embedding')
     return matched.float()
 

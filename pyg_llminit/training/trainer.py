@@ -13,7 +13,8 @@ from torch_geometric.data import HeteroData
 from tqdm.auto import tqdm
 
 from ..datasets.graph import ITEM, USER
-from ..errors import UserInputError, first_line, invalid
+from ..console import Detail, progress_disabled
+from ..errors import TrainingDiverged, UserInputError, first_line, invalid
 from ..evaluation.protocol import evaluate_held_out, held_out_evaluator
 from ..models.propagation import normalized_adjacency
 from ..models.base import Recommender
@@ -167,8 +168,8 @@ class Trainer:
         steps = len(self.batches) if max_steps is None else min(max_steps, len(self.batches))
         batches = self.batches.epoch(self.model, self.generator, self.neg_generator)
         for step, (adj, user, pos, neg) in enumerate(tqdm(
-                batches, total=steps, desc=f'epoch {epoch}', leave=False, disable=None,
-                unit='batch')):
+                batches, total=steps, desc=f'epoch {epoch}', leave=False,
+                disable=progress_disabled(), unit='batch')):
             if step >= steps:
                 break
             adj = adj if adj is self.adj else adj.to(self.device)
@@ -250,8 +251,9 @@ class Trainer:
             done = self._restore(resume, stopping)
             best_state, best_val = resume['best_model'], resume['best_val']
             seconds_before = float(resume['seconds'])
-            self.log(f'resuming after epoch {done} (best so far: epoch '
-                     f'{stopping.best_epoch}, val {cfg.monitor} {stopping.best_score:.4f})')
+            self.log(Detail(f'resuming after epoch {done} (best so far: epoch '
+                            f'{stopping.best_epoch}, val {cfg.monitor} '
+                            f'{stopping.best_score:.4f})'))
         wall = time.perf_counter() - seconds_before
         stop = done > 0 and stopping.should_stop()
         for epoch in range(done + 1, 0 if stop else cfg.epochs + 1):
@@ -259,8 +261,8 @@ class Trainer:
             loss = self.train_epoch(epoch)
             train_s = time.perf_counter() - t0
             if not math.isfinite(loss):  # every rank sees the same mean: all stop here
-                raise UserInputError(f'training diverged: the loss of epoch {epoch} is {loss} '
-                                     '(try a lower lr); the best checkpoint so far is intact')
+                raise TrainingDiverged(f'training diverged: the loss of epoch {epoch} is {loss} '
+                                       '(try a lower lr); the best checkpoint so far is intact')
             if self.rank != 0:  # rank 0 validates and decides; the others follow
                 if broadcast_flag(False, self.device):
                     break
@@ -280,9 +282,9 @@ class Trainer:
                 self.writer.save_last(self.checkpoint(epoch, stopping, best_val,
                                                       time.perf_counter() - wall))
                 self.writer.save_history([asdict(h) for h in self.history])
-            self.log(f'epoch {epoch:3d} | train {train_s:5.1f}s | total {total_s:5.1f}s | '
-                     f'loss {loss:.4f} | val {cfg.monitor} {score:.4f}'
-                     f'{"  *" if improved else ""}')
+            self.log(Detail(f'epoch {epoch:3d} | train {train_s:5.1f}s | total {total_s:5.1f}s'
+                            f' | loss {loss:.4f} | val {cfg.monitor} {score:.4f}'
+                            f'{"  *" if improved else ""}'))
             if self.world > 1:
                 broadcast_flag(stop, self.device)
             if stop:

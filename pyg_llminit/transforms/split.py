@@ -24,7 +24,7 @@ from torch_geometric.transforms import BaseTransform
 
 from ..datasets.graph import EDGE_TYPE, REV_EDGE_TYPE
 from ..catalog import ORDERS
-from ..errors import UserInputError
+from ..errors import DataError, UserInputError
 
 
 
@@ -65,7 +65,7 @@ def rank_within_user(user: Tensor, time: Optional[Tensor], order: str = 'time',
 
 def _check_graph(data: HeteroData) -> None:
     if EDGE_TYPE not in data.edge_types or data[EDGE_TYPE].num_edges == 0:
-        raise UserInputError('the graph has no user-item interactions')
+        raise DataError('the graph has no user-item interactions')
 
 
 def make_split_data(data: HeteroData, split_of_edge: Tensor) -> Tuple[HeteroData, ...]:

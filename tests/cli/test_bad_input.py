@@ -323,6 +323,18 @@ CASES = [
     ('export-out-a-file', ['export', '{ws}/run', '--out', '{ws}/file'],
      'error: --out {ws}/file is a file: export writes a folder'),
 ]
+#: The cases whose data cannot be used (exit 3) and whose folder cannot be written (exit 5);
+#: every other case is a usage error (exit 2).
+DATA_ERRORS = {
+    'compare-nan-embedding', 'embedding-not-a-pickle', 'empty-graph', 'evaluate-blank-config',
+    'evaluate-config-graph-int', 'evaluate-config-other-dim', 'evaluate-config-seed-text',
+    'evaluate-empty-best', 'evaluate-junk-best', 'evaluate-truncated-best', 'id-with-newline',
+    'id-with-tab', 'inf-timestamp', 'inter-with-commas', 'missing-column', 'nan-rating',
+    'new-items-empty-texts', 'new-items-known-ids', 'new-items-no-id', 'new-items-no-text',
+    'new-items-repeated-id', 'processed-graph-a-folder', 'rating-beyond-float32',
+    'resume-config-graph-int', 'resume-foreign-last', 'resume-planted-last',
+    'timestamp-overflow', 'timestamp-text'}
+IO_ERRORS = {'evaluate-out-unwritable', 'out-under-a-file'}
 #: Cases also run as a real process, to see exactly what a user sees.
 IN_SUBPROCESS = {'config-float-for-int', 'device', 'evaluate-truncated-best', 'choice'}
 
@@ -333,7 +345,7 @@ def fill(values, ws):
 
 
 @pytest.mark.parametrize('case, argv, message', CASES, ids=[c[0] for c in CASES])
-def test_bad_input_is_one_error_line_exit_2_and_changes_nothing(case, argv, message, ws,
+def test_bad_input_is_one_error_line_its_exit_code_and_changes_nothing(case, argv, message, ws,
                                                                 capsys):
     args, message = fill(argv, ws), fill([message], ws)[0]
     if args[0] == 'train' and '--out' not in args and '--resume' not in args:
@@ -350,7 +362,7 @@ def test_bad_input_is_one_error_line_exit_2_and_changes_nothing(case, argv, mess
         with pytest.raises(SystemExit) as exc:
             main(args)
         code, err = exc.value.code, capsys.readouterr().err.strip()
-    assert code == 2, err
+    assert code == (3 if case in DATA_ERRORS else 5 if case in IO_ERRORS else 2), err
     assert err.startswith(message), err
     assert '\n' not in err and 'Traceback' not in err, err
     assert snapshot(ws) == before  # nothing changed in the workspace
@@ -367,7 +379,8 @@ def test_an_overwrite_that_fails_before_training_keeps_the_earlier_run(ws, capsy
     with pytest.raises(SystemExit) as exc:
         main(['train', '--graph', graph.format(ws=ws), '--out', str(ws / 'run'),
               '--overwrite', '--root', str(ws.parent / 'cache')])
-    assert exc.value.code == 2 and capsys.readouterr().err.startswith('error: ')
+    assert exc.value.code == (2 if graph == 'nope' else 3)  # a usage / a data error
+    assert capsys.readouterr().err.startswith('error: ')
     assert snapshot(ws / 'run') == before
 
 
@@ -381,7 +394,7 @@ def test_a_full_disk_while_writing_is_one_line_and_leaves_complete_files(ws, tmp
                                                                          monkeypatch, capsys,
                                                                          code, reason):
     r"""A full disk, or a folder turned read-only, simulated at the third checkpoint
-    write (a real read-only folder cannot be made for root, who runs CI): one line, exit 2,
+    write (a real read-only folder cannot be made for root, who runs CI): one line, exit 5,
     and the run folder holds only complete files (the failed write's temporary file is
     gone)."""
     import pyg_llminit.io as io
@@ -403,7 +416,7 @@ def test_a_full_disk_while_writing_is_one_line_and_leaves_complete_files(ws, tmp
               '--batch-size', '16', '--device', 'cpu', '--root', str(tmp_path / 'cache'),
               '--out', str(out)])
     err = capsys.readouterr().err.strip()
-    assert exc.value.code == 2 and '\n' not in err
+    assert exc.value.code == 5 and '\n' not in err
     assert err.startswith('error: cannot write ') and reason in err
     assert not [p for p in out.iterdir() if p.name.startswith('.')]
     torch.load(out / 'best.pt', weights_only=True)  # what was written is complete
@@ -416,7 +429,7 @@ def test_a_diverged_training_is_one_line_naming_the_epoch(ws, tmp_path, capsys):
               '--batch-size', '16', '--lr', '1e38', '--device', 'cpu',
               '--root', str(tmp_path / 'cache'), '--out', str(out)])
     err = capsys.readouterr().err.strip()
-    assert exc.value.code == 2 and '\n' not in err
+    assert exc.value.code == 4 and '\n' not in err
     assert err.startswith('error: training diverged: the loss of epoch 1 is ')
     # what was written before is complete; no checkpoint of a diverged epoch exists
     assert sorted(p.name for p in out.iterdir()) == [

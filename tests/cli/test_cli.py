@@ -13,7 +13,8 @@ import click
 
 from pyg_llminit.cli.main import cli, main
 from pyg_llminit.cli.config_file import config_callback
-from pyg_llminit.errors import UserInputError
+from pyg_llminit.errors import (EXIT_CODES, DataError, StorageError, TrainingDiverged,
+                                UserInputError)
 
 
 def run_cli(args, tmp_path, check_exit=0):
@@ -37,8 +38,12 @@ def test_the_top_level_help_starts_with_llminit_and_documents_exit_codes():
     out = CliRunner().invoke(cli, ['--help']).output
     start = out[out.index('Start here:'):out.index('Exit codes')]
     assert 'pyg-llminit train --graph amazon --init uniform' in start
-    assert "Exit codes: 0 done; 2 a user mistake" in ' '.join(out.split())
-    assert '130 interrupted' in out and '1 a bug' in out
+    codes = ' '.join(out[out.index('Exit codes'):out.index('Options:')].split())
+    for code, meaning in EXIT_CODES.items():  # one line each, in --help's words
+        assert f'{code} {meaning}' in codes
+    assert set(EXIT_CODES) == {0, 1, 2, 3, 4, 5, 130}
+    assert [cls.exit_code for cls in (UserInputError, DataError, TrainingDiverged,
+                                      StorageError)] == [2, 3, 4, 5]
 
 
 def test_unwritable_out_folder(tmp_path, capsys):
@@ -46,7 +51,7 @@ def test_unwritable_out_folder(tmp_path, capsys):
     blocker.write_text('')
     with pytest.raises(SystemExit) as exc:
         main(['train', '--out', str(blocker / 'run')])
-    assert exc.value.code == 2
+    assert exc.value.code == 5  # an I/O failure
     assert capsys.readouterr().err.startswith('error: --out')
 
 
@@ -363,3 +368,27 @@ def test_train_config_of_a_run_folder_trains_that_run_again(csv_graph, tmp_path,
                str(tmp_path / 'third'), *common],
               f"error: config file {tmp_path / 'edited.json'}: eval_batch_size 7 is not set by "
               'any option of this command')
+
+
+def test_quiet_prints_results_only_and_the_run_keeps_every_line(csv_graph, tmp_path):
+    out = tmp_path / 'run'
+    proc = run_cli(['--quiet', 'train', '--graph', str(csv_graph), '--dim', '8', '--epochs',
+                    '3', '--warmup', '0', '--batch-size', '16', '--device', 'cpu',
+                    '--out', str(out)], tmp_path)
+    assert 'epoch   1 |' not in proc.stdout and proc.stderr == ''
+    assert 'interactions' in proc.stdout and 'recall@10' in proc.stdout  # stats, results
+    console = (out / 'console.log').read_text()
+    assert [line[:9] for line in console.splitlines() if line.startswith('epoch ')] == [
+        'epoch   1', 'epoch   2', 'epoch   3']
+    loud = run_cli(['train', '--graph', str(csv_graph), '--dim', '8', '--epochs', '1',
+                    '--warmup', '0', '--batch-size', '16', '--device', 'cpu',
+                    '--out', str(tmp_path / 'loud')], tmp_path)
+    assert 'epoch   1 |' in loud.stdout
+
+
+def test_quiet_and_verbose_together_are_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(['--quiet', '--verbose', 'stats'])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and err.startswith('error: --verbose and --quiet') and \
+        '\n' not in err

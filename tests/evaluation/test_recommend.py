@@ -83,9 +83,9 @@ def test_recommend_needs_a_finished_run_folder(finished_run, tmp_path, capsys):
     broken.mkdir()
     (broken / 'config.json').write_text('{"graph": ')
     (broken / 'best.pt').write_bytes((out / 'best.pt').read_bytes())
-    for folder, message in [(tmp_path / 'half', 'no best.pt'),
-                            (broken, 'config.json: malformed')]:
+    for folder, message, code in [(tmp_path / 'half', 'no best.pt', 2),  # not a run folder
+                                  (broken, 'config.json: malformed', 3)]:  # a broken one
         with pytest.raises(SystemExit) as exc:
             main(['recommend', str(folder), '--user', 'user1', '--root', str(root)])
-        assert exc.value.code == 2
+        assert exc.value.code == code
         assert message in capsys.readouterr().err

@@ -93,4 +93,4 @@ def test_an_id_with_a_control_character_is_refused_with_its_line(tmp_path, cli_e
     cli_error(['train', '--graph', str(graph), '--init', 'none', '--out', str(tmp_path / 'r'),
                '--root', str(tmp_path / 'cache')],
               f'error: {graph / "interactions.csv"}: line {line}: user id {bad!r} holds a '
-              'control character')
+              'control character', code=3)

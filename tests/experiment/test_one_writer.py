@@ -124,7 +124,7 @@ def _refused(capsys, argv, target, pid):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     err = capsys.readouterr().err.strip()
-    assert exc.value.code == 2 and '\n' not in err, err
+    assert exc.value.code == 5 and '\n' not in err, err  # an I/O conflict
     assert err.startswith(f'error: --out {target} is being written by another pyg-llminit '
                           f'process (pid {pid})') or \
         err.startswith(f'error: --resume {target} is being written by another pyg-llminit '

@@ -169,7 +169,7 @@ def test_a_malformed_config_is_one_line(finished_run, tmp_path, cli_error):
     shutil.copytree(out, bad)
     (bad / 'config.json').write_text(json.dumps({'graph': str(graph), 'train': 'fast'}))
     cli_error(['evaluate', str(bad), '--root', str(root)], f'error: {bad / "config.json"}: '
-              'malformed')
+              'malformed', code=3)
 
 
 @pytest.mark.parametrize('edit, problem', [
