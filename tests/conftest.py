@@ -4,6 +4,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from pyg_llminit.datasets import AmazonBeauty, build_interaction_graph
 
@@ -43,6 +44,39 @@ def small_graph():
             times.append(int(rng.integers(0, 10_000)))
     titles = {f'i{i:02d}': f'item {i}' for i in range(30)}
     return build_interaction_graph(users, items, time=times, item_text={'title': titles})
+
+
+#: The tiny text models' vocabulary: words of beauty-product titles, and those of
+#: :func:`write_csv_graph`'s titles.
+TINY_WORDS = tuple(('the a an of and with for by black red blue clear nail polish shampoo hair '
+                    'scalp eyeliner brush cream face oil soap lotion ounce oz spf gel matte gloss '
+                    'title number').split()) + tuple(str(i) for i in range(25))
+
+
+def make_bert(folder, seed=0):
+    r"""A tiny random BERT (2 layers, 32-d) with a WordPiece tokenizer over
+    :data:`TINY_WORDS`, saved offline to :obj:`folder`."""
+    from transformers import BertConfig, BertModel, BertTokenizer
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', *TINY_WORDS]
+    (folder / 'vocab.txt').write_text('\n'.join(vocab) + '\n')
+    BertTokenizer(str(folder / 'vocab.txt')).save_pretrained(folder)
+    torch.manual_seed(seed)
+    BertModel(BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
+                         num_attention_heads=2, intermediate_size=37)).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope='session')
+def make_tiny_bert():
+    r""":func:`make_bert`: ``make_tiny_bert(folder, seed=0)``."""
+    return make_bert
+
+
+@pytest.fixture(scope='session')
+def tiny_bert(tmp_path_factory):
+    r"""The folder of a tiny random BERT (:func:`make_bert`, seed 0)."""
+    return make_bert(tmp_path_factory.mktemp('bert'))
 
 
 def write_csv_graph(folder):

@@ -31,13 +31,18 @@ def _names(value: str):
               help='Folder of the comparison: one run folder per arm and seed under runs/, '
               'then compare.md, compare.json, curves.png and groups.png. Run the same '
               'command again to resume an interrupted comparison or add arms and seeds.')
+@click.option('--encoders', default='', metavar='A,B',
+              help="Text models to compare, comma-separated (presets, folders or Hugging "
+              "Face ids): each LLMInit arm is trained once per model, named "
+              "'model/init@encoder'; those of --encoder keep their plain names, so a "
+              "finished comparison's folder can be extended with more models.")
 @logger_option
 @click.option('--jobs', default=1, show_default=True,
               help='Trainings at once, in worker processes sharing the CPU threads (their '
               'output goes to OUT/logs/).')
 def compare_command(inits: str, models: str, seeds: str, baseline: str, split_seed: int,
                     out: str, jobs: int, root: Optional[str], loggers: Tuple[str, ...],
-                    **options: Any) -> None:
+                    encoders: str, **options: Any) -> None:
     """Compare initialisations (and backbones) over several seeds.
 
     Trains every arm with every seed on one graph, one split, one budget and one
@@ -52,13 +57,15 @@ def compare_command(inits: str, models: str, seeds: str, baseline: str, split_se
       pyg-llminit compare --inits none,random,uniform,variance --seeds 1,2,3 --out cmp
       pyg-llminit compare --models lightgcn,sgl --inits none,variance --jobs 2 --out cmp
       pyg-llminit compare --graph ml-100k --baseline lightgcn/none --out cmp-ml
+      pyg-llminit compare --encoders minilm,smollm2 --normalize minmax --out cmp-lm
     """
     import dataclasses
 
     from ..experiment import compare
     from ..experiment.plan import check_seeds, plan_arms
-    model_names, init_names = _names(models), _names(inits)
-    plan_arms(model_names, init_names, baseline)  # a bad list fails before anything else
+    model_names, init_names, encoder_names = _names(models), _names(inits), _names(encoders)
+    # a bad list fails before anything else
+    plan_arms(model_names, init_names, baseline, encoder_names, options.get('encoder'))
     seed_list = check_seeds(parse_ints('--seeds', seeds) if seeds.strip() else [])
     # the base's init is replaced per arm; an LLMInit one lets --embedding be checked
     base_init = next((i for i in init_names if i != 'none'), 'none')
@@ -66,4 +73,4 @@ def compare_command(inits: str, models: str, seeds: str, baseline: str, split_se
                              **options)
     compare(dataclasses.replace(base, split_seed=split_seed), model_names, init_names,
             seed_list, out, baseline=baseline, jobs=jobs, root=root, log=say,
-            loggers=loggers)
+            loggers=loggers, encoders=encoder_names)

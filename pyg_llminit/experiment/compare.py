@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable, Dict, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from ..errors import UserInputError, invalid
 from .trackers import check_trackers
@@ -91,7 +91,8 @@ def _train(config: Dict, folder: str, root: Optional[str], embedding, threads: i
 def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
             seeds: Sequence[int], out: Union[str, Path], baseline: Optional[str] = None,
             jobs: int = 1, root: Optional[str] = None, log: Log = print,
-            embedding=None, loggers: Sequence[str] = ()) -> Dict:
+            embedding=None, loggers: Sequence[str] = (), encoders: Sequence[str] = ()
+            ) -> Dict:
     r"""Trains every arm with every seed (what is not finished yet) and summarises them.
 
     Args:
@@ -109,25 +110,32 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
             encoding the item texts with ``base.encoder``.
         loggers (sequence of str): Experiment trackers every run also reports to (see
             :func:`~pyg_llminit.experiment.run_experiment`).
+        encoders (sequence of str): Text models to compare: each LLMInit arm is trained
+            once per model (arms ``model/init@encoder``; those of ``base.encoder`` keep
+            the plain name, so a one-model comparison's folder can be extended).
 
     Returns:
         The contents of ``compare.json`` (see :func:`~pyg_llminit.experiment.summary.summarise`).
     """
     with exclusive(out, 'out'):  # one comparison per folder at a time
         return _compare(base, models, inits, seeds, out, baseline, jobs, root, log, embedding,
-                        check_trackers(loggers))
+                        check_trackers(loggers), list(encoders))
 
 
 def _compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
              seeds: Sequence[int], out: Union[str, Path], baseline: Optional[str], jobs: int,
-             root: Optional[str], log: Log, embedding, loggers: Sequence[str]) -> Dict:
+             root: Optional[str], log: Log, embedding, loggers: Sequence[str],
+             encoders: List[str]) -> Dict:
     from ..transforms.llminit import check_dim
     from .features import item_text_embedding
     from .pipeline import check_dim_fits_encoder, prepare
     from .compare_markdown import test_table
     from .summary import keep_earlier_tests, keep_earlier_timing, summarise, write_summary
     from .tables import text_table
-    arms, baseline_of = plan_arms(models, inits, baseline)
+    if encoders and (embedding is not None or base.embedding_file is not None):
+        raise invalid('encoders', 'compares text models, but the item vectors are given '
+                      '(--embedding): drop one')
+    arms, baseline_of = plan_arms(models, inits, baseline, encoders, base.encoder)
     seeds = check_seeds(seeds)
     base = base.with_absolute_paths()
     if not isinstance(jobs, int) or jobs < 1:
@@ -144,12 +152,16 @@ def _compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str]
     # item texts encoded (or read) once: workers never load a language model
     first = next(iter(configs.values()))
     prepared = prepare(first, root, log, features=False)
-    if embedding is None and any(config.uses_text for config in configs.values()):
-        embedding = item_text_embedding(base, prepared.data, prepared.train)
+    embeddings = {}  # per text model
+    for config in configs.values():
+        if config.uses_text and config.encoder not in embeddings:
+            embeddings[config.encoder] = embedding if embedding is not None else \
+                item_text_embedding(config, prepared.data, prepared.train)
     for config in configs.values():  # each arm's selection fits, before spec.json commits
         if config.init != 'none':
+            vectors = embeddings[config.encoder]
             check_dim(None if config.init == 'full' else config.embedding_dim, config.init,
-                      embedding.size(1), embedding.size(0))
+                      vectors.size(1), vectors.size(0))
     write_json(out / 'spec.json', {'settings': settings})
     todo = [(arm, seed) for arm in arms for seed in seeds
             if not finished(out / 'runs' / arm.folder(seed), configs[arm, seed])]
@@ -162,7 +174,8 @@ def _compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str]
         folder = out / 'runs' / arm.folder(seed)
         log_file = str(out / 'logs' / f'{arm.folder(seed)}.log') if jobs > 1 else None
         return (configs[arm, seed].to_dict(), str(folder), root,
-                embedding if configs[arm, seed].uses_text else None, threads, log_file,
+                embeddings.get(configs[arm, seed].encoder) if configs[arm, seed].uses_text
+                else None, threads, log_file,
                 loggers)
 
     def done(arm: Arm, seed: int, count: int) -> None:

@@ -19,38 +19,61 @@ SPLIT_SEED = 2020
 
 
 class Arm(NamedTuple):
-    r"""One compared setting: a backbone and an initialisation."""
+    r"""One compared setting: a backbone, an initialisation and, for an LLMInit arm of a
+    comparison of text models, the text model (``None``: the comparison's own
+    ``--encoder``)."""
     model: str
     init: str
+    encoder: Optional[str] = None
 
     @property
     def name(self) -> str:
-        return f'{self.model}/{self.init}'
+        return f'{self.model}/{self.init}' + (f'@{self.encoder}' if self.encoder else '')
 
     def folder(self, seed: int) -> str:
-        return f'{self.model}-{self.init}-seed{seed}'
+        tag = f'@{encoder_label(self.encoder)}' if self.encoder else ''
+        return f'{self.model}-{self.init}{tag}-seed{seed}'
 
     @classmethod
     def of_folder(cls, name: str) -> Optional[Tuple['Arm', int]]:
-        r"""The arm and seed a run folder's name encodes (:meth:`folder`'s inverse; model
-        names hold no hyphen, inits may); ``None`` for any other name."""
-        match = re.fullmatch(r'([^-]+)-(.+)-seed(\d+)', name)
-        return (cls(match[1], match[2]), int(match[3])) if match else None
+        r"""The arm and seed a run folder's name encodes (:meth:`folder`'s inverse for
+        preset text models; model names hold no hyphen, inits may); ``None`` for any other
+        name."""
+        match = re.fullmatch(r'([^-]+)-([^@]+?)(?:@(.+))?-seed(\d+)', name)
+        return (cls(match[1], match[2], match[3]), int(match[4])) if match else None
 
 
-def plan_arms(models: Sequence[str], inits: Sequence[str], baseline: Optional[str] = None
+def encoder_label(encoder: str) -> str:
+    r"""A text model's name as a folder name: a preset as it is, a folder by its last
+    part, a Hugging Face id ``org/name`` as ``org--name``."""
+    path = Path(encoder).expanduser()
+    name = path.name if path.exists() else encoder
+    return re.sub(r'[^A-Za-z0-9._-]+', '--', name).strip('-') or 'encoder'
+
+
+def plan_arms(models: Sequence[str], inits: Sequence[str], baseline: Optional[str] = None,
+              encoders: Sequence[str] = (), encoder: Optional[str] = None
               ) -> Tuple[List[Arm], Dict[Arm, Arm]]:
-    r"""The arms ``models x inits`` and each one's reference arm.
+    r"""The arms ``models x inits`` (each LLMInit init once per text model of
+    :obj:`encoders`) and each one's reference arm.
 
     Args:
         models (Sequence[str]): Backbones (see :data:`~pyg_llminit.catalog.MODELS`).
         inits (Sequence[str]): Initialisations (see :data:`~pyg_llminit.catalog.INITS`).
         baseline (str, optional): The reference: an init (``'none'``, the default: each
             backbone against its own arm of that init) or one arm ``'model/init'`` for all.
+        encoders (Sequence[str]): Text models to compare; empty: only :obj:`encoder`.
+        encoder (str, optional): The comparison's own text model: its arms carry no
+            encoder (their names and folders are those of a one-model comparison).
 
     Returns:
         ``(arms, baseline_of)``; ``baseline_of`` maps every arm to its reference.
     """
+    if len(set(encoders)) < len(encoders):
+        raise invalid('encoders', f"lists a text model twice: {','.join(encoders)}")
+    labels = [encoder_label(e) for e in encoders]
+    if len(set(labels)) < len(labels):
+        raise invalid('encoders', f"names two text models alike: {','.join(encoders)}")
     for name, values, known in (('models', models, catalog.MODELS),
                                 ('inits', inits, catalog.INITS)):
         if not values:
@@ -60,12 +83,15 @@ def plan_arms(models: Sequence[str], inits: Sequence[str], baseline: Optional[st
                 raise invalid(name, f"'{value}' is unknown (choose from {', '.join(known)})")
         if len(set(values)) < len(values):
             raise invalid(name, f"lists a value twice: {','.join(values)}")
-    arms = [Arm(m, i) for m in models for i in inits]
+    arms = [Arm(m, i, None if e == encoder else e) for m in models for i in inits
+            for e in ([None] if i == 'none' or not encoders else encoders)]
     if len(arms) < 2:
         raise invalid('inits', f'a comparison needs at least two arms, got {arms[0].name}')
     reference = baseline or 'none'
     if '/' in reference:
-        arm = Arm(*reference.split('/', 1))
+        model, _, rest = reference.partition('/')
+        init, _, named = rest.partition('@')
+        arm = Arm(model, init, named or None)
         if arm not in arms:
             raise invalid('baseline', f"'{reference}' is not among the arms "
                           f"({', '.join(a.name for a in arms)})")
@@ -90,6 +116,7 @@ def arm_config(base: ExperimentConfig, arm: Arm, seed: int) -> ExperimentConfig:
     and init, the seed, and the comparison's one split seed."""
     config = dataclasses.replace(
         base, model=arm.model, init=arm.init, embedding_file=None,
+        encoder=arm.encoder or base.encoder,
         split_seed=SPLIT_SEED if base.split_seed is None else base.split_seed,
         train=dataclasses.replace(base.train, seed=seed))
     if config.uses_text:  # a cold-item split scores new items from text in every arm
@@ -161,5 +188,5 @@ def finished(folder: Path, config: ExperimentConfig) -> bool:
     return True
 
 
-__all__ = ['Arm', 'SPLIT_SEED', 'plan_arms', 'check_seeds', 'arm_config', 'shared_settings',
-           'with_defaults', 'check_out', 'finished']
+__all__ = ['Arm', 'encoder_label', 'SPLIT_SEED', 'plan_arms', 'check_seeds', 'arm_config',
+           'shared_settings', 'with_defaults', 'check_out', 'finished']

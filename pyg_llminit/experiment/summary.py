@@ -50,6 +50,7 @@ def summarise(out: Path, arms: Sequence, seeds: Sequence[int], baseline_of: Dict
         test = {m: mean_std([r['test'][m] for r in results]) for m in results[0]['test']}
         entry: Dict = {
             'model': arm.model, 'init': arm.init, 'baseline': ref.name,
+            'encoder': None if arm.init == 'none' else arm.encoder or base.encoder,
             'test': test,
             'gain': None if ref == arm else {
                 m: relative_gain(test[m]['mean'],

@@ -13,17 +13,8 @@ WORDS = 'clear nail polish shampoo hair eyeliner brush cream face oil soap black
 
 
 @pytest.fixture(scope='module')
-def bert_dir(tmp_path_factory):
-    r"""A tiny random BERT (2 layers, 32-d) with a WordPiece tokenizer, saved offline."""
-    from transformers import BertConfig, BertModel, BertTokenizer
-    folder = tmp_path_factory.mktemp('bert')
-    vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] + WORDS
-    (folder / 'vocab.txt').write_text('\n'.join(vocab) + '\n')
-    BertTokenizer(str(folder / 'vocab.txt')).save_pretrained(folder)
-    torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
-                         num_attention_heads=2, intermediate_size=37)).save_pretrained(folder)
-    return folder
+def bert_dir(tiny_bert):
+    return tiny_bert
 
 
 class CountingEncoder(TextEncoder):

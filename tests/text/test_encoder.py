@@ -17,19 +17,6 @@ TEXTS = ['clear shampoo', 'red nail polish with a matte gloss and black brush fo
          'gel', 'spf lotion oz', 'nail polish', 'black eyeliner brush']
 
 
-def make_bert(folder, seed=0):
-    r"""A tiny random BERT (2 layers, 32-d) with a WordPiece tokenizer, saved offline."""
-    from transformers import BertConfig, BertModel, BertTokenizer
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] + WORDS
-    (folder / 'vocab.txt').write_text('\n'.join(vocab) + '\n')
-    BertTokenizer(str(folder / 'vocab.txt')).save_pretrained(folder)
-    torch.manual_seed(seed)
-    BertModel(BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
-                         num_attention_heads=2, intermediate_size=37)).save_pretrained(folder)
-    return folder
-
-
 def make_llama(folder, seed=0):
     r"""A tiny random Llama decoder with a word-level tokenizer that has no pad token."""
     from tokenizers import Tokenizer, models, pre_tokenizers
@@ -47,8 +34,8 @@ def make_llama(folder, seed=0):
 
 
 @pytest.fixture(scope='module')
-def bert_dir(tmp_path_factory):
-    return make_bert(tmp_path_factory.mktemp('bert'))
+def bert_dir(tiny_bert):
+    return tiny_bert
 
 
 @pytest.fixture(scope='module')
@@ -144,7 +131,7 @@ def test_normalize_truncation_and_empty_text(bert_dir, llama_dir):
     assert torch.equal(out[0], torch.zeros(32)) and out[1].abs().sum() > 0
 
 
-def test_identity_and_repr(bert_dir, tmp_path):
+def test_identity_and_repr(bert_dir, tmp_path, make_tiny_bert):
     enc = TextEncoder(str(bert_dir))
     ident = enc.identity
     assert {'model', 'files', 'pooling', 'layer', 'max_length', 'normalize'} <= set(ident)
@@ -153,7 +140,7 @@ def test_identity_and_repr(bert_dir, tmp_path):
     for change in (dict(pooling='cls'), dict(layer=0), dict(max_length=8),
                    dict(normalize=True), dict(dtype=torch.float64)):
         assert TextEncoder(str(bert_dir), **change).identity != ident, change
-    other = make_bert(tmp_path / 'other', seed=1)  # same config, other weights
+    other = make_tiny_bert(tmp_path / 'other', seed=1)  # same config, other weights
     assert TextEncoder(str(other)).identity['files'] != ident['files']
     text = repr(enc)
     assert '\n' not in text and 'dim=32' in text and "pooling='mean'" in text
