@@ -75,6 +75,15 @@ def invalid(param: str, problem: str, kind: type = UserInputError) -> UserInputE
     return kind(f'{param} {problem}', param=param)
 
 
+def require(module: str, extra: str, who: str, param: Optional[str] = None) -> None:
+    r"""Refuses to go on without an optional package: ``UserInputError`` naming
+    :obj:`who` needs it and the pip command of the package's extra that installs it."""
+    import importlib.util
+    if importlib.util.find_spec(module) is None:
+        raise UserInputError(f'{who} needs the package {module}: pip install '
+                             f'"pyg-llminit[{extra}]"', param=param)
+
+
 def first_line(error: BaseException, lines: int = 1, width: int = 200,
                typed: bool = False) -> str:
     r"""The first :obj:`lines` lines of :obj:`error`'s message (its type's name if it has
@@ -99,4 +108,4 @@ def interrupt_on_sigterm() -> Any:
 
 
 __all__ = ['UserInputError', 'DataError', 'TrainingDiverged', 'StorageError', 'EXIT_CODES',
-           'invalid', 'first_line', 'interrupt_on_sigterm']
+           'invalid', 'require', 'first_line', 'interrupt_on_sigterm']

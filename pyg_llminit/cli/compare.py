@@ -8,7 +8,8 @@ from .experiment_options import experiment_config, experiment_options
 from .options import logger_option, parse_ints, say
 
 
-def _names(value: str):
+def names(value: str):
+    r"""The items of a comma-separated option (none for an empty one)."""
     return [v.strip() for v in value.split(',')] if value.strip() else []
 
 
@@ -36,13 +37,16 @@ def _names(value: str):
               "Face ids): each LLMInit arm is trained once per model, named "
               "'model/init@encoder'; those of --encoder keep their plain names, so a "
               "finished comparison's folder can be extended with more models.")
+@click.option('--params', default=None, metavar='TUNED',
+              help="A 'pyg-llminit tune' folder of the same experiment: each arm trains "
+              "with its own best setting found there (lr, L2 weight, backbone knobs).")
 @logger_option
 @click.option('--jobs', default=1, show_default=True,
               help='Trainings at once, in worker processes sharing the CPU threads (their '
               'output goes to OUT/logs/).')
 def compare_command(inits: str, models: str, seeds: str, baseline: str, split_seed: int,
                     out: str, jobs: int, root: Optional[str], loggers: Tuple[str, ...],
-                    encoders: str, **options: Any) -> None:
+                    encoders: str, params: Optional[str], **options: Any) -> None:
     """Compare initialisations (and backbones) over several seeds.
 
     Trains every arm with every seed on one graph, one split, one budget and one
@@ -63,7 +67,7 @@ def compare_command(inits: str, models: str, seeds: str, baseline: str, split_se
 
     from ..experiment import compare
     from ..experiment.plan import check_seeds, plan_arms
-    model_names, init_names, encoder_names = _names(models), _names(inits), _names(encoders)
+    model_names, init_names, encoder_names = names(models), names(inits), names(encoders)
     # a bad list fails before anything else
     plan_arms(model_names, init_names, baseline, encoder_names, options.get('encoder'))
     seed_list = check_seeds(parse_ints('--seeds', seeds) if seeds.strip() else [])
@@ -73,4 +77,4 @@ def compare_command(inits: str, models: str, seeds: str, baseline: str, split_se
                              **options)
     compare(dataclasses.replace(base, split_seed=split_seed), model_names, init_names,
             seed_list, out, baseline=baseline, jobs=jobs, root=root, log=say,
-            loggers=loggers, encoders=encoder_names)
+            loggers=loggers, encoders=encoder_names, params=params)

@@ -19,6 +19,7 @@ from .recommend import recommend_command
 from .report import report_command
 from .stats import stats_command
 from .train import train_command
+from .tune import tune_command
 
 
 @click.group(context_settings={'help_option_names': ['-h', '--help'], 'max_content_width': 100})
@@ -61,7 +62,7 @@ cli.help = cli.help.replace('EXIT_CODES_TABLE', '  ' + '\n      '.join(  # one l
 
 for command in (train_command, compare_command, evaluate_command, recommend_command,
                 export_command, report_command, embed_command,
-                stats_command):
+                stats_command, tune_command):
     cli.add_command(command)
 
 

@@ -25,6 +25,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from ..errors import UserInputError, invalid
 from .trackers import check_trackers
+from .tune import tuned_params, with_params
 from ..io import exclusive, read_json, write_json
 from .config import ExperimentConfig
 from .plan import Arm, arm_config, check_out, check_seeds, finished, plan_arms, shared_settings
@@ -91,8 +92,8 @@ def _train(config: Dict, folder: str, root: Optional[str], embedding, threads: i
 def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
             seeds: Sequence[int], out: Union[str, Path], baseline: Optional[str] = None,
             jobs: int = 1, root: Optional[str] = None, log: Log = print,
-            embedding=None, loggers: Sequence[str] = (), encoders: Sequence[str] = ()
-            ) -> Dict:
+            embedding=None, loggers: Sequence[str] = (), encoders: Sequence[str] = (),
+            params: Optional[Union[str, Path]] = None) -> Dict:
     r"""Trains every arm with every seed (what is not finished yet) and summarises them.
 
     Args:
@@ -113,19 +114,22 @@ def compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
         encoders (sequence of str): Text models to compare: each LLMInit arm is trained
             once per model (arms ``model/init@encoder``; those of ``base.encoder`` keep
             the plain name, so a one-model comparison's folder can be extended).
+        params (str or Path, optional): A ``pyg-llminit tune`` folder of the same
+            experiment: each arm trains with its own best setting found there (lr,
+            reg_weight, model options), recorded in ``spec.json``.
 
     Returns:
         The contents of ``compare.json`` (see :func:`~pyg_llminit.experiment.summary.summarise`).
     """
     with exclusive(out, 'out'):  # one comparison per folder at a time
         return _compare(base, models, inits, seeds, out, baseline, jobs, root, log, embedding,
-                        check_trackers(loggers), list(encoders))
+                        check_trackers(loggers), list(encoders), params)
 
 
 def _compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str],
              seeds: Sequence[int], out: Union[str, Path], baseline: Optional[str], jobs: int,
              root: Optional[str], log: Log, embedding, loggers: Sequence[str],
-             encoders: List[str]) -> Dict:
+             encoders: List[str], params: Optional[Union[str, Path]]) -> Dict:
     from ..transforms.llminit import check_dim
     from .features import item_text_embedding
     from .pipeline import check_dim_fits_encoder, prepare
@@ -140,7 +144,9 @@ def _compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str]
     base = base.with_absolute_paths()
     if not isinstance(jobs, int) or jobs < 1:
         raise invalid('jobs', f'must be a positive integer, got {jobs!r}')
-    configs = {(arm, seed): arm_config(base, arm, seed) for arm in arms for seed in seeds}
+    tuned = tuned_params(params, base, arms) if params is not None else {}
+    configs = {(arm, seed): with_params(arm_config(base, arm, seed), tuned.get(arm, {}))
+               for arm in arms for seed in seeds}
     for config in configs.values():
         config.check()  # every backbone takes the model options before anything runs
         config.check_devices()
@@ -162,7 +168,8 @@ def _compare(base: ExperimentConfig, models: Sequence[str], inits: Sequence[str]
             vectors = embeddings[config.encoder]
             check_dim(None if config.init == 'full' else config.embedding_dim, config.init,
                       vectors.size(1), vectors.size(0))
-    write_json(out / 'spec.json', {'settings': settings})
+    write_json(out / 'spec.json', {'settings': settings, **(
+        {'params': {a.name: p for a, p in tuned.items()}} if tuned else {})})
     todo = [(arm, seed) for arm in arms for seed in seeds
             if not finished(out / 'runs' / arm.folder(seed), configs[arm, seed])]
     log(f'{len(arms)} arms x {len(seeds)} seeds: {len(arms) * len(seeds) - len(todo)} runs '

@@ -51,6 +51,19 @@ def encoder_label(encoder: str) -> str:
     return re.sub(r'[^A-Za-z0-9._-]+', '--', name).strip('-') or 'encoder'
 
 
+def check_arm_names(models: Sequence[str], inits: Sequence[str]) -> None:
+    r"""Refuses an empty, unknown or repeated backbone or init."""
+    for name, values, known in (('models', models, catalog.MODELS),
+                                ('inits', inits, catalog.INITS)):
+        if not values:
+            raise invalid(name, 'is empty')
+        for value in values:
+            if value not in known:
+                raise invalid(name, f"'{value}' is unknown (choose from {', '.join(known)})")
+        if len(set(values)) < len(values):
+            raise invalid(name, f"lists a value twice: {','.join(values)}")
+
+
 def plan_arms(models: Sequence[str], inits: Sequence[str], baseline: Optional[str] = None,
               encoders: Sequence[str] = (), encoder: Optional[str] = None
               ) -> Tuple[List[Arm], Dict[Arm, Arm]]:
@@ -74,15 +87,7 @@ def plan_arms(models: Sequence[str], inits: Sequence[str], baseline: Optional[st
     labels = [encoder_label(e) for e in encoders]
     if len(set(labels)) < len(labels):
         raise invalid('encoders', f"names two text models alike: {','.join(encoders)}")
-    for name, values, known in (('models', models, catalog.MODELS),
-                                ('inits', inits, catalog.INITS)):
-        if not values:
-            raise invalid(name, 'is empty')
-        for value in values:
-            if value not in known:
-                raise invalid(name, f"'{value}' is unknown (choose from {', '.join(known)})")
-        if len(set(values)) < len(values):
-            raise invalid(name, f"lists a value twice: {','.join(values)}")
+    check_arm_names(models, inits)
     arms = [Arm(m, i, None if e == encoder else e) for m in models for i in inits
             for e in ([None] if i == 'none' or not encoders else encoders)]
     if len(arms) < 2:
@@ -188,5 +193,5 @@ def finished(folder: Path, config: ExperimentConfig) -> bool:
     return True
 
 
-__all__ = ['Arm', 'encoder_label', 'SPLIT_SEED', 'plan_arms', 'check_seeds', 'arm_config',
-           'shared_settings', 'with_defaults', 'check_out', 'finished']
+__all__ = ['Arm', 'encoder_label', 'SPLIT_SEED', 'check_arm_names', 'plan_arms', 'check_seeds',
+           'arm_config', 'shared_settings', 'with_defaults', 'check_out', 'finished']

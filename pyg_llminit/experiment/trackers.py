@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
-from ..errors import UserInputError
+from ..errors import UserInputError, require
 from ..io import atomic_path
 
 #: Each tracker's name on the command line and the file or folder it keeps in a run folder.
@@ -61,7 +61,7 @@ class TensorBoardTracker:
     name = 'tensorboard'
 
     def __init__(self, folder: Callable[[], Path]) -> None:
-        require('tensorboard')
+        _require_tensorboard()
         self.folder = folder
         self.writer = None
 
@@ -97,12 +97,8 @@ class TensorBoardTracker:
 TRACKERS = {'csv': CSVTracker, 'tensorboard': TensorBoardTracker}
 
 
-def require(module: str) -> None:
-    r"""Refuses a tracker whose package is not installed, naming the pip command."""
-    import importlib.util
-    if importlib.util.find_spec(module) is None:
-        raise UserInputError(f"--logger {module} needs the package {module}: pip install "
-                             f'"pyg-llminit[{module}]"', param='logger')
+def _require_tensorboard() -> None:
+    require('tensorboard', 'tensorboard', 'logger tensorboard', param='logger')
 
 
 def check_trackers(names: Sequence[str]) -> Tuple[str, ...]:
@@ -114,7 +110,7 @@ def check_trackers(names: Sequence[str]) -> Tuple[str, ...]:
             raise UserInputError(f"logger '{name}' is unknown (known: {', '.join(TRACKERS)})",
                                  param='logger')
         if key == 'tensorboard':
-            require('tensorboard')
+            _require_tensorboard()
         if key not in out:
             out.append(key)
     return tuple(out)
