@@ -5,7 +5,7 @@ from typing import Any, Optional, Tuple
 import click
 
 from .experiment_options import experiment_config, experiment_options
-from .options import logger_option, parse_ints, say
+from .options import logger_option, models_option, parse_ints, say
 
 
 def names(value: str):
@@ -17,8 +17,7 @@ def names(value: str):
 @click.option('--inits', default='none,variance', show_default=True,
               help="Initialisations to compare, comma-separated: 'none' (the backbone's "
               "own) and any of LLMInit's (uniform, variance, random, random-distinct, pca, full).")
-@click.option('--models', default='lightgcn', show_default=True,
-              help='Backbones, comma-separated; the arms are models x inits.')
+@models_option
 @click.option('--seeds', default='2020,2021,2022', show_default=True,
               help='Training seeds (init, negatives, batches); every seed trains every arm, '
               'and all share one split (--split-seed).')

@@ -22,6 +22,10 @@ ENCODER_HELP = ("a preset ('minilm', 384-d, the default; 'smollm2', 576-d; 'gemm
                 'a folder or a Hugging Face id.')
 
 
+#: ``--models``, on compare and tune.
+models_option = click.option('--models', default='lightgcn', show_default=True,
+                             help='Backbones, comma-separated; the arms are models x inits.')
+
 #: ``--logger``, on train and compare.
 logger_option = click.option(
     '--logger', 'loggers', multiple=True, type=click.Choice(['csv', 'tensorboard'],

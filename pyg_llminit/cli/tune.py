@@ -7,12 +7,11 @@ import click
 
 from .compare import names
 from .experiment_options import experiment_config, experiment_options
-from .options import say
+from .options import models_option, say
 
 
 @click.command('tune')
-@click.option('--models', default='lightgcn', show_default=True,
-              help='Backbones, comma-separated; the arms are models x inits.')
+@models_option
 @click.option('--inits', default='none,variance', show_default=True,
               help="Initialisations, comma-separated: each one an arm tuned on its own.")
 @click.option('--trials', type=int, default=20, show_default=True,

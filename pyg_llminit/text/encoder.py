@@ -8,6 +8,7 @@ columns then initialises the CF model. :class:`TextEncoder` produces ``E`` from 
 pooling and hidden layer. Named offline models are in :mod:`pyg_llminit.text.presets`.
 """
 import contextlib
+import functools
 import hashlib
 import inspect
 import json
@@ -65,9 +66,14 @@ def quiet_hugging_face() -> Iterator[None]:
     hf_logging.disable_progress_bar()
     hub.disable_progress_bars()
     hf_logging.set_verbosity_error()
+    # GGUF loading draws a plain tqdm bar that transformers' switch does not reach
+    import transformers.modeling_gguf_pytorch_utils as gguf_loading
+    gguf_bar = gguf_loading.tqdm
+    gguf_loading.tqdm = functools.partial(gguf_bar, disable=True)
     try:
         yield
     finally:
+        gguf_loading.tqdm = gguf_bar
         hf_logging.set_verbosity(level)
         if bars:
             hf_logging.enable_progress_bar()
