@@ -52,6 +52,7 @@ def load_run(run_dir: Union[str, Path], root: Optional[str] = None,
     config = folder.read_config()
     prepared = prepare(config, root, log=lambda line: None, features=False)
     folder.check_data(prepared.data)
+    folder.check_text_vectors(prepared.item_text)
     model = create_model(config, prepared)
     try:
         model.load_state_dict(folder.read_best())

@@ -265,6 +265,7 @@ def _resume(folder: RunFolder, root: Optional[str], log: Log) -> Dict:
     config.check_devices()
     prepared = prepare(config, root, log, features=False)
     folder.check_data(prepared.data)
+    folder.check_text_vectors(prepared.item_text)
     model = create_model(config, prepared)
     log(f'model {model}')
     trainer = Trainer(model, prepared.train, prepared.val, prepared.test, config.train,

@@ -177,9 +177,24 @@ class RunFolder:
             'graph_path': str(Path(graph).absolute()) if Path(graph).exists() else None,
             'data': graph_fingerprint(data),
             'text_vectors': None if text_vectors is None else {
-                'shape': list(text_vectors.shape),
-                'sha256': hashlib.sha256(text_vectors.detach().float().cpu().contiguous()
-                                         .numpy().tobytes()).hexdigest()}})
+                'shape': list(text_vectors.shape), 'sha256': vectors_sha256(text_vectors)}})
+
+    def check_text_vectors(self, vectors: Optional[torch.Tensor]) -> None:
+        r"""Refuses item text vectors that differ from those the run started from (as
+        ``provenance.json`` records them): a new-item map or a cold-item evaluation would
+        otherwise read other vectors than the run learnt from."""
+        file = self.path / self.PROVENANCE
+        if vectors is None or not file.is_file():
+            return
+        recorded = read_json(file).get('text_vectors')
+        if recorded is None:
+            return
+        now = vectors_sha256(vectors)
+        if now != recorded.get('sha256'):
+            raise DataError(f'{self.path}: the item text vectors are no longer those this run '
+                            f"started from (sha256 {str(recorded.get('sha256'))[:12]}... -> "
+                            f'{now[:12]}...: an edited --embedding file, or another version '
+                            'of the text model)')
 
     def check_data(self, data: 'HeteroData') -> None:
         r"""Refuses a graph that differs from the one the run was trained on (runs without
@@ -325,6 +340,12 @@ class RunFolder:
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}('{self.path}')"
+
+
+def vectors_sha256(vectors: torch.Tensor) -> str:
+    r"""SHA-256 of a tensor's float32 bytes: the same vectors, whatever made them."""
+    return hashlib.sha256(vectors.detach().float().cpu().contiguous().numpy().tobytes()
+                          ).hexdigest()
 
 
 def _git_commit() -> Optional[str]:

@@ -117,3 +117,27 @@ def test_ngcf_on_held_out_items_and_recommend_hides_them(csv_graph, tmp_path, ca
     held_out = {run.data['item'].ids[i] for i in cold_items(run.train).tolist()}
     listed = {r['item'] for lists in json.loads(recs.read_text()).values() for r in lists}
     assert listed and not listed & held_out
+
+
+def test_a_run_whose_item_vectors_changed_since_is_refused(csv_graph, tmp_path, cli_error):
+    r"""A cold-item run scores held-out items from their text vectors: evaluating it with
+    other vectors (the --embedding file edited since) would score another model."""
+    import numpy as np
+    ids = [f'item{i}' for i in range(25)]
+    vectors = np.random.default_rng(0).normal(size=(25, 16)).astype(np.float32)
+    embedding = tmp_path / 'vectors.npz'
+    np.savez(embedding, ids=np.array(ids), embedding=vectors)
+    out, root = tmp_path / 'run', str(tmp_path / 'cache')
+    from pyg_llminit.cli.main import main
+    main(['train', '--graph', str(csv_graph), '--split', 'cold-items:0.5', '--init',
+          'variance', '--embedding', str(embedding), '--dim', '8', '--epochs', '2',
+          '--batch-size', '16', '--topk', '2,5', '--monitor', 'ndcg@5', '--device', 'cpu',
+          '--root', root, '--out', str(out)])
+    main(['evaluate', str(out), '--topk', '2,5', '--root', root, '--device', 'cpu'])
+    vectors[3, 0] += 1.0  # one value of one item changed
+    np.savez(embedding, ids=np.array(ids), embedding=vectors)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    cli_error(['evaluate', str(out), '--topk', '2,5', '--root', root, '--device', 'cpu'],
+              f'error: {out}: the item text vectors are no longer those this run started '
+              'from (sha256 ', code=3)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
