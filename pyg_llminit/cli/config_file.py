@@ -135,6 +135,10 @@ def run_config_options(data: Dict[str, Any], known: Dict[str, click.Parameter],
     flat = {k: v for k, v in data.items() if k != 'train'}
     flat.update(data['train'])
     options: Dict[str, Any] = {}
+    unknown = sorted(set(flat) - set(defaults))
+    if unknown:  # a run of another version: its settings would be dropped silently
+        raise UserInputError(f"config file {path}: unknown setting '{unknown[0]}' (a run of "
+                             'another pyg-llminit version? this one has no such setting)')
     for key, value in flat.items():
         name = flag(key).lstrip('-').replace('-', '_')
         if key == 'model_options' or (name in known and value is not None):

@@ -56,6 +56,9 @@ def ws(tmp_path, finished_run):
     (work / 'float_epochs.toml').write_text('epochs = 1.7\n')
     (work / 'string_epochs.toml').write_text('epochs = "ten"\n')
     (work / 'unknown.toml').write_text('epochz = 3\n')
+    future = json.loads((run / 'config.json').read_text())  # a run of a later version
+    future['train']['warp_factor'] = 9
+    (work / 'future_config.json').write_text(json.dumps(future))
     (work / 'broken.toml').write_text('epochs = \n')
     (work / 'flag.toml').write_text('deterministic = "yes"\n')
     shutil.copytree(run, work / 'truncated')
@@ -194,6 +197,9 @@ CASES = [
     ('config-unknown', ['train', '--config', '{ws}/unknown.toml'],
      "error: config file {ws}/unknown.toml: unknown option 'epochz'"),
     ('config-broken', ['train', '--config', '{ws}/broken.toml'], 'error: config file'),
+    ('config-of-another-version', ['train', '--config', '{ws}/future_config.json'],
+     "error: config file {ws}/future_config.json: unknown setting 'warp_factor' (a run of "
+     'another pyg-llminit version?'),
     ('config-missing', ['train', '--config', '{ws}/none.toml'],
      'error: cannot read config file {ws}/none.toml'),
     # run folders and outputs
