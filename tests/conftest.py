@@ -120,6 +120,20 @@ def finished_run(tmp_path_factory):
 
 
 @pytest.fixture
+def snapshot():
+    r"""``snapshot(folder)``: every file under :obj:`folder` with a hash of its bytes, but
+    the lock files that guard run folders (``.<run>.lock``, see
+    :func:`pyg_llminit.io.exclusive`): compare two to see that nothing changed."""
+    import hashlib
+
+    def take(folder):
+        return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(folder.rglob('*')) if p.is_file()
+                and not (p.name.startswith('.') and p.name.endswith('.lock'))}
+    return take
+
+
+@pytest.fixture
 def cli_error(capsys):
     r"""``check(argv, message, code=2)``: the CLI run on :obj:`argv` exits with :obj:`code`
     (2 a usage error, 3 a data error, 5 an I/O failure) and prints exactly one line to

@@ -3,7 +3,6 @@
 half-written (a few cases run as a real subprocess)."""
 import collections
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -15,17 +14,6 @@ import pytest
 import torch
 
 from pyg_llminit.cli.main import main
-
-
-def snapshot(folder: Path):
-    r"""Every file under :obj:`folder` with a hash of its bytes, but the lock files that
-    guard run folders (``.<run>.lock``, see :func:`pyg_llminit.io.exclusive`)."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob('*')) if p.is_file() and not is_lock_file(p)}
-
-
-def is_lock_file(path: Path) -> bool:
-    return path.name.startswith('.') and path.name.endswith('.lock')
 
 
 def write_graph(folder: Path, rows: str, items: bool = True) -> Path:
@@ -352,7 +340,7 @@ def fill(values, ws):
 
 @pytest.mark.parametrize('case, argv, message', CASES, ids=[c[0] for c in CASES])
 def test_bad_input_is_one_error_line_its_exit_code_and_changes_nothing(case, argv, message, ws,
-                                                                capsys):
+                                                                       capsys, snapshot):
     args, message = fill(argv, ws), fill([message], ws)[0]
     if args[0] == 'train' and '--out' not in args and '--resume' not in args:
         args += ['--out', str(ws.parent / 'new')]
@@ -378,7 +366,8 @@ def test_bad_input_is_one_error_line_its_exit_code_and_changes_nothing(case, arg
 
 
 @pytest.mark.parametrize('graph', ['nope', '{ws}/empty', '{ws}/no_item_column'])
-def test_an_overwrite_that_fails_before_training_keeps_the_earlier_run(ws, capsys, graph):
+def test_an_overwrite_that_fails_before_training_keeps_the_earlier_run(ws, capsys, graph,
+                                                                       snapshot):
     r"""``--overwrite`` replaces an earlier run only once the new one is ready to train: a
     misspelt or empty graph leaves every file of the earlier run byte-identical."""
     before = snapshot(ws / 'run')

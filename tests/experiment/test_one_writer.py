@@ -1,12 +1,10 @@
 """Two processes, one folder: one writer per run folder, and --overwrite replaces a run
 only once the new one is complete (SIGKILL at any point loses nothing)."""
-import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,11 +12,6 @@ from pyg_llminit.cli.main import main
 from pyg_llminit.experiment import RunFolder
 
 ARGS = ['--init', 'none', '--dim', '8', '--batch-size', '16', '--device', 'cpu']
-
-
-def snapshot(folder: Path):
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob('*')) if p.is_file()}
 
 
 def _env(tmp_path):
@@ -69,7 +62,7 @@ main(argv)
 @pytest.mark.parametrize('point', ['write_config', 'save_best', 'save_last',
                                    'swap-halfway', 'swapped'])
 def test_a_replacement_killed_at_any_point_loses_nothing(old_run, csv_graph, tmp_path,
-                                                         point):
+                                                         point, snapshot):
     before = snapshot(old_run)
     argv = ['train', '--graph', str(csv_graph), *ARGS, '--epochs', '3', '--seed', '7',
             '--out', str(old_run), '--overwrite', '--root', str(tmp_path / 'cache')]
@@ -132,7 +125,7 @@ def _refused(capsys, argv, target, pid):
 
 
 def test_every_writer_refuses_a_folder_another_process_writes(old_run, csv_graph, tmp_path,
-                                                              held, capsys):
+                                                              held, capsys, snapshot):
     before = snapshot(old_run)
     pid = held(old_run)
     cache = ['--root', str(tmp_path / 'cache')]
