@@ -1,5 +1,6 @@
 """Plots of runs and comparisons, drawn with matplotlib's headless Agg backend and written
 atomically as PNG files."""
+import textwrap
 from pathlib import Path
 from typing import Dict, List
 
@@ -61,7 +62,7 @@ def curves(series: Dict[str, Dict[str, List[float]]], path: Path, xlabel: str, y
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    ax.set_title(title, fontsize=10)
+    _title(ax, title)
     _save(fig, path)
 
 
@@ -117,9 +118,17 @@ def group_bars(groups: Dict[str, Dict[str, Dict]], metric: str, path: Path,
                   for v in g.values())
     ax.set_ylim(0, tallest * (1.15 + 0.08 * ((len(groups) - 1) // 4)) or 1)
     ax.legend(fontsize=8, loc='upper center', ncol=min(len(groups), 4), frameon=False)
-    ax.set_title(f'{context}{": t" if context else "T"}est {metric} per group' +
-                 (', mean over seeds, ±1 std' if spread else ''), fontsize=10)
+    _title(ax, f'{context}{": t" if context else "T"}est {metric} per group' +
+           (', mean over seeds, ±1 std' if spread else ''))
     _save(fig, path)
 
+
+def _title(ax, text: str) -> None:
+    r"""A title wrapped to the figure's width (a long one was cut at both edges)."""
+    ax.set_title(textwrap.fill(text, TITLE_WIDTH), fontsize=10)
+
+
+#: Characters per title line at 10 pt on the figures' 8.4-inch width.
+TITLE_WIDTH = 90
 
 __all__ = ['curves', 'validation_curves', 'group_bars']
