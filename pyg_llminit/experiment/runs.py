@@ -45,8 +45,9 @@ class RunFolder:
     CONFIG, HISTORY, BEST, RESULTS = 'config.json', 'history.json', 'best.pt', 'results.json'
     PROVENANCE, LAST, PER_USER = 'provenance.json', 'last.pt', 'test_per_user.csv'
     CONSOLE = 'console.log'
-    FILES = (CONFIG, HISTORY, BEST, RESULTS, PROVENANCE, PER_USER, CONSOLE,
-             *TRACKER_FILES.values())
+    FILES = (CONFIG, HISTORY, BEST, RESULTS, PROVENANCE, PER_USER, CONSOLE)
+    #: What experiment trackers (``--logger``) keep in a run folder: a run's files too.
+    TRACKED = tuple(TRACKER_FILES.values())
 
     def __init__(self, path: Union[str, Path]) -> None:
         self.path = Path(path)
@@ -231,7 +232,8 @@ class RunFolder:
         staging, target = self.path, self._target
         assert target is not None
         for kept in target.iterdir():  # not a run's files: the user's, in both folders
-            if kept.name not in (*self.FILES, self.LAST) and not (staging / kept.name).exists():
+            if kept.name not in (*self.FILES, *self.TRACKED, self.LAST) and \
+                    not (staging / kept.name).exists():
                 link_tree(kept, staging / kept.name)
         swap_folders(staging, target)  # the new run in place, the earlier one at staging
         self.path, self._target = target, None
