@@ -18,6 +18,8 @@ ROWS = {
         'beauty-lightgcn-minmax', ['lightgcn/variance'], 'ndcg@10'),
     'LightGCN, `variance` from SmolLM2 (a decoder LLM), `--normalize minmax`': (
         'beauty-lightgcn-minmax', ['lightgcn/variance@smollm2'], 'ndcg@10'),
+    'LightGCN, `variance` from MPNet (768-d), `--normalize minmax`': (
+        'beauty-lightgcn-minmax', ['lightgcn/variance@mpnet'], 'ndcg@10'),
     'LightGCN, `random` / `uniform`': ('beauty-lightgcn',
                                        ['lightgcn/random', 'lightgcn/uniform'], 'ndcg@10'),
     'LightGCN, `pca` (not in the paper)': ('beauty-lightgcn-pca', ['lightgcn/pca'],
