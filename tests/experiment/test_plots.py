@@ -74,7 +74,7 @@ def test_titles_name_the_setting_and_one_seed_draws_no_error_bars(tmp_path, monk
     set_title, bar, plot = Axes.set_title, Axes.bar, Axes.plot
 
     def title(self, text, *args, **kwargs):
-        assert max(map(len, text.split('\n'))) <= 90  # wrapped to the figure's width
+        assert max(map(len, text.split('\n'))) <= 80  # wrapped to the figure's width
         drawn['titles'].append(' '.join(text.split()))
         return set_title(self, text, *args, **kwargs)
 
