@@ -32,6 +32,25 @@ NORMALIZATIONS: Tuple[str, ...] = ('none', 'minmax')
 #: Initialisations: ``'none'`` is the backbone's own (the baseline), the rest LLMInit's.
 INITS: Tuple[str, ...] = ('none',) + STRATEGIES
 
+#: Experiment trackers a run can also report to (``--logger``; see
+#: :mod:`pyg_llminit.experiment.trackers`) -> the file or folder each keeps in a run folder.
+LOGGERS: Dict[str, str] = {'csv': 'metrics.csv', 'tensorboard': 'tensorboard'}
+
+#: What ``pyg-llminit tune`` searches for every backbone: ``name -> (low, high, log scale)``.
+TUNE_SPACE: Dict[str, Tuple[float, float, bool]] = {
+    'lr': (1e-4, 1e-2, True),
+    'reg_weight': (1e-7, 1e-2, True),
+}
+#: Each backbone's own knobs (its ``--model-option`` names), searched on top of
+#: :data:`TUNE_SPACE`.
+MODEL_TUNE_SPACE: Dict[str, Dict[str, Tuple[float, float, bool]]] = {
+    'sgl': {'ssl_weight': (0.005, 1.0, True), 'ssl_tau': (0.05, 1.0, True)},
+    'sgcl': {'tau': (0.05, 1.0, True)},
+    'simgcl': {'cl_weight': (0.01, 2.0, True), 'eps': (0.01, 0.5, True)},
+    'xsimgcl': {'cl_weight': (0.01, 2.0, True), 'eps': (0.01, 0.5, True)},
+    'ngcf': {'message_dropout': (0.0, 0.5, False)},
+}
+
 #: Top-K ranking metrics, each computed at every cut-off K as ``'<name>@<K>'``.
 METRICS: Tuple[str, ...] = ('recall', 'ndcg', 'hit', 'precision', 'mrr')
 

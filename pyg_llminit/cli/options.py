@@ -5,7 +5,7 @@ from typing import Dict, List, Optional, Tuple
 
 import click
 
-from ..catalog import GRAPH_HELP
+from ..catalog import GRAPH_HELP, LOGGERS
 from ..console import shown
 from ..devices import DEVICE_HELP
 from ..errors import UserInputError
@@ -28,7 +28,7 @@ models_option = click.option('--models', default='lightgcn', show_default=True,
 
 #: ``--logger``, on train and compare.
 logger_option = click.option(
-    '--logger', 'loggers', multiple=True, type=click.Choice(['csv', 'tensorboard'],
+    '--logger', 'loggers', multiple=True, type=click.Choice(list(LOGGERS),
                                                             case_sensitive=False),
     help="Also report every epoch and the results to an experiment tracker, repeatable: "
     "'csv' (RUN/metrics.csv) or 'tensorboard' (RUN/tensorboard/, for tensorboard --logdir; "

@@ -5,6 +5,7 @@ from typing import Any, Optional
 
 import click
 
+from .. import catalog
 from .compare import names
 from .experiment_options import experiment_config, experiment_options
 from .options import models_option, say
@@ -30,10 +31,8 @@ def tune_command(models: str, inits: str, trials: int, sampler_seed: int, seed: 
                  out: str, root: Optional[str], **options: Any) -> None:
     """Tune every arm with the same search, on validation only.
 
-    Each arm (backbone x init) gets its own Optuna TPE study over the Adam learning rate
-    (1e-4..1e-2), the L2 weight (1e-7..1e-2) and its backbone's own knobs (SGL's ssl_weight
-    and ssl_tau, SGCL's tau, SimGCL's cl_weight and eps, NGCF's dropout), the same number of
-    trials, and picks its best trial by the validation metric (--monitor); test metrics
+    Each arm (backbone x init) gets its own Optuna TPE study over SEARCH_SPACE, the same
+    number of trials, and picks its best trial by the validation metric (--monitor); test metrics
     are recorded, never used to choose. Ctrl-C and running again resume. Then
     'compare --params OUT' trains every arm with its own best setting over several seeds.
 
@@ -48,3 +47,15 @@ def tune_command(models: str, inits: str, trials: int, sampler_seed: int, seed: 
     base = experiment_config(model=model_names[0], init=init_names[0], seed=seed, **options)
     tune(base, model_names, init_names, trials, out, sampler_seed=sampler_seed, root=root,
          log=say)
+
+
+def _space_text() -> str:
+    r"""The search space, as the catalog declares it, in words for ``--help``."""
+    def ranges(space):
+        return ', '.join(f'{name} {low:g}..{high:g}' for name, (low, high, _) in space.items())
+    own = '; '.join(f'{model}: {ranges(space)}' for model, space in
+                    catalog.MODEL_TUNE_SPACE.items())
+    return f'{ranges(catalog.TUNE_SPACE)}, plus each backbone\'s own knobs ({own})'
+
+
+tune_command.help = tune_command.help.replace('SEARCH_SPACE', _space_text())

@@ -97,10 +97,10 @@ def read_metadata(path: str, asins: Optional[set] = None) -> Dict[str, Dict[str,
                         entry = json.loads(text)
                     except ValueError:
                         raise DataError(f'{path}: line {line}: not a Python dict or '
-                                             'JSON object') from None
+                                        'JSON object') from None
                 if not isinstance(entry, dict) or 'asin' not in entry:
                     raise DataError(f"{path}: line {line}: not an item record with "
-                                         "an 'asin'")
+                                    "an 'asin'")
                 asin = str(entry['asin'])
                 if asins is not None and asin not in asins:
                     continue

@@ -32,16 +32,16 @@ def parse_number(value: str, path: str, line: int, column: str, integer: bool = 
         number = float(value)
     except (TypeError, ValueError):
         raise DataError(f"{path}: line {line}: column '{column}': cannot parse "
-                             f"{value!r} as a number") from None
+                        f"{value!r} as a number") from None
     if not math.isfinite(number):
         raise DataError(f"{path}: line {line}: column '{column}': {value!r} is not a "
-                             'finite number')
+                        'finite number')
     if integer and abs(number) > INT64_MAX:
         raise DataError(f"{path}: line {line}: column '{column}': {value!r} is out of "
-                             'the 64-bit integer range')
+                        'the 64-bit integer range')
     if not integer and abs(number) > FLOAT32_MAX:  # ratings are stored as float32
         raise DataError(f"{path}: line {line}: column '{column}': {value!r} is out of "
-                             'the 32-bit float range')
+                        'the 32-bit float range')
     return int(number) if integer else number
 
 
@@ -61,7 +61,7 @@ def ratings_from_rows(rows: Iterable[Tuple[int, List[str]]], path: str, layout: 
     for line, fields in rows:
         if len(fields) != 4:
             raise DataError(f'{path}: line {line}: {len(fields)} fields, expected 4 '
-                                 f'({layout})')
+                            f'({layout})')
         rating = parse_number(fields[2], path, line, 'rating')
         if min_rating is not None and rating < min_rating:
             continue
@@ -138,7 +138,7 @@ class InteractionDataset(InMemoryDataset):
         path = self.processed_paths[0]
         if osp.isdir(path):  # not ours to delete
             raise DataError(f'{path}: a folder where the processed graph file belongs; '
-                                 'remove it to rebuild the graph')
+                            'remove it to rebuild the graph')
         try:
             data, self.slices, data_cls = load_torch(path)
         except Exception as e:  # noqa: BLE001 - any unreadable file: rebuild it

@@ -46,7 +46,7 @@ def _rows(path: str, delimiter: str) -> Tuple[List[str], List[Tuple[int, List[st
     for line, row in rows:
         if len(row) != len(header):
             raise DataError(f'{path}: line {line}: {len(row)} fields, expected '
-                                 f'{len(header)} (the header has {len(header)} columns)')
+                            f'{len(header)} (the header has {len(header)} columns)')
     return [h.strip() for h in header], rows
 
 
@@ -57,7 +57,7 @@ def _column(header: List[str], names: Tuple[str, ...], path: str,
             return header.index(name)
     if required:
         raise DataError(f"{path}: missing column '{names[0]}' (columns: "
-                             f"{', '.join(header)})")
+                        f"{', '.join(header)})")
     return None
 
 
@@ -89,8 +89,8 @@ def _check_ids(path: str, rows: List[Tuple[int, List[str]]], columns: Dict[str, 
         for line, row in rows:
             if _CONTROL.search(row[c]):
                 raise DataError(f'{path}: line {line}: {kind} id {row[c]!r} holds a '
-                                     'control character (newline, tab, ...); ids must be '
-                                     'one line of text')
+                                'control character (newline, tab, ...); ids must be '
+                                'one line of text')
 
 
 def _item_text(path: str, header: List[str], rows: List[Tuple[int, List[str]]],
@@ -102,7 +102,7 @@ def _item_text(path: str, header: List[str], rows: List[Tuple[int, List[str]]],
         for line, row in rows:
             if row[i] in seen:
                 raise DataError(f'{path}: line {line}: item id {row[i]!r} repeats line '
-                                     f'{seen[row[i]]}')
+                                f'{seen[row[i]]}')
             seen[row[i]] = line
     if 'title' not in columns:
         raise DataError(f"{path}: missing column 'title' (columns: {', '.join(header)})")
@@ -132,7 +132,7 @@ def _read_atomic(inter: str) -> Tuple[Dict, Optional[Dict[str, Dict[str, str]]]]
     header, rows = _rows(inter, '\t')
     if len(header) == 1 and ',' in header[0]:
         raise DataError(f'{inter}: RecBole atomic files are tab-separated, but its header '
-                             'is one column holding commas (a CSV file? name it .csv)')
+                        'is one column holding commas (a CSV file? name it .csv)')
     names = [h.split(':')[0] for h in header]
     data = _interactions(inter, names, rows, ('rating',), ('timestamp',))
     item = osp.splitext(inter)[0] + '.item'

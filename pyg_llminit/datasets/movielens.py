@@ -82,7 +82,7 @@ def read_items_100k(path: str, genre_path: Optional[str] = None) -> Dict[str, Di
         fields = text.split('|')
         if len(fields) != 5 + len(genres):
             raise DataError(f'{path}: line {line}: {len(fields)} fields, expected '
-                                 f'{5 + len(genres)} (id|title|dates|URL|genre flags)')
+                            f'{5 + len(genres)} (id|title|dates|URL|genre flags)')
         title[fields[0]] = fields[1].strip()
         genre[fields[0]] = ', '.join(g for g, flag in zip(genres, fields[5:])
                                      if flag.strip() == '1')

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from ..errors import UserInputError, invalid
-from .trackers import check_trackers
-from .tune import tuned_params, with_params
 from ..io import exclusive, read_json, write_json
 from .config import ExperimentConfig
 from .plan import Arm, arm_config, check_out, check_seeds, finished, plan_arms, shared_settings
+from .trackers import check_trackers
+from .tune import tuned_params, with_params
 from .runs import RunFolder
 
 Log = Callable[[str], None]

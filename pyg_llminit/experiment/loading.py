@@ -58,7 +58,7 @@ def load_run(run_dir: Union[str, Path], root: Optional[str] = None,
         model.load_state_dict(folder.read_best())
     except RuntimeError as e:
         raise DataError(f'{folder.path / folder.BEST} does not fit the model of its '
-                             f'config.json: {first_line(e, lines=2)}') from None
+                        f'config.json: {first_line(e, lines=2)}') from None
     model.to(device).eval()
     num_users, num_items = model.num_users, model.num_items
     adj = normalized_adjacency(train_index(prepared.train), num_users, num_items).to(device)

@@ -57,13 +57,13 @@ def check_new_items(run: 'Run', new: HeteroData, path: str) -> None:
     missing = [f for f in wanted if f not in new['item']]
     if missing:
         raise DataError(f"{path}: missing column '{missing[0]}' (the run's item text "
-                             f"uses {', '.join(wanted)})")
+                        f"uses {', '.join(wanted)})")
     known = set(run.data['item'].ids)
     clash = [i for i in new['item'].ids if i in known]
     if clash:
         shown = ', '.join(clash[:3]) + (f' and {len(clash) - 3} more' if len(clash) > 3 else '')
         raise DataError(f'{path}: {len(clash)} item id(s) already in the graph ({shown}):'
-                             ' new items need new ids')
+                        ' new items need new ids')
 
 
 @torch.no_grad()

@@ -212,7 +212,7 @@ class RunFolder:
             what = (', '.join(f'{k} {recorded.get(k):,} -> {now[k]:,}' for k in changed)
                     or 'same counts, different ids or interactions')
             raise DataError(f'{self.path}: the graph is no longer the one this run was '
-                                 f'trained on ({what})')
+                            f'trained on ({what})')
 
     def write_config(self, config: ExperimentConfig) -> None:
         r"""Writes ``config.json``, the run's first file."""
@@ -278,12 +278,12 @@ class RunFolder:
             checkpoint = load_torch(file)
         except Exception as e:  # noqa: BLE001 - a corrupt or foreign pickle raises all kinds
             raise DataError(f'{file}: cannot read it ({type(e).__name__}); the run '
-                                 'cannot be resumed') from None
+                            'cannot be resumed') from None
         missing = [k for k in CHECKPOINT_KEYS if k not in checkpoint] \
             if isinstance(checkpoint, dict) else ['epoch']
         if missing:
             raise DataError(f"{file}: not a checkpoint of train (no '{missing[0]}'); "
-                                 'the run cannot be resumed')
+                            'the run cannot be resumed')
         checkpoint['best_model'] = self.read_best()
         return checkpoint
 
@@ -335,7 +335,7 @@ class RunFolder:
             state = load_torch(self.path / self.BEST)
         except Exception as e:  # noqa: BLE001 - a corrupt pickle raises all kinds
             raise DataError(f'{self.path / self.BEST}: cannot read it, truncated or not '
-                                 f'a checkpoint ({first_line(e, width=120)})') from None
+                            f'a checkpoint ({first_line(e, width=120)})') from None
         if not isinstance(state, dict):
             raise DataError(f'{self.path / self.BEST}: not a state dict')
         return state

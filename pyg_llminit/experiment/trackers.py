@@ -14,11 +14,9 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
+from ..catalog import LOGGERS as TRACKER_FILES
 from ..errors import UserInputError, require
 from ..io import atomic_path
-
-#: Each tracker's name on the command line and the file or folder it keeps in a run folder.
-TRACKER_FILES = {'csv': 'metrics.csv', 'tensorboard': 'tensorboard'}
 
 
 class CSVTracker:

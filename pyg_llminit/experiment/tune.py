@@ -21,24 +21,15 @@ import math
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Sequence, Tuple, Union
 
+from .. import catalog
 from ..errors import DataError, TrainingDiverged, invalid, require
 from ..io import atomic_path, exclusive, read_json, write_json
 from .config import ExperimentConfig
 from .plan import Arm, check_arm_names, check_out, shared_settings
 
-#: Searched for every backbone: ``name -> (low, high, log scale)``.
-SPACE: Dict[str, Tuple[float, float, bool]] = {
-    'lr': (1e-4, 1e-2, True),
-    'reg_weight': (1e-7, 1e-2, True),
-}
-#: Each backbone's own knobs (its ``--model-option`` names), searched on top of :data:`SPACE`.
-MODEL_SPACE: Dict[str, Dict[str, Tuple[float, float, bool]]] = {
-    'sgl': {'ssl_weight': (0.005, 1.0, True), 'ssl_tau': (0.05, 1.0, True)},
-    'sgcl': {'tau': (0.05, 1.0, True)},
-    'simgcl': {'cl_weight': (0.01, 2.0, True), 'eps': (0.01, 0.5, True)},
-    'xsimgcl': {'cl_weight': (0.01, 2.0, True), 'eps': (0.01, 0.5, True)},
-    'ngcf': {'message_dropout': (0.0, 0.5, False)},
-}
+#: Searched for every backbone, and each backbone's own knobs (declared in the catalog,
+#: which the command line's help reads too).
+SPACE, MODEL_SPACE = catalog.TUNE_SPACE, catalog.MODEL_TUNE_SPACE
 TUNED = 'tuned.json'
 Log = Callable[[str], None]
 

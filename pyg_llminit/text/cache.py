@@ -65,7 +65,7 @@ def _write(path: Path, tensor: Tensor, meta: Dict[str, str]) -> None:
                 torch.save({'embeddings': tensor, 'metadata': meta}, tmp)
     except OSError as err:
         raise StorageError(f'cannot write the embedding cache {path}: '
-                             f'{err.strerror or err}') from err
+                           f'{err.strerror or err}') from err
 
 
 def _read(path: Path) -> Tuple[Tensor, Dict[str, str]]:
@@ -177,7 +177,7 @@ class EmbeddingCache:
                                f'{len(texts)} texts')
         if not bool(torch.isfinite(emb).all()):
             raise DataError(f"text model '{encoder.name}' produced non-finite vectors "
-                                 '(with dtype float16/bfloat16, try float32)')
+                            '(with dtype float16/bfloat16, try float32)')
         return emb
 
     def __repr__(self) -> str:
@@ -246,7 +246,7 @@ def load_embedding(path: PathLike, num_items: Optional[int] = None) -> Tensor:
         raise DataError(f'embedding file {path} must hold one 2-D tensor [items, dims]')
     if num_items is not None and embedding.size(0) != num_items:
         raise DataError(f'embedding file {path} has {embedding.size(0)} rows, but the '
-                             f'graph has {num_items} items')
+                        f'graph has {num_items} items')
     if not torch.isfinite(embedding).all():
         raise DataError(f'embedding file {path} holds NaN or inf values')
     return embedding.float()

@@ -46,7 +46,7 @@ def _read_npz(path: Path):
             vectors = np.asarray(arrays['embedding'], dtype=np.float32)
     except (KeyError, ValueError, OSError) as e:
         raise DataError(f"embedding file {path}: needs arrays 'ids' and 'embedding' "
-                             f'({e})', param='embedding') from None
+                        f'({e})', param='embedding') from None
     return ids, vectors
 
 
@@ -64,11 +64,11 @@ def _read_table(path: Path):
                 if line == 1:  # a header
                     continue
                 raise DataError(f'embedding file {path}: line {line}: the values after '
-                                     'the id must be numbers', param='embedding') from None
+                                'the id must be numbers', param='embedding') from None
             if rows and len(values) != len(rows[0]):
                 raise DataError(f'embedding file {path}: line {line} has {len(values)} '
-                                     f'values, the rows before {len(rows[0])}',
-                                     param='embedding')
+                                f'values, the rows before {len(rows[0])}',
+                                param='embedding')
             ids.append(row[0].strip())
             rows.append(values)
     if not rows or not rows[0]:
@@ -79,22 +79,22 @@ def _read_table(path: Path):
 def _match(path: Path, ids: List[str], vectors: np.ndarray, item_ids: Sequence[str]) -> Tensor:
     if vectors.ndim != 2 or vectors.shape[0] != len(ids):
         raise DataError(f'embedding file {path}: {len(ids)} ids but vectors of shape '
-                             f'{tuple(vectors.shape)}', param='embedding')
+                        f'{tuple(vectors.shape)}', param='embedding')
     row_of: Dict[str, int] = {}
     for row, item in enumerate(ids):
         if item in row_of:
             raise DataError(f"embedding file {path}: item id '{item}' appears twice",
-                                 param='embedding')
+                            param='embedding')
         row_of[item] = row
     missing = [i for i in item_ids if i not in row_of]
     if missing:
         raise DataError(f'embedding file {path}: no vector for {len(missing):,} of the '
-                             f"graph's {len(item_ids):,} items (e.g. '{missing[0]}')",
-                             param='embedding')
+                        f"graph's {len(item_ids):,} items (e.g. '{missing[0]}')",
+                        param='embedding')
     matched = torch.from_numpy(vectors[[row_of[i] for i in item_ids]])
     if not torch.isfinite(matched).all():
         raise DataError(f'embedding file {path} holds NaN or inf values',
-                             param='embedding')
+                        param='embedding')
     return matched.float()
 
 
